@@ -1,0 +1,147 @@
+package broker
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+)
+
+// Config configures the embedded broker.
+type Config struct {
+	// StoreDir holds JetStream's file store; messages survive restarts there.
+	StoreDir string
+	// Host and Port to listen on; Port -1 picks a free port.
+	Host string
+	Port int
+	// MaxAge bounds how long messages are kept in a stream (0: forever).
+	MaxAge time.Duration
+}
+
+// Validate reports a configuration the broker cannot start with.
+func (c Config) Validate() error {
+	if c.StoreDir == "" {
+		return errors.New("broker: StoreDir is required")
+	}
+	return nil
+}
+
+// Broker is a running embedded NATS JetStream server.
+type Broker struct {
+	cfg  Config
+	srv  *server.Server
+	conn *nats.Conn
+	js   nats.JetStreamContext
+
+	mu      sync.Mutex
+	streams map[string]bool
+}
+
+// Start starts the server and waits until it accepts connections.
+func Start(cfg Config) (*Broker, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Host == "" {
+		cfg.Host = "127.0.0.1"
+	}
+	if cfg.Port == 0 {
+		cfg.Port = server.RANDOM_PORT
+	}
+	srv, err := server.NewServer(&server.Options{
+		ServerName: "funcd", Host: cfg.Host, Port: cfg.Port,
+		JetStream: true, StoreDir: cfg.StoreDir,
+		NoSigs: true, NoLog: true, DisableJetStreamBanner: true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("broker: %w", err)
+	}
+	srv.Start()
+	if !srv.ReadyForConnections(10 * time.Second) {
+		srv.Shutdown()
+		return nil, errors.New("broker: NATS server did not become ready in 10s")
+	}
+	conn, err := nats.Connect(srv.ClientURL(), nats.InProcessServer(srv), nats.Name("funcd-broker-admin"))
+	if err != nil {
+		srv.Shutdown()
+		return nil, fmt.Errorf("broker: connect: %w", err)
+	}
+	js, err := conn.JetStream()
+	if err != nil {
+		conn.Close()
+		srv.Shutdown()
+		return nil, fmt.Errorf("broker: jetstream: %w", err)
+	}
+	return &Broker{cfg: cfg, srv: srv, conn: conn, js: js, streams: map[string]bool{}}, nil
+}
+
+// URL is the client URL for pubsub.jetstream's natsURL.
+func (b *Broker) URL() string { return b.srv.ClientURL() }
+
+// EnsureStream creates the stream that stores topic, if it does not exist.
+// It is safe for concurrent use and cheap once the stream is known.
+func (b *Broker) EnsureStream(topic string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.streams[topic] {
+		return nil
+	}
+	if err := validTopic(topic); err != nil {
+		return err
+	}
+	name := StreamName(topic)
+	_, err := b.js.StreamInfo(name)
+	if errors.Is(err, nats.ErrStreamNotFound) {
+		_, err = b.js.AddStream(&nats.StreamConfig{
+			Name: name, Subjects: []string{topic}, Storage: nats.FileStorage,
+			Retention: nats.LimitsPolicy, MaxAge: b.cfg.MaxAge, Duplicates: 2 * time.Minute,
+		})
+	}
+	if err != nil {
+		return fmt.Errorf("broker: stream for topic %q: %w", topic, err)
+	}
+	b.streams[topic] = true
+	return nil
+}
+
+// Close stops the server after in-flight client work is flushed.
+func (b *Broker) Close() error {
+	b.conn.Close()
+	b.srv.Shutdown()
+	b.srv.WaitForShutdown()
+	return nil
+}
+
+// StreamName maps a topic to a valid JetStream stream name. Topics that are
+// already valid names keep them, so streams are easy to find with nats CLI.
+func StreamName(topic string) string {
+	clean := strings.Map(func(r rune) rune {
+		if r <= ' ' || r == '.' || r == '*' || r == '>' || r == '/' || r == '\\' || r > '~' {
+			return '_'
+		}
+		return r
+	}, topic)
+	if clean == topic {
+		return topic
+	}
+	sum := sha256.Sum256([]byte(topic))
+	return clean + "_" + hex.EncodeToString(sum[:4])
+}
+
+func validTopic(topic string) error {
+	switch {
+	case topic == "":
+		return errors.New("broker: topic is empty")
+	case strings.ContainsAny(topic, "*> \t\r\n"):
+		return fmt.Errorf("broker: topic %q: wildcards and spaces are not allowed", topic)
+	case strings.HasPrefix(topic, ".") || strings.HasSuffix(topic, ".") || strings.Contains(topic, ".."):
+		return fmt.Errorf("broker: topic %q: empty segment between dots", topic)
+	}
+	return nil
+}

@@ -1,0 +1,9 @@
+// Package embedded is the pub/sub adapter that loads Dapr's own
+// components-contrib pub/sub components in-process, from the same Component
+// YAML daprd reads: pubsub.jetstream, pubsub.redis, pubsub.kafka and
+// pubsub.in-memory.
+//
+// A pubsub.jetstream component without natsURL uses the embedded broker
+// (package broker), which also creates the per-topic streams the component
+// expects to exist.
+package embedded

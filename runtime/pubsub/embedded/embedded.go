@@ -1,0 +1,196 @@
+package embedded
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"sync"
+
+	contrib "github.com/dapr/components-contrib/pubsub"
+
+	"github.com/funcd/funcd/runtime/pubsub"
+	"github.com/funcd/funcd/runtime/resources"
+)
+
+// StreamEnsurer creates a topic's stream before first use; the embedded
+// broker implements it.
+type StreamEnsurer interface {
+	URL() string
+	EnsureStream(topic string) error
+}
+
+// Options configures Open.
+type Options struct {
+	// Broker backs pubsub.jetstream components that leave natsURL empty.
+	Broker StreamEnsurer
+	// AppID is the default consumer id, as daprd sets consumerID to its app id.
+	AppID  string
+	Logger *slog.Logger
+}
+
+// PubSub is one open Dapr pub/sub component.
+type PubSub struct {
+	name   string
+	kind   kind
+	meta   map[string]string
+	ensure func(string) error
+	log    *slog.Logger
+	appID  string
+	// perSubscription: each subscription opens its own instance with its
+	// consumer set, because the Component does not name one.
+	perSubscription bool
+
+	pub contrib.PubSub // instance used for publishing (and subscribing when shared)
+
+	mu     sync.Mutex
+	subs   []contrib.PubSub
+	closed bool
+}
+
+var _ pubsub.PubSub = (*PubSub)(nil)
+
+// ErrUnsupportedType is returned for component types this adapter cannot open.
+var ErrUnsupportedType = errors.New("unsupported pub/sub component type")
+
+// Open initialises the component described by comp.
+func Open(ctx context.Context, comp resources.Component, opts Options) (*PubSub, error) {
+	k, ok := kinds[comp.Type]
+	if !ok {
+		return nil, fmt.Errorf("component %s (%s): %w %q (supported: %v)", comp.Name, comp.File, ErrUnsupportedType, comp.Type, Types())
+	}
+	if comp.Version != "v1" {
+		return nil, fmt.Errorf("component %s (%s): %s version %q is not supported (use v1)", comp.Name, comp.File, comp.Type, comp.Version)
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ps := &PubSub{name: comp.Name, kind: k, meta: maps.Clone(comp.Metadata), log: log.With("pubsub", comp.Name)}
+	if ps.meta == nil {
+		ps.meta = map[string]string{}
+	}
+	ps.perSubscription = k.consumerKey != "" && ps.meta[k.consumerKey] == ""
+	ps.appID = opts.AppID
+	if comp.Type == "pubsub.jetstream" && ps.meta["natsURL"] == "" {
+		if opts.Broker == nil {
+			return nil, fmt.Errorf("component %s (%s): natsURL is empty and no embedded broker is running", comp.Name, comp.File)
+		}
+		ps.meta["natsURL"] = opts.Broker.URL()
+		ps.ensure = opts.Broker.EnsureStream
+	}
+	pub, err := ps.init(ctx, ps.meta)
+	if err != nil {
+		return nil, fmt.Errorf("component %s (%s): %w", comp.Name, comp.File, err)
+	}
+	ps.pub = pub
+	return ps, nil
+}
+
+func (p *PubSub) init(ctx context.Context, meta map[string]string) (contrib.PubSub, error) {
+	c := p.kind.open(newKitLogger(p.log))
+	md := contrib.Metadata{}
+	md.Name = p.name
+	md.Properties = meta
+	if err := c.Init(ctx, md); err != nil {
+		return nil, fmt.Errorf("init: %w", err)
+	}
+	return c, nil
+}
+
+// Publish stores msg on its topic.
+func (p *PubSub) Publish(ctx context.Context, msg *pubsub.Message) error {
+	if err := p.ready(msg.Topic); err != nil {
+		return err
+	}
+	req := &contrib.PublishRequest{Data: msg.Data, PubsubName: p.name, Topic: msg.Topic, Metadata: msg.Metadata}
+	if msg.ContentType != "" {
+		req.ContentType = &msg.ContentType
+	}
+	if err := p.pub.Publish(ctx, req); err != nil {
+		return fmt.Errorf("publish to %s/%s: %w", p.name, msg.Topic, err)
+	}
+	return nil
+}
+
+// Subscribe delivers the topic's messages to h until ctx is done or Close.
+func (p *PubSub) Subscribe(ctx context.Context, sub pubsub.Subscription, h pubsub.Handler) error {
+	if err := p.ready(sub.Topic); err != nil {
+		return err
+	}
+	c, err := p.subscriber(ctx, sub)
+	if err != nil {
+		return fmt.Errorf("subscribe to %s/%s: %w", p.name, sub.Topic, err)
+	}
+	req := contrib.SubscribeRequest{Topic: sub.Topic, Metadata: sub.Metadata}
+	err = c.Subscribe(ctx, req, func(ctx context.Context, m *contrib.NewMessage) error {
+		msg := &pubsub.Message{Topic: m.Topic, Data: m.Data, Metadata: m.Metadata}
+		if m.ContentType != nil {
+			msg.ContentType = *m.ContentType
+		}
+		return h(ctx, msg)
+	})
+	if err != nil {
+		return fmt.Errorf("subscribe to %s/%s: %w", p.name, sub.Topic, err)
+	}
+	return nil
+}
+
+// subscriber returns the component instance a subscription reads from: its
+// own instance with the consumer set when the type has a consumer key.
+func (p *PubSub) subscriber(ctx context.Context, sub pubsub.Subscription) (contrib.PubSub, error) {
+	consumer := cmp.Or(sub.Consumer, p.appID)
+	if !p.perSubscription || consumer == "" {
+		return p.pub, nil
+	}
+	meta := maps.Clone(p.meta)
+	if p.kind.sanitize != nil {
+		consumer = p.kind.sanitize(consumer)
+	}
+	meta[p.kind.consumerKey] = consumer
+	c, err := p.init(ctx, meta)
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil, errors.Join(pubsub.ErrClosed, c.Close())
+	}
+	p.subs = append(p.subs, c)
+	return c, nil
+}
+
+func (p *PubSub) ready(topic string) error {
+	p.mu.Lock()
+	closed := p.closed
+	p.mu.Unlock()
+	if closed {
+		return pubsub.ErrClosed
+	}
+	if p.ensure != nil {
+		return p.ensure(topic)
+	}
+	return nil
+}
+
+// Close stops subscriptions, then the publishing instance.
+func (p *PubSub) Close() error {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil
+	}
+	p.closed = true
+	subs := p.subs
+	p.subs = nil
+	p.mu.Unlock()
+	var errs []error
+	for _, c := range subs {
+		errs = append(errs, c.Close())
+	}
+	errs = append(errs, p.pub.Close())
+	return errors.Join(errs...)
+}

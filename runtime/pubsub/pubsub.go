@@ -1,0 +1,46 @@
+package pubsub
+
+import (
+	"context"
+	"errors"
+)
+
+// Message is one message on a topic.
+type Message struct {
+	Topic string
+	// Data is the CloudEvent envelope JSON, or the raw payload when the
+	// publisher asked for rawPayload.
+	Data     []byte
+	Metadata map[string]string
+	// ContentType is set when the component knows it (raw payloads).
+	ContentType string
+}
+
+// Handler processes one delivered message. Returning nil acknowledges it;
+// an error asks the broker to deliver it again later.
+type Handler func(ctx context.Context, msg *Message) error
+
+// Subscription asks for the messages of one topic.
+type Subscription struct {
+	Topic string
+	// Consumer names the durable consumer (consumer group) so a restart
+	// resumes where the last run acknowledged. Subscriptions with different
+	// consumers each receive every message.
+	Consumer string
+	// Metadata is the Subscription resource's metadata (e.g. rawPayload).
+	Metadata map[string]string
+}
+
+// PubSub is what the binding and the publish API need from a broker.
+type PubSub interface {
+	// Publish stores msg durably on its topic before it returns.
+	Publish(ctx context.Context, msg *Message) error
+	// Subscribe starts delivering messages to h and returns once the
+	// subscription is live. Delivery stops when ctx is done or on Close.
+	Subscribe(ctx context.Context, sub Subscription, h Handler) error
+	// Close stops every subscription and releases the connection.
+	Close() error
+}
+
+// ErrClosed is returned by calls on a closed PubSub.
+var ErrClosed = errors.New("pubsub: closed")
