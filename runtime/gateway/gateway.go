@@ -1,0 +1,122 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Target resolves a function name to the base URL of a ready instance.
+type Target interface {
+	Endpoint(ctx context.Context, function string) (string, error)
+}
+
+// Lister describes the functions for GET /.
+type Lister interface {
+	Functions() []FunctionInfo
+}
+
+// FunctionInfo is one row of GET /.
+type FunctionInfo struct {
+	Name  string `json:"name"`
+	State string `json:"state"`
+	URL   string `json:"url,omitempty"`
+}
+
+// ErrUnknownFunction is what a Target wraps for names it does not know.
+var ErrUnknownFunction = errors.New("unknown function")
+
+// Config configures the gateway handler.
+type Config struct {
+	Target Target
+	Lister Lister
+	// Publish, when set, serves /v1.0/ and /v1.0-alpha1/ (the Dapr publish API).
+	Publish http.Handler
+	Logger  *slog.Logger
+}
+
+// New returns the gateway's handler.
+func New(cfg Config) http.Handler {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	g := &gateway{cfg: cfg}
+	g.proxy = &httputil.ReverseProxy{
+		Rewrite:      g.rewrite,
+		ErrorHandler: g.proxyError,
+		Transport: &http.Transport{
+			MaxIdleConns: 256, MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second,
+		},
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", g.list)
+	mux.HandleFunc("POST /{function}", g.invoke)
+	mux.HandleFunc("POST /{function}/{rest...}", g.invoke)
+	if cfg.Publish != nil {
+		mux.Handle("/v1.0/", cfg.Publish)
+		mux.Handle("/v1.0-alpha1/", cfg.Publish)
+	}
+	return mux
+}
+
+type gateway struct {
+	cfg   Config
+	proxy *httputil.ReverseProxy
+}
+
+type targetKey struct{}
+
+func (g *gateway) invoke(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("function")
+	base, err := g.cfg.Target.Endpoint(r.Context(), name)
+	switch {
+	case errors.Is(err, ErrUnknownFunction):
+		writeError(w, http.StatusNotFound, "no function named "+strings.TrimSpace(name)+"; GET / lists them")
+		return
+	case err != nil:
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusServiceUnavailable, "function "+name+" is not available: "+err.Error())
+		return
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		writeError(w, http.StatusBadGateway, "function "+name+" has a bad address")
+		return
+	}
+	g.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), targetKey{}, u)))
+}
+
+func (g *gateway) rewrite(pr *httputil.ProxyRequest) {
+	u := pr.In.Context().Value(targetKey{}).(*url.URL)
+	pr.SetURL(u)
+	pr.Out.URL.Path = "/" + pr.In.PathValue("rest")
+	pr.Out.URL.RawPath = ""
+	pr.SetXForwarded()
+}
+
+func (g *gateway) proxyError(w http.ResponseWriter, r *http.Request, err error) {
+	g.cfg.Logger.Warn("proxy failed", "function", r.PathValue("function"), "error", err)
+	w.Header().Set("Retry-After", "1")
+	writeError(w, http.StatusBadGateway, "function "+r.PathValue("function")+" did not answer: "+err.Error())
+}
+
+func (g *gateway) list(w http.ResponseWriter, _ *http.Request) {
+	var fns []FunctionInfo
+	if g.cfg.Lister != nil {
+		fns = g.cfg.Lister.Functions()
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"functions": fns})
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
+}
