@@ -1,0 +1,35 @@
+# funcd: Knative Functions on Dapr pub/sub, locally in one binary.
+#
+#   make run    the main job: the order system on the embedded broker, with
+#               the 19 demo checkouts
+#   make test   every module's tests with -race (what CI runs)
+
+GO        ?= go
+FUNCTIONS := $(sort $(dir $(wildcard functions/*/func.yaml)))
+ARGS      ?= --demo
+
+.PHONY: run build test test-root test-functions vet bench fuzz clean
+
+run:
+	$(GO) run ./cmd/funcd up $(ARGS)
+
+build:
+	$(GO) build -o bin/funcd ./cmd/funcd
+
+test: vet test-root test-functions
+
+vet:
+	$(GO) vet ./...
+	@for d in $(FUNCTIONS); do echo "go vet $$d"; (cd $$d && $(GO) vet ./...) || exit 1; done
+
+test-root:
+	$(GO) test -race -timeout 30m ./...
+
+test-functions:
+	@for d in $(FUNCTIONS); do echo "go test $$d"; (cd $$d && $(GO) test -race ./...) || exit 1; done
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./runtime/...
+
+clean:
+	rm -rf bin .funcd

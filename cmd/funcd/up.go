@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/funcd/funcd/runtime/platform"
+	"github.com/funcd/funcd/runtime/runner"
+)
+
+const upExamples = `  funcd up                      # run the project in this folder on http://127.0.0.1:8080
+  funcd up --demo               # also replay the 19 demo checkouts
+  funcd up --port 0             # pick a free gateway port (printed at start)
+  funcd up --dir ./my-project --log-level debug
+`
+
+// upFlags are the flags of funcd up.
+type upFlags struct {
+	dir, functions, components, data, cache string
+	port                                    int
+	demo                                    bool
+	logLevel, token                         string
+}
+
+func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("up", "up [flags]", upExamples, stderr)
+	var f upFlags
+	fs.StringVar(&f.dir, "dir", ".", "project folder holding functions/ and components/")
+	fs.StringVar(&f.functions, "functions", "", "functions folder (default <dir>/functions)")
+	fs.StringVar(&f.components, "components", "", "Dapr resources folder (default <dir>/components)")
+	fs.StringVar(&f.data, "data", "", "broker data folder (default <dir>/.funcd/data)")
+	fs.StringVar(&f.cache, "cache", "", "build cache folder (default: the user cache folder)")
+	fs.IntVar(&f.port, "port", 8080, "gateway port on 127.0.0.1 (0 picks a free port)")
+	fs.BoolVar(&f.demo, "demo", false, "send the 19 demo orders to checkout once the platform is up")
+	fs.StringVar(&f.logLevel, "log-level", "info", "runtime log level: debug, info, warn or error")
+	fs.StringVar(&f.token, "api-token", os.Getenv("DAPR_API_TOKEN"), "require this dapr-api-token on the publish API (default $DAPR_API_TOKEN)")
+	if help, err := parse(fs, args); help || err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError(fs, stderr, "unexpected argument "+strconv.Quote(fs.Arg(0)))
+	}
+	if f.port < 0 || f.port > 65535 {
+		return usageError(fs, stderr, fmt.Sprintf("--port %d is not a port number", f.port))
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
+		return usageError(fs, stderr, fmt.Sprintf("--log-level %q: use debug, info, warn or error", f.logLevel))
+	}
+	return up(ctx, f, newLogger(stderr, level), stdout, stderr)
+}
+
+func up(ctx context.Context, f upFlags, log *slog.Logger, stdout, stderr io.Writer) error {
+	started := time.Now()
+	fmt.Fprintln(stderr, "funcd: starting (building functions on first run may take a minute)")
+	p, err := platform.Start(ctx, platform.Config{
+		Dir: f.dir, FunctionsDir: f.functions, ResourcesDir: f.components, DataDir: f.data,
+		CacheDir: f.cache, GatewayAddr: "127.0.0.1:" + strconv.Itoa(f.port), APIToken: f.token,
+		Output: stdout, Color: isTerminal(stdout), OnBuild: buildProgress(stderr), Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		fmt.Fprintln(stderr, "funcd: stopping (draining deliveries)")
+		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+		defer cancel()
+		if err := p.Stop(stopCtx); err != nil {
+			log.Error("stop", "error", err)
+		}
+		fmt.Fprintln(stderr, "funcd: stopped")
+	}()
+	printReady(stderr, p, time.Since(started))
+	if f.demo {
+		if err := runDemo(ctx, p.GatewayURL(), stderr); err != nil {
+			return err
+		}
+	}
+	<-ctx.Done()
+	return nil
+}
+
+func printReady(w io.Writer, p *platform.Platform, took time.Duration) {
+	var names []string
+	for _, fn := range p.Functions() {
+		names = append(names, fn.Name)
+	}
+	fmt.Fprintf(w, "funcd: ready in %s — functions: %s\n", took.Round(time.Millisecond), strings.Join(names, ", "))
+	fmt.Fprintf(w, "funcd: gateway on %s (Ctrl-C to stop)\n", p.GatewayURL())
+	fmt.Fprintf(w, `funcd: try
+  curl -i -X POST %s/checkout \
+    -H 'ce-specversion: 1.0' -H 'ce-id: order-100' -H 'ce-source: /curl' -H 'ce-type: com.example.order' \
+    -H 'Content-Type: application/json' \
+    -d '{"orderId":100,"customerName":"Ada","amount":42.5,"status":"Pending"}'
+`, p.GatewayURL())
+}
+
+func buildProgress(w io.Writer) func(runner.BuildEvent) {
+	return func(ev runner.BuildEvent) {
+		switch ev := ev.(type) {
+		case runner.BuildStarted:
+			fmt.Fprintf(w, "funcd: building %s ...\n", ev.Function)
+		case runner.BuildDone:
+			switch {
+			case ev.Err != nil:
+				fmt.Fprintf(w, "funcd: build of %s failed after %s\n", ev.Function, ev.Took.Round(time.Millisecond))
+			case ev.Cached:
+				fmt.Fprintf(w, "funcd: %s is up to date (cached build)\n", ev.Function)
+			default:
+				fmt.Fprintf(w, "funcd: built %s in %s\n", ev.Function, ev.Took.Round(time.Millisecond))
+			}
+		}
+	}
+}
+
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{
+		Level: level,
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if len(groups) == 0 && a.Key == slog.TimeKey {
+				return slog.String(slog.TimeKey, a.Value.Time().Format("15:04:05.000"))
+			}
+			return a
+		},
+	}))
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0 && os.Getenv("NO_COLOR") == ""
+}

@@ -1,0 +1,84 @@
+package platform
+
+import (
+	"cmp"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/funcd/funcd/runtime/runner"
+)
+
+// Config configures the local platform.
+type Config struct {
+	// Dir is the project folder; FunctionsDir, ResourcesDir and DataDir
+	// default to its functions/, components/ and .funcd/data.
+	Dir          string
+	FunctionsDir string
+	ResourcesDir string
+	DataDir      string
+	// GatewayAddr is the gateway's listen address (default 127.0.0.1:8080;
+	// port 0 picks a free one).
+	GatewayAddr string
+	// CacheDir holds built functions (default: the user cache folder).
+	CacheDir string
+	// Environ is the environment functions inherit and envRef reads
+	// (default os.Environ()).
+	Environ []string
+	// APIToken, when set, is required by the publish API (DAPR_API_TOKEN).
+	APIToken string
+	// Output receives the functions' prefixed output (default os.Stdout).
+	Output io.Writer
+	Color  bool
+	// OnBuild receives build progress.
+	OnBuild func(runner.BuildEvent)
+	Logger  *slog.Logger
+}
+
+func (c Config) withDefaults() (Config, error) {
+	c.Dir = cmp.Or(c.Dir, ".")
+	abs, err := filepath.Abs(c.Dir)
+	if err != nil {
+		return c, err
+	}
+	c.Dir = abs
+	c.FunctionsDir = cmp.Or(c.FunctionsDir, filepath.Join(c.Dir, "functions"))
+	c.ResourcesDir = cmp.Or(c.ResourcesDir, filepath.Join(c.Dir, "components"))
+	c.DataDir = cmp.Or(c.DataDir, filepath.Join(c.Dir, ".funcd", "data"))
+	c.GatewayAddr = cmp.Or(c.GatewayAddr, "127.0.0.1:8080")
+	if c.Environ == nil {
+		c.Environ = os.Environ()
+	}
+	c.Output = cmp.Or[io.Writer](c.Output, os.Stdout)
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c, c.Validate()
+}
+
+// Validate reports a configuration the platform cannot start with.
+func (c Config) Validate() error {
+	var errs []error
+	for name, dir := range map[string]string{"functions": c.FunctionsDir, "resources": c.ResourcesDir} {
+		if dir == "" {
+			continue
+		}
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			errs = append(errs, errors.New(name+" folder "+dir+" does not exist"))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// lookup reads a variable from c.Environ; the last entry wins.
+func (c Config) lookup(key string) (string, bool) {
+	for i := len(c.Environ) - 1; i >= 0; i-- {
+		if k, v, ok := strings.Cut(c.Environ[i], "="); ok && k == key {
+			return v, true
+		}
+	}
+	return "", false
+}

@@ -1,0 +1,187 @@
+package platform
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/funcd/funcd/runtime/binding"
+	"github.com/funcd/funcd/runtime/broker"
+	"github.com/funcd/funcd/runtime/pubsub"
+	"github.com/funcd/funcd/runtime/resources"
+	"github.com/funcd/funcd/runtime/runner"
+	"github.com/funcd/funcd/runtime/sidecar"
+)
+
+// Platform is the running local platform.
+type Platform struct {
+	cfg Config
+	log *slog.Logger
+
+	broker  *broker.Broker
+	pubsubs *pubsub.Registry
+	runner  *runner.Runner
+	binding *binding.Binding
+
+	fns      map[string]*function
+	names    []string
+	gateway  *http.Server
+	gwAddr   string
+	services errgroup.Group // sidecar and gateway servers
+	cancel   context.CancelFunc
+	stopOnce sync.Once
+	stopErr  error
+}
+
+// function is one function with its publish API and running instance.
+type function struct {
+	fn       runner.Function
+	sidecar  *sidecar.Sidecar
+	grpcAddr string
+	httpAddr string
+
+	mu   sync.Mutex
+	inst *runner.Instance
+}
+
+// Start brings the platform up: resources, broker and components, builds,
+// functions with their publish APIs, the binding, then the gateway. On error
+// everything started so far is stopped again.
+func Start(ctx context.Context, cfg Config) (*Platform, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	p := &Platform{cfg: cfg, log: cfg.Logger, fns: map[string]*function{}}
+	svcCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	p.cancel = cancel
+	if err := p.start(ctx, svcCtx); err != nil {
+		stopCtx, done := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer done()
+		return nil, errors.Join(err, p.Stop(stopCtx))
+	}
+	return p, nil
+}
+
+func (p *Platform) start(ctx, svcCtx context.Context) error {
+	set, err := resources.Load(p.cfg.ResourcesDir, p.cfg.lookup)
+	if err != nil {
+		return err
+	}
+	for _, s := range set.Skipped {
+		p.log.Info("resource not used by the local platform", "resource", s)
+	}
+	fns, err := runner.Discover(p.cfg.FunctionsDir)
+	if err != nil {
+		return err
+	}
+	if err := p.checkRoutes(set, fns); err != nil {
+		return err
+	}
+	if err := p.openComponents(ctx, set); err != nil {
+		return err
+	}
+	if p.runner, err = runner.New(runner.Config{
+		CacheDir: p.cfg.CacheDir, Environ: p.cfg.Environ, Output: p.cfg.Output,
+		Color: p.cfg.Color, OnBuild: p.cfg.OnBuild,
+	}, p.log); err != nil {
+		return err
+	}
+	if err := p.runner.Build(ctx, fns); err != nil {
+		return err
+	}
+	if err := p.startFunctions(ctx, svcCtx, fns); err != nil {
+		return err
+	}
+	if p.binding, err = binding.New(binding.Config{
+		Subscriptions: set.Subscriptions, PubSubs: p.pubsubs, Target: p, Logger: p.log,
+	}); err != nil {
+		return err
+	}
+	if err := p.binding.Start(svcCtx); err != nil {
+		return err
+	}
+	return p.startGateway(svcCtx)
+}
+
+// checkRoutes refuses subscriptions whose routes name no function.
+func (p *Platform) checkRoutes(set *resources.Set, fns []runner.Function) error {
+	var errs []error
+	for _, sub := range set.Subscriptions {
+		for _, path := range sub.Paths() {
+			name := resources.Function(path)
+			if !slices.ContainsFunc(fns, func(f runner.Function) bool { return f.Name == name }) {
+				errs = append(errs, fmt.Errorf("%s: subscription %s routes to %q, but %s has no function named %q",
+					sub.File, sub.Name, path, p.cfg.FunctionsDir, name))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (p *Platform) startFunctions(ctx, svcCtx context.Context, fns []runner.Function) error {
+	for _, fn := range fns {
+		f, err := p.startSidecar(svcCtx, fn)
+		if err != nil {
+			return err
+		}
+		p.fns[fn.Name] = f
+		p.names = append(p.names, fn.Name)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	for _, f := range p.fns {
+		g.Go(func() error { return p.startInstance(gctx, f) })
+	}
+	return g.Wait()
+}
+
+func (p *Platform) startSidecar(svcCtx context.Context, fn runner.Function) (*function, error) {
+	var opts []sidecar.Option
+	if p.cfg.APIToken != "" {
+		opts = append(opts, sidecar.WithAPIToken(p.cfg.APIToken))
+	}
+	sc, err := sidecar.New(fn.Name, sidecarComponents{p.pubsubs}, append(opts, sidecar.WithLogger(p.log))...)
+	if err != nil {
+		return nil, err
+	}
+	gl, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("publish API for %s: %w", fn.Name, err)
+	}
+	hl, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		gl.Close()
+		return nil, fmt.Errorf("publish API for %s: %w", fn.Name, err)
+	}
+	p.services.Go(func() error { return sc.Serve(svcCtx, gl, hl) })
+	return &function{fn: fn, sidecar: sc, grpcAddr: gl.Addr().String(), httpAddr: hl.Addr().String()}, nil
+}
+
+func (p *Platform) startInstance(ctx context.Context, f *function) error {
+	_, grpcPort, _ := net.SplitHostPort(f.grpcAddr)
+	_, httpPort, _ := net.SplitHostPort(f.httpAddr)
+	env := map[string]string{
+		"APP_ID": f.fn.Name, "DAPR_GRPC_PORT": grpcPort, "DAPR_HTTP_PORT": httpPort,
+		"DAPR_GRPC_ENDPOINT": f.grpcAddr, "DAPR_HTTP_ENDPOINT": "http://" + f.httpAddr,
+	}
+	if p.cfg.APIToken != "" {
+		env["DAPR_API_TOKEN"] = p.cfg.APIToken
+	}
+	inst, err := p.runner.Start(ctx, f.fn, env)
+	if err != nil {
+		return err
+	}
+	f.mu.Lock()
+	f.inst = inst
+	f.mu.Unlock()
+	p.log.Info("function ready", "function", f.fn.Name, "url", inst.URL(), "pid", inst.PID())
+	return nil
+}
