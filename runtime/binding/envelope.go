@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 	"strconv"
 
-	contrib "github.com/dapr/components-contrib/pubsub"
 	"github.com/cloudevents/sdk-go/v2/event"
+	contrib "github.com/dapr/components-contrib/pubsub"
 
 	"github.com/funcd/funcd/runtime/pubsub"
 )

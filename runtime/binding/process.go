@@ -101,4 +101,3 @@ func newTransport() *http.Transport {
 		IdleConnTimeout:     90 * time.Second,
 	}
 }
-
