@@ -101,12 +101,19 @@ func printReady(w io.Writer, p *platform.Platform, took time.Duration) {
 `, p.GatewayURL())
 }
 
+// buildProgress prints each function's build once; the cache checks made
+// again when instances start are not repeated.
 func buildProgress(w io.Writer) func(runner.BuildEvent) {
+	done := map[string]bool{}
 	return func(ev runner.BuildEvent) {
 		switch ev := ev.(type) {
 		case runner.BuildStarted:
 			fmt.Fprintf(w, "funcd: building %s ...\n", ev.Function)
 		case runner.BuildDone:
+			if ev.Cached && done[ev.Function] {
+				return
+			}
+			done[ev.Function] = true
 			switch {
 			case ev.Err != nil:
 				fmt.Fprintf(w, "funcd: build of %s failed after %s\n", ev.Function, ev.Took.Round(time.Millisecond))

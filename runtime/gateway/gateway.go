@@ -59,8 +59,11 @@ func New(cfg Config) http.Handler {
 	mux.HandleFunc("POST /{function}", g.invoke)
 	mux.HandleFunc("POST /{function}/{rest...}", g.invoke)
 	if cfg.Publish != nil {
-		mux.Handle("/v1.0/", cfg.Publish)
-		mux.Handle("/v1.0-alpha1/", cfg.Publish)
+		// Method-qualified, so they do not clash with POST /{function}/{rest...}.
+		for _, prefix := range []string{"/v1.0/", "/v1.0-alpha1/"} {
+			mux.Handle("POST "+prefix, cfg.Publish)
+			mux.Handle("GET "+prefix, cfg.Publish)
+		}
 	}
 	return mux
 }

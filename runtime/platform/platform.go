@@ -175,6 +175,9 @@ func (p *Platform) startInstance(ctx context.Context, f *function) error {
 	if p.cfg.APIToken != "" {
 		env["DAPR_API_TOKEN"] = p.cfg.APIToken
 	}
+	if _, set := p.cfg.lookup("FUNC_LOG_LEVEL"); !set {
+		env["FUNC_LOG_LEVEL"] = "warn" // func-go's debug lines drown the functions' own
+	}
 	inst, err := p.runner.Start(ctx, f.fn, env)
 	if err != nil {
 		return err

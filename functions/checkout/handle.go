@@ -1,0 +1,127 @@
+// Package function is the checkout Knative Function: it validates an order
+// CloudEvent, publishes the order to a Dapr pub/sub topic and replies with a
+// com.example.order.accepted event.
+package function
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
+	"github.com/google/uuid"
+)
+
+// Attributes of the reply event.
+const (
+	AcceptedType   = "com.example.order.accepted"
+	AcceptedSource = "checkout"
+)
+
+// Outcomes other than an invalid order (see errInvalidOrder).
+var (
+	errNotReady = errors.New("checkout is not ready: still connecting to the Dapr sidecar")
+	errPublish  = errors.New("publish order")
+)
+
+// Function is the checkout function instance that func-go serves.
+type Function struct {
+	out  io.Writer    // where logs go
+	log  *slog.Logger // used until Start has read the config
+	dial dialFunc
+
+	conn atomic.Pointer[conn] // nil until Start has connected, and after Stop
+
+	mu      sync.Mutex
+	cancel  context.CancelFunc // cancels a Start that is still connecting
+	stopped bool
+}
+
+// conn is what Handle needs once Start has connected.
+type conn struct {
+	cfg Config
+	pub publisher
+	log *slog.Logger
+}
+
+// New returns a checkout instance that logs to stdout and publishes
+// through the Dapr Go SDK. func-go calls it once per process.
+func New() *Function {
+	return newFunction(os.Stdout, dialDapr)
+}
+
+func newFunction(out io.Writer, dial dialFunc) *Function {
+	return &Function{out: out, log: newLogger(out, "text"), dial: dial}
+}
+
+// Handle validates the order in e, publishes it and replies with an
+// accepted event. Invalid orders get 400; a missing sidecar connection or a
+// failed publish gets 503, which Knative Eventing and Dapr both retry.
+func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, error) {
+	reply, err := f.checkout(ctx, e)
+	if err != nil {
+		return nil, f.reject(e, err)
+	}
+	return reply, nil
+}
+
+func (f *Function) checkout(ctx context.Context, e event.Event) (*event.Event, error) {
+	order, err := decodeOrder(e)
+	if err != nil {
+		return nil, err
+	}
+	c := f.conn.Load()
+	if c == nil {
+		return nil, errNotReady
+	}
+	if err := c.pub.PublishEvent(ctx, c.cfg.PubsubName, c.cfg.Topic, order); err != nil {
+		return nil, fmt.Errorf("%w %d to %s/%s: %w", errPublish, order.OrderID, c.cfg.PubsubName, c.cfg.Topic, err)
+	}
+	data, err := json.Marshal(order)
+	if err != nil {
+		return nil, fmt.Errorf("encode order %d: %w", order.OrderID, err)
+	}
+	c.log.Info("Published data: " + string(data))
+	return accepted(order, data)
+}
+
+// reject logs a failed delivery once and turns it into the HTTP result
+// func-go sends back: the one place where outcomes become status codes.
+func (f *Function) reject(e event.Event, err error) error {
+	status, outcome := http.StatusServiceUnavailable, "retry"
+	if errors.Is(err, errInvalidOrder) {
+		status, outcome = http.StatusBadRequest, "rejected"
+	}
+	f.logger().Warn("order not accepted", "ce.id", e.ID(), "ce.type", e.Type(),
+		"outcome", outcome, "error", err)
+	return cehttp.NewResult(status, "%s", err.Error())
+}
+
+func (f *Function) logger() *slog.Logger {
+	if c := f.conn.Load(); c != nil {
+		return c.log
+	}
+	return f.log
+}
+
+// accepted builds the reply event for an order published as data.
+func accepted(order Order, data []byte) (*event.Event, error) {
+	reply := event.New()
+	reply.SetID(uuid.NewString())
+	reply.SetType(AcceptedType)
+	reply.SetSource(AcceptedSource)
+	reply.SetSubject(strconv.Itoa(order.OrderID))
+	if err := reply.SetData(event.ApplicationJSON, data); err != nil {
+		return nil, fmt.Errorf("set reply data: %w", err)
+	}
+	return &reply, nil
+}

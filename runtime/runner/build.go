@@ -1,0 +1,167 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// BuildEvent is progress reported to Config.OnBuild: BuildStarted or
+// BuildDone.
+type BuildEvent interface{ buildEvent() }
+
+// BuildStarted reports that a function is being compiled. A cache hit
+// reports only BuildDone.
+type BuildStarted struct {
+	Function string
+}
+
+// BuildDone reports the end of a build, successful or not.
+type BuildDone struct {
+	Function string
+	Binary   string        // path of the built binary, when Err is nil
+	Cached   bool          // the binary was already in the cache
+	Took     time.Duration // including hashing the sources
+	Err      error
+}
+
+func (BuildStarted) buildEvent() {}
+func (BuildDone) buildEvent()    {}
+
+// Build builds every function in fns, at most Config.BuildJobs at a time,
+// skipping those whose binary is cached. It returns the errors of all
+// failed builds, each including the compiler's output.
+func (r *Runner) Build(ctx context.Context, fns []Function) error {
+	var g errgroup.Group
+	g.SetLimit(r.cfg.BuildJobs)
+	errs := make([]error, len(fns))
+	for i, fn := range fns {
+		r.console.fit(fn.Name)
+		g.Go(func() error {
+			_, errs[i] = r.build(ctx, fn)
+			return nil
+		})
+	}
+	_ = g.Wait() // the goroutines report through errs
+	return errors.Join(errs...)
+}
+
+// build returns the path of fn's binary, compiling it unless it is cached.
+func (r *Runner) build(ctx context.Context, fn Function) (string, error) {
+	start := time.Now()
+	bin, err := r.binaryPath(ctx, fn)
+	if err == nil {
+		if _, statErr := os.Stat(bin); statErr == nil {
+			r.report(BuildDone{Function: fn.Name, Binary: bin, Cached: true, Took: time.Since(start)})
+			return bin, nil
+		}
+		r.report(BuildStarted{Function: fn.Name})
+		err = r.compile(ctx, fn, bin)
+	}
+	if err != nil {
+		err = fmt.Errorf("build %s: %w", fn.Name, err)
+		bin = ""
+	}
+	r.report(BuildDone{Function: fn.Name, Binary: bin, Took: time.Since(start), Err: err})
+	return bin, err
+}
+
+// binaryPath is where fn's binary is cached: <cache>/<name>-<hash>/f.
+func (r *Runner) binaryPath(ctx context.Context, fn Function) (string, error) {
+	tc, err := r.goToolchain(ctx)
+	if err != nil {
+		return "", err
+	}
+	sum, err := sourceHash(fn.Dir, tc)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(r.cfg.CacheDir, fn.Name+"-"+sum, "f"), nil
+}
+
+// compile scaffolds fn's main module in a temporary folder next to bin,
+// builds it and moves the binary into place, so a binary in the cache is
+// always complete.
+func (r *Runner) compile(ctx context.Context, fn Function, bin string) error {
+	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp(filepath.Dir(bin), "scaffold-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	if err := writeScaffold(dir, fn); err != nil {
+		return err
+	}
+	tmp := filepath.Join(dir, "f")
+	if err := r.goCmd(ctx, dir, "build", "-trimpath", "-mod=readonly", "-o", tmp, "."); err != nil {
+		return err
+	}
+	return os.Rename(tmp, bin)
+}
+
+// goToolchain describes the toolchain for cache keys; it runs `go env` once.
+func (r *Runner) goToolchain(ctx context.Context) (string, error) {
+	r.toolchainMu.Lock()
+	defer r.toolchainMu.Unlock()
+	if r.toolchain != "" {
+		return r.toolchain, nil
+	}
+	var out bytes.Buffer
+	cmd := exec.CommandContext(ctx, r.cfg.Go, "env", "GOVERSION", "GOOS", "GOARCH")
+	cmd.Env, cmd.Stdout = r.buildEnv(), &out
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("go env: %w", err)
+	}
+	r.toolchain = strings.Join(strings.Fields(out.String()), " ")
+	return r.toolchain, nil
+}
+
+// goCmd runs the go command in dir; its error includes the output.
+func (r *Runner) goCmd(ctx context.Context, dir string, args ...string) error {
+	cmd := exec.CommandContext(ctx, r.cfg.Go, args...)
+	cmd.Dir, cmd.Env = dir, r.buildEnv()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("go %s: %w\n%s", args[0], err, bytes.TrimSpace(out))
+	}
+	return nil
+}
+
+// buildEnv is Config.Environ with GOFLAGS cleared of -mod (the build sets
+// -mod=readonly itself) and workspaces off: a go.work around the cache must
+// not change what is built.
+func (r *Runner) buildEnv() []string {
+	var flags []string
+	for _, kv := range r.cfg.Environ {
+		if v, ok := strings.CutPrefix(kv, "GOFLAGS="); ok {
+			flags = flags[:0]
+			for _, f := range strings.Fields(v) {
+				if !strings.HasPrefix(strings.TrimLeft(f, "-"), "mod=") {
+					flags = append(flags, f)
+				}
+			}
+		}
+	}
+	return append(r.cfg.Environ[:len(r.cfg.Environ):len(r.cfg.Environ)],
+		"GOFLAGS="+strings.Join(flags, " "), "GOWORK=off")
+}
+
+// report hands ev to Config.OnBuild, one call at a time.
+func (r *Runner) report(ev BuildEvent) {
+	if r.cfg.OnBuild == nil {
+		return
+	}
+	r.reportMu.Lock()
+	defer r.reportMu.Unlock()
+	r.cfg.OnBuild(ev)
+}

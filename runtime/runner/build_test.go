@@ -1,0 +1,55 @@
+package runner
+
+import (
+	"io"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestBuildCache(t *testing.T) {
+	skipShort(t)
+	ctx := t.Context()
+	cache := t.TempDir()
+	r, events := newTestRunner(t, cache, io.Discard)
+	fn := copyEcho(t, nil)
+	for range 2 {
+		if err := r.Build(ctx, []Function{fn}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(*events) != 3 {
+		t.Fatalf("got events %+v, want started, done, done", *events)
+	}
+	first, ok1 := (*events)[1].(BuildDone)
+	second, ok2 := (*events)[2].(BuildDone)
+	if _, ok := (*events)[0].(BuildStarted); !ok || !ok1 || !ok2 {
+		t.Fatalf("got events %+v, want started, done, done", *events)
+	}
+	if first.Cached || !second.Cached || first.Binary != second.Binary {
+		t.Errorf("got %+v then %+v, want a build then a cache hit of the same binary", first, second)
+	}
+	t.Logf("build: %v, cached build: %v", first.Took, second.Took)
+
+	writeFile(t, filepath.Join(fn.Dir, "handle_test.go"), "package function")
+	writeFile(t, filepath.Join(fn.Dir, ".func", "built"), "x")
+	if err := r.Build(ctx, []Function{fn}); err != nil {
+		t.Fatal(err)
+	}
+	if last := (*events)[len(*events)-1].(BuildDone); !last.Cached {
+		t.Errorf("a test file or .func/ change rebuilt the function: %+v", last)
+	}
+}
+
+func TestBuildErrorIncludesCompilerOutput(t *testing.T) {
+	skipShort(t)
+	r, events := newTestRunner(t, t.TempDir(), io.Discard)
+	fn := copyEcho(t, map[string]string{"broken.go": "package function\n\nvar _ = undefinedThing\n"})
+	err := r.Build(t.Context(), []Function{fn})
+	if err == nil || !strings.Contains(err.Error(), "undefined: undefinedThing") {
+		t.Fatalf("got error %v, want the compiler's message", err)
+	}
+	if done := (*events)[len(*events)-1].(BuildDone); done.Err == nil {
+		t.Errorf("got %+v, want BuildDone with the error", done)
+	}
+}

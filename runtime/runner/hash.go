@@ -1,0 +1,72 @@
+package runner
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// sourceHash is the cache key of a build: a digest of every build input in
+// dir (all files but tests, hidden files and hidden folders such as .func/),
+// the scaffold version and the toolchain description.
+func sourceHash(dir, toolchain string) (string, error) {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00", scaffoldVersion, toolchain)
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if path != dir && strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() || strings.HasSuffix(d.Name(), "_test.go") {
+			return nil
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			return err
+		}
+		return hashFile(h, path, filepath.ToSlash(rel), d.Type())
+	})
+	if err != nil {
+		return "", fmt.Errorf("hash %s: %w", dir, err)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:20], nil
+}
+
+// hashFile adds one named file to h: a regular file's content, a symlink's
+// target. Other kinds of files are not build inputs.
+func hashFile(h hash.Hash, path, name string, mode fs.FileMode) error {
+	switch {
+	case mode&fs.ModeSymlink != 0:
+		target, err := os.Readlink(path)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(h, "L%s\x00%s\x00", name, target)
+		return err
+	case !mode.IsRegular():
+		return nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(h, "F%s\x00%d\x00", name, fi.Size())
+	_, err = io.Copy(h, f)
+	return err
+}

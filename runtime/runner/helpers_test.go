@@ -1,0 +1,126 @@
+package runner
+
+import (
+	"bytes"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// skipShort skips tests that build and run testdata/echo with the local go
+// command (its first build downloads knative.dev/func-go from the proxy).
+func skipShort(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds and runs a real function; run without -short")
+	}
+}
+
+// newTestRunner returns a Runner on cacheDir that records build events.
+func newTestRunner(t *testing.T, cacheDir string, out io.Writer) (*Runner, *[]BuildEvent) {
+	t.Helper()
+	var events []BuildEvent
+	r, err := New(Config{
+		CacheDir:   cacheDir,
+		Environ:    append(os.Environ(), "RUNNER_TEST_HOST_VALUE=from-host"),
+		Output:     out,
+		MinBackoff: 10 * time.Millisecond,
+		MaxBackoff: time.Second,
+		OnBuild:    func(ev BuildEvent) { events = append(events, ev) },
+	}, slog.New(slog.NewTextHandler(t.Output(), nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, &events
+}
+
+// copyEcho copies testdata/echo to a temporary folder, plus extra files.
+func copyEcho(t *testing.T, extra map[string]string) Function {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "echo")
+	for _, name := range []string{"func.yaml", "go.mod", "go.sum", "handle.go", "tools.go"} {
+		data, err := os.ReadFile(filepath.Join("testdata", "echo", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(dir, name), string(data))
+	}
+	for name, src := range extra {
+		writeFile(t, filepath.Join(dir, name), src)
+	}
+	fn, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fn
+}
+
+var testClient = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 5 * time.Second}
+
+// sendEvent posts a binary-mode CloudEvent and returns the reply's type and data.
+func sendEvent(t *testing.T, url, typ, data string) (string, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url+"/", strings.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Ce-Specversion", "1.0")
+	req.Header.Set("Ce-Id", "1")
+	req.Header.Set("Ce-Source", "runner-test")
+	req.Header.Set("Ce-Type", typ)
+	req.Header.Set("Content-Type", "text/plain")
+	resp, err := testClient.Do(req)
+	if err != nil {
+		t.Fatalf("send event: %v", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("got %s %q (err %v), want 200", resp.Status, body, err)
+	}
+	return resp.Header.Get("Ce-Type"), string(body)
+}
+
+// eventually polls cond every 10ms until it holds or d has passed.
+func eventually(d time.Duration, cond func() bool) bool {
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if cond() {
+			return true
+		}
+	}
+	return cond()
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent use.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,156 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os/exec"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// waitDelay bounds how long a reaped process's output pipes may stay open
+// (held by a grandchild) before Wait closes them.
+const waitDelay = 2 * time.Second
+
+// process is one run of a function binary.
+type process struct {
+	cmd     *exec.Cmd
+	tail    *tail
+	started time.Time
+	done    chan struct{} // closed once the process is reaped and its output flushed
+	err     error         // Wait's result; read after done
+
+	mu     sync.Mutex
+	exited bool // set before the pid is reaped: no signal after it
+}
+
+// startProcess runs bin in dir with env, its output written to c with prefix.
+func startProcess(bin, dir string, env []string, c *console, prefix string) (*process, error) {
+	t := new(tail)
+	stdout := &lineWriter{console: c, prefix: prefix, tail: t}
+	stderr := &lineWriter{console: c, prefix: prefix, tail: t}
+	cmd := exec.Command(bin)
+	cmd.Dir, cmd.Env = dir, env
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	cmd.WaitDelay = waitDelay
+	configure(cmd)
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	p := &process{cmd: cmd, tail: t, started: time.Now(), done: make(chan struct{})}
+	go func() {
+		p.err = reap(cmd, p.markExited)
+		stdout.flush()
+		stderr.flush()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+func (p *process) pid() int { return p.cmd.Process.Pid }
+
+func (p *process) markExited() {
+	p.mu.Lock()
+	p.exited = true
+	p.mu.Unlock()
+}
+
+// signal sends sig to the process (its group on Linux) unless it has exited,
+// so a recycled pid is never signalled.
+func (p *process) signal(sig syscall.Signal) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.exited {
+		return nil
+	}
+	return signal(p.cmd, sig)
+}
+
+// exit describes how the process ended; valid after done.
+func (p *process) exit() string {
+	if s := p.cmd.ProcessState; s != nil {
+		return s.String()
+	}
+	return fmt.Sprint(p.err)
+}
+
+// stop sends SIGTERM and, once ctx is done, SIGKILL. It returns when the
+// process is reaped; the error says whether SIGKILL was needed.
+func (p *process) stop(ctx context.Context) error {
+	if err := p.signal(syscall.SIGTERM); err == nil {
+		select {
+		case <-p.done:
+			return nil
+		case <-ctx.Done():
+		}
+	}
+	err := p.signal(syscall.SIGKILL)
+	<-p.done
+	if err != nil {
+		return fmt.Errorf("kill pid %d: %w", p.pid(), err)
+	}
+	return fmt.Errorf("pid %d ignored SIGTERM and was killed: %w", p.pid(), ctx.Err())
+}
+
+// kill ends the process at once and waits until it is reaped.
+func (p *process) kill() {
+	_ = p.signal(syscall.SIGKILL) // only fails if it is already gone
+	<-p.done
+}
+
+// freeAddr returns a loopback address with a port free at the time of the call.
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+// readiness polling delays: tight first, since a Go binary is ready in ms.
+const (
+	firstPoll = 2 * time.Millisecond
+	maxPoll   = 50 * time.Millisecond
+)
+
+// errExited reports that a process exited before it became ready.
+var errExited = errors.New("exited before it was ready")
+
+// waitReady polls url until it answers 200, ctx is done or p exits.
+func waitReady(ctx context.Context, client *http.Client, url string, p *process) error {
+	delay := firstPoll
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-p.done:
+			return fmt.Errorf("%w (%s)", errExited, p.exit())
+		case <-ctx.Done():
+			return fmt.Errorf("not ready: %w", context.Cause(ctx))
+		case <-timer.C:
+		}
+		if probe(ctx, client, url) {
+			return nil
+		}
+		timer.Reset(delay)
+		delay = min(delay*3/2, maxPoll)
+	}
+}
+
+func probe(ctx context.Context, client *http.Client, url string) bool {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return false
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}

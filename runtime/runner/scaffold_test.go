@@ -1,0 +1,221 @@
+package runner
+
+import (
+	"errors"
+	"go/format"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestDetectSignature(t *testing.T) {
+	tests := []struct {
+		name    string
+		files   map[string]string
+		invoke  string
+		want    signature
+		wantErr error
+	}{
+		{
+			name:   "instanced",
+			files:  map[string]string{"f.go": "package function\ntype F struct{}\nfunc New() *F { return &F{} }\nfunc (F) Handle() {}"},
+			invoke: InvokeCloudEvent,
+			want:   signature{Instanced: true, Invoke: InvokeCloudEvent},
+		},
+		{
+			name:   "static",
+			files:  map[string]string{"handle.go": "package function\nfunc Handle() {}"},
+			invoke: InvokeCloudEvent,
+			want:   signature{Invoke: InvokeCloudEvent},
+		},
+		{
+			name:   "static http",
+			files:  map[string]string{"handle.go": "package function\nimport \"net/http\"\nfunc Handle(w http.ResponseWriter, r *http.Request) {}"},
+			invoke: InvokeHTTP,
+			want:   signature{Invoke: InvokeHTTP},
+		},
+		{
+			name:   "static http with context",
+			files:  map[string]string{"handle.go": "package function\nimport (\"context\"; \"net/http\")\nfunc Handle(ctx context.Context, w http.ResponseWriter, r *http.Request) {}"},
+			invoke: InvokeHTTP,
+			want:   signature{Invoke: InvokeHTTP, LegacyHTTP: true},
+		},
+		{
+			name: "declarations in separate files",
+			files: map[string]string{
+				"a.go": "package function\nfunc helper() {}",
+				"b.go": "package function\nfunc New() int { return 0 }",
+			},
+			invoke: InvokeHTTP,
+			want:   signature{Instanced: true, Invoke: InvokeHTTP},
+		},
+		{
+			name: "both",
+			files: map[string]string{
+				"new.go":    "package function\nfunc New() int { return 0 }",
+				"handle.go": "package function\nfunc Handle() {}",
+			},
+			wantErr: ErrTwoSignatures,
+		},
+		{
+			name:    "neither",
+			files:   map[string]string{"f.go": "package function\ntype T struct{}\nfunc (T) New() {}\nfunc (T) Handle() {}"},
+			wantErr: ErrNoSignature,
+		},
+		{
+			name: "test files ignored",
+			files: map[string]string{
+				"handle.go":      "package function\nfunc Handle() {}",
+				"handle_test.go": "package function\nfunc New() int { return 0 }",
+			},
+			invoke: InvokeCloudEvent,
+			want:   signature{Invoke: InvokeCloudEvent},
+		},
+		{
+			name:    "no go files",
+			files:   map[string]string{"README.md": "hello"},
+			wantErr: ErrNoSignature,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for name, src := range tt.files {
+				writeFile(t, filepath.Join(dir, name), src)
+			}
+			got, err := detectSignature(dir, tt.invoke)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("got error %v, want %v", err, tt.wantErr)
+			}
+			if got != tt.want {
+				t.Errorf("got %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestScaffoldMain(t *testing.T) {
+	tests := []struct {
+		sig  signature
+		want []string
+	}{
+		{signature{Instanced: true, Invoke: InvokeCloudEvent}, []string{`"knative.dev/func-go/cloudevents"`, "cloudevents.Start(f.New())"}},
+		{signature{Invoke: InvokeCloudEvent}, []string{`"knative.dev/func-go/cloudevents"`, "cloudevents.Start(cloudevents.DefaultHandler{Handler: f.Handle})"}},
+		{signature{Instanced: true, Invoke: InvokeHTTP}, []string{`"knative.dev/func-go/http"`, "http.Start(f.New())"}},
+		{signature{Invoke: InvokeHTTP}, []string{`"knative.dev/func-go/http"`, `nethttp "net/http"`, "http.Start(handler(f.Handle))"}},
+		{signature{Invoke: InvokeHTTP, LegacyHTTP: true}, []string{`"knative.dev/func-go/http"`, "http.Start(http.DefaultHandler{Handler: f.Handle})"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want[len(tt.want)-1], func(t *testing.T) {
+			got, err := scaffoldMain(tt.sig)
+			if err != nil {
+				t.Fatal(err)
+			}
+			formatted, err := format.Source(got)
+			if err != nil {
+				t.Fatalf("generated main.go does not parse: %v\n%s", err, got)
+			}
+			if string(formatted) != string(got) {
+				t.Errorf("generated main.go is not gofmt-ed:\n%s", got)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(string(got), w) {
+					t.Errorf("main.go lacks %q:\n%s", w, got)
+				}
+			}
+			if !strings.Contains(string(got), `f "function"`) {
+				t.Errorf("main.go does not import the function as f:\n%s", got)
+			}
+		})
+	}
+}
+
+func TestScaffoldGoMod(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "go.mod"), `module function
+
+go 1.25.0
+
+toolchain go1.26.8
+
+require (
+	github.com/cloudevents/sdk-go/v2 v2.16.2
+	knative.dev/func-go v0.22.0
+)
+
+require github.com/google/uuid v1.6.0 // indirect
+
+replace example.com/lib => ../lib
+
+replace example.com/abs => /opt/abs
+
+replace example.com/pinned v1.0.0 => example.com/fork v1.0.1
+`)
+	got, err := scaffoldGoMod(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"module scaffold\n",
+		"go 1.25.0\n",
+		"function v0.0.0-00010101000000-000000000000\n",
+		"github.com/cloudevents/sdk-go/v2 v2.16.2\n",
+		"knative.dev/func-go v0.22.0\n",
+		"github.com/google/uuid v1.6.0 // indirect\n",
+		"function => " + dir + "\n",
+		"example.com/lib => " + filepath.Join(filepath.Dir(dir), "lib") + "\n",
+		"example.com/abs => /opt/abs\n",
+		"example.com/pinned v1.0.0 => example.com/fork v1.0.1\n",
+	} {
+		if !strings.Contains(string(got), want) {
+			t.Errorf("go.mod lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(string(got), "toolchain") {
+		t.Errorf("go.mod copies the toolchain line:\n%s", got)
+	}
+}
+
+func TestScaffoldGoModErrors(t *testing.T) {
+	tests := []struct {
+		name, gomod, want string
+	}{
+		{"module path", "module example.com/fn\ngo 1.25\nrequire knative.dev/func-go v0.22.0\n", `module path must be "function"`},
+		{"no func-go", "module function\ngo 1.25\nrequire github.com/cloudevents/sdk-go/v2 v2.16.2\n", "the function must require knative.dev/func-go"},
+		{"malformed", "module function\nrequire (\n", "go.mod"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeFile(t, filepath.Join(dir, "go.mod"), tt.gomod)
+			_, err := scaffoldGoMod(dir)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got error %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestWriteScaffold(t *testing.T) {
+	fn, err := Load(filepath.Join("testdata", "echo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := writeScaffold(dir, fn); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := os.ReadFile(filepath.Join(fn.Dir, "go.sum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(filepath.Join(dir, "go.sum"))
+	if err != nil || string(got) != string(sum) {
+		t.Errorf("go.sum is not a copy of the function's (err %v)", err)
+	}
+	mainGo, err := os.ReadFile(filepath.Join(dir, "main.go"))
+	if err != nil || !strings.Contains(string(mainGo), "cloudevents.DefaultHandler{Handler: f.Handle}") {
+		t.Errorf("got main.go %s (err %v), want a static CloudEvents main", mainGo, err)
+	}
+}
