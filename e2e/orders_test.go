@@ -37,8 +37,8 @@ func TestOrderFlow(t *testing.T) {
 		t.Errorf("order without orderId: got %d %q, want 400 naming orderId", status, body)
 	}
 	status, body = post(t, f.gateway+"/checkout", "application/json", `{"orderId":1}`, nil)
-	if status != http.StatusBadRequest {
-		t.Errorf("plain JSON without CloudEvent headers: got %d %q, want 400", status, body)
+	if status != http.StatusBadRequest || !strings.Contains(body, "not a CloudEvent") {
+		t.Errorf("plain JSON without CloudEvent headers: got %d %q, want 400 saying it is not a CloudEvent", status, body)
 	}
 
 	pids := f.functionPIDs()

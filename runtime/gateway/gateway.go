@@ -36,6 +36,10 @@ var ErrUnknownFunction = errors.New("unknown function")
 type Config struct {
 	Target Target
 	Lister Lister
+	// CloudEvents, when set, reports the functions that take CloudEvents;
+	// requests to them that are not CloudEvents get 400 with the reason
+	// instead of reaching the function.
+	CloudEvents func(function string) bool
 	// Publish, when set, serves /v1.0/ and /v1.0-alpha1/ (the Dapr publish API).
 	Publish http.Handler
 	Logger  *slog.Logger
@@ -77,6 +81,12 @@ type targetKey struct{}
 
 func (g *gateway) invoke(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("function")
+	if g.cfg.CloudEvents != nil && g.cfg.CloudEvents(name) {
+		if problem := cloudEventProblem(r); problem != "" {
+			writeError(w, http.StatusBadRequest, problem)
+			return
+		}
+	}
 	base, err := g.cfg.Target.Endpoint(r.Context(), name)
 	switch {
 	case errors.Is(err, ErrUnknownFunction):

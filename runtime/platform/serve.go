@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/funcd/funcd/runtime/gateway"
+	"github.com/funcd/funcd/runtime/runner"
 	"github.com/funcd/funcd/runtime/sidecar"
 )
 
@@ -28,6 +29,12 @@ func (p *Platform) Endpoint(_ context.Context, name string) (string, error) {
 		return "", fmt.Errorf("function %s is not running", name)
 	}
 	return f.inst.URL(), nil
+}
+
+// takesCloudEvents reports whether the function is invoked with CloudEvents.
+func (p *Platform) takesCloudEvents(name string) bool {
+	f, ok := p.fns[name]
+	return ok && f.fn.Invoke != runner.InvokeHTTP
 }
 
 // Functions lists the functions and their state, for the gateway's GET /.
@@ -65,7 +72,9 @@ func (p *Platform) startGateway(svcCtx context.Context) error {
 		return err
 	}
 	p.gateway = &http.Server{
-		Handler:           gateway.New(gateway.Config{Target: p, Lister: p, Publish: publish.HTTPHandler(), Logger: p.log}),
+		Handler: gateway.New(gateway.Config{
+			Target: p, Lister: p, Publish: publish.HTTPHandler(), Logger: p.log, CloudEvents: p.takesCloudEvents,
+		}),
 		ReadHeaderTimeout: 5 * time.Second,
 	}
 	p.services.Go(func() error {
