@@ -1,0 +1,234 @@
+package activator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// pool is one function's instances and waiting callers.
+type pool struct {
+	name  string
+	start Starter
+	opts  Options
+	log   *slog.Logger
+
+	mu       sync.Mutex
+	slots    []*slot
+	starting int
+	waiting  int
+	changed  chan struct{} // closed and replaced whenever capacity changes
+	lastErr  error         // the last failed start, until one succeeds
+	closed   bool
+	stopping sync.WaitGroup // instances being stopped by the reaper
+	stats    stats
+}
+
+// slot is one running instance and its load.
+type slot struct {
+	inst     Instance
+	inflight int
+	lastUsed time.Time
+}
+
+func newPool(name string, start Starter, opts Options, log *slog.Logger) *pool {
+	return &pool{name: name, start: start, opts: opts, log: log, changed: make(chan struct{})}
+}
+
+// broadcast wakes every waiter; call with mu held.
+func (p *pool) broadcast() {
+	close(p.changed)
+	p.changed = make(chan struct{})
+}
+
+func (p *pool) acquire(ctx context.Context, kind Kind) (string, func(bool), error) {
+	var timeout <-chan time.Time
+	for {
+		p.mu.Lock()
+		if p.closed {
+			p.mu.Unlock()
+			return "", nil, ErrStopped
+		}
+		if s := p.pick(); s != nil {
+			s.inflight++
+			p.stats.count(kind)
+			p.mu.Unlock()
+			return s.inst.URL(), p.releaser(s, kind), nil
+		}
+		if err := p.lastErr; err != nil && p.starting == 0 && len(p.slots) == 0 && timeout != nil {
+			p.mu.Unlock()
+			return "", nil, err
+		}
+		p.scaleUp()
+		if p.waiting >= p.opts.QueueSize {
+			p.mu.Unlock()
+			return "", nil, fmt.Errorf("function %s: %w (%d)", p.name, ErrOverloaded, p.opts.QueueSize)
+		}
+		p.waiting++
+		wake := p.changed
+		p.mu.Unlock()
+		if timeout == nil {
+			t := time.NewTimer(p.opts.QueueTimeout)
+			defer t.Stop()
+			timeout = t.C
+		}
+		err := wait(ctx, wake, timeout)
+		p.mu.Lock()
+		p.waiting--
+		p.mu.Unlock()
+		if err != nil {
+			return "", nil, fmt.Errorf("function %s: no instance within %s: %w", p.name, p.opts.QueueTimeout, err)
+		}
+	}
+}
+
+func wait(ctx context.Context, wake <-chan struct{}, timeout <-chan time.Time) error {
+	select {
+	case <-wake:
+		return nil
+	case <-timeout:
+		return ErrOverloaded
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// pick returns the least loaded instance with room, or nil.
+func (p *pool) pick() *slot {
+	var best *slot
+	for _, s := range p.slots {
+		if p.opts.Concurrency > 0 && s.inflight >= p.opts.Concurrency {
+			continue
+		}
+		if best == nil || s.inflight < best.inflight {
+			best = s
+		}
+	}
+	return best
+}
+
+// scaleUp starts one more instance when none is starting and the limits
+// allow it; call with mu held.
+func (p *pool) scaleUp() {
+	if p.starting > 0 {
+		return
+	}
+	n := len(p.slots)
+	switch {
+	case p.opts.MaxScale > 0 && n >= p.opts.MaxScale:
+		return
+	case p.opts.Concurrency == 0 && n >= 1:
+		return
+	}
+	p.starting++
+	go p.startOne(n == 0)
+}
+
+func (p *pool) startOne(cold bool) {
+	began := time.Now()
+	inst, err := p.start(context.Background())
+	took := time.Since(began)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.starting--
+	defer p.broadcast()
+	if err != nil {
+		p.lastErr = fmt.Errorf("function %s: %w: %w", p.name, ErrStartFailed, err)
+		p.stats.startFailures++
+		p.log.Error("start failed", "error", err)
+		return
+	}
+	if p.closed {
+		go inst.Stop(context.Background()) //nolint:errcheck // closing; nothing to report to
+		return
+	}
+	p.lastErr = nil
+	p.slots = append(p.slots, &slot{inst: inst, lastUsed: time.Now()})
+	p.stats.started(cold, took)
+	p.log.Info("instance started", "instances", len(p.slots), "cold", cold, "took", took.Round(time.Microsecond))
+}
+
+func (p *pool) releaser(s *slot, kind Kind) func(bool) {
+	var once sync.Once
+	return func(failed bool) {
+		once.Do(func() {
+			p.mu.Lock()
+			defer p.mu.Unlock()
+			s.inflight--
+			s.lastUsed = time.Now()
+			if failed {
+				p.stats.failures++
+			}
+			if p.waiting > 0 {
+				p.broadcast()
+			}
+		})
+	}
+}
+
+// ensureMin starts instances up to MinScale and waits for them.
+func (p *pool) ensureMin(ctx context.Context) error {
+	for range p.opts.MinScale {
+		inst, err := p.start(ctx)
+		if err != nil {
+			return fmt.Errorf("function %s: min-scale instance: %w", p.name, err)
+		}
+		p.mu.Lock()
+		p.slots = append(p.slots, &slot{inst: inst, lastUsed: time.Now()})
+		p.broadcast()
+		p.mu.Unlock()
+	}
+	return nil
+}
+
+// reapIdle stops instances idle longer than Idle, keeping MinScale.
+func (p *pool) reapIdle(now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	keep := p.slots[:0]
+	for i, s := range p.slots {
+		idle := s.inflight == 0 && now.Sub(s.lastUsed) >= p.opts.Idle
+		if idle && len(p.slots)-i+len(keep) > p.opts.MinScale && !p.closed {
+			p.stopping.Add(1)
+			go p.stopIdle(s.inst)
+			continue
+		}
+		keep = append(keep, s)
+	}
+	clear(p.slots[len(keep):])
+	p.slots = keep
+}
+
+func (p *pool) stopIdle(inst Instance) {
+	defer p.stopping.Done()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := inst.Stop(ctx); err != nil {
+		p.log.Warn("stop idle instance", "error", err)
+		return
+	}
+	p.mu.Lock()
+	n := len(p.slots)
+	p.stats.scaledDown++
+	p.mu.Unlock()
+	p.log.Info("instance stopped after idle", "idle", p.opts.Idle, "instances", n)
+}
+
+// close stops every instance; new callers get ErrStopped.
+func (p *pool) close(ctx context.Context) error {
+	p.mu.Lock()
+	p.closed = true
+	slots := p.slots
+	p.slots = nil
+	p.broadcast()
+	p.mu.Unlock()
+	var errs []error
+	for _, s := range slots {
+		errs = append(errs, s.inst.Stop(ctx))
+	}
+	p.stopping.Wait()
+	return errors.Join(errs...)
+}
