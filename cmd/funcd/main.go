@@ -7,6 +7,7 @@
 //	funcd up            start the platform for the project in this folder
 //	funcd invoke NAME   send a CloudEvent to a function
 //	funcd publish       publish an event to a pub/sub topic
+//	funcd status        show the functions of a running funcd up
 package main
 
 import (
@@ -45,6 +46,7 @@ var commands = []command{
 	{"up", "start the local platform: broker, functions, binding, gateway", runUp},
 	{"invoke", "send a CloudEvent to a function through the gateway", runInvoke},
 	{"publish", "publish an event to a topic through the Dapr publish API", runPublish},
+	{"status", "show each function's state, instances, cold starts and counters", runStatus},
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {

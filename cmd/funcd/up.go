@@ -24,6 +24,7 @@ const upExamples = `  funcd up                      # run the project in this fo
 type upFlags struct {
 	dir, functions, components, data, cache string
 	port                                    int
+	idle                                    time.Duration
 	demo                                    bool
 	logLevel, token                         string
 }
@@ -37,6 +38,7 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.data, "data", "", "broker data folder (default <dir>/.funcd/data)")
 	fs.StringVar(&f.cache, "cache", "", "build cache folder (default: the user cache folder)")
 	fs.IntVar(&f.port, "port", 8080, "gateway port on 127.0.0.1 (0 picks a free port)")
+	fs.DurationVar(&f.idle, "idle", 0, "stop a function's instances after this long without events (default: its func.yaml annotation, or 30s)")
 	fs.BoolVar(&f.demo, "demo", false, "send the 19 demo orders to checkout once the platform is up")
 	fs.StringVar(&f.logLevel, "log-level", "info", "runtime log level: debug, info, warn or error")
 	fs.StringVar(&f.token, "api-token", os.Getenv("DAPR_API_TOKEN"), "require this dapr-api-token on the publish API (default $DAPR_API_TOKEN)")
@@ -45,6 +47,9 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if fs.NArg() > 0 {
 		return usageError(fs, stderr, "unexpected argument "+strconv.Quote(fs.Arg(0)))
+	}
+	if f.idle < 0 {
+		return usageError(fs, stderr, "--idle must not be negative")
 	}
 	if f.port < 0 || f.port > 65535 {
 		return usageError(fs, stderr, fmt.Sprintf("--port %d is not a port number", f.port))
@@ -61,7 +66,7 @@ func up(ctx context.Context, f upFlags, log *slog.Logger, stdout, stderr io.Writ
 	fmt.Fprintln(stderr, "funcd: starting (building functions on first run may take a minute)")
 	p, err := platform.Start(ctx, platform.Config{
 		Dir: f.dir, FunctionsDir: f.functions, ResourcesDir: f.components, DataDir: f.data,
-		CacheDir: f.cache, GatewayAddr: "127.0.0.1:" + strconv.Itoa(f.port), APIToken: f.token,
+		CacheDir: f.cache, Idle: f.idle, GatewayAddr: "127.0.0.1:" + strconv.Itoa(f.port), APIToken: f.token,
 		Output: stdout, Color: isTerminal(stdout), OnBuild: buildProgress(stderr), Logger: log,
 	})
 	if err != nil {
@@ -91,7 +96,8 @@ func printReady(w io.Writer, p *platform.Platform, took time.Duration) {
 	for _, fn := range p.Functions() {
 		names = append(names, fn.Name)
 	}
-	fmt.Fprintf(w, "funcd: ready in %s — functions: %s\n", took.Round(time.Millisecond), strings.Join(names, ", "))
+	fmt.Fprintf(w, "funcd: ready in %s — functions: %s (each starts on its first event, stops when idle)\n",
+		took.Round(time.Millisecond), strings.Join(names, ", "))
 	fmt.Fprintf(w, "funcd: gateway on %s (Ctrl-C to stop)\n", p.GatewayURL())
 	fmt.Fprintf(w, `funcd: try
   curl -i -X POST %s/checkout \

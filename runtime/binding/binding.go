@@ -14,10 +14,12 @@ import (
 	"github.com/funcd/funcd/runtime/resources"
 )
 
-// Target resolves a function name to the base URL of a ready instance,
-// starting one if needed. It fails when the function does not exist.
+// Target resolves a function name to the base URL of a ready instance with
+// room for one more delivery, starting one if needed; release is called when
+// the attempt is over (failed: no 2xx). It fails when the function does not
+// exist or cannot start; the binding then retries like any transient failure.
 type Target interface {
-	Endpoint(ctx context.Context, function string) (string, error)
+	Acquire(ctx context.Context, function string) (url string, release func(failed bool), err error)
 }
 
 // PubSubs finds open pub/sub components by name.

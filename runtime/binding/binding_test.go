@@ -66,11 +66,11 @@ func (r registry) Get(name string) (pubsub.PubSub, bool) { ps, ok := r[name]; re
 
 type staticTarget map[string]string
 
-func (s staticTarget) Endpoint(_ context.Context, fn string) (string, error) {
+func (s staticTarget) Acquire(_ context.Context, fn string) (string, func(bool), error) {
 	if u, ok := s[fn]; ok {
-		return u, nil
+		return u, func(bool) {}, nil
 	}
-	return "", errors.New("no such function")
+	return "", nil, errors.New("no such function")
 }
 
 // received is what the fake function saw.

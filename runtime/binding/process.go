@@ -51,11 +51,13 @@ func (b *Binding) process(ctx context.Context, r route, msg *pubsub.Message) err
 }
 
 func (b *Binding) attempt(ctx context.Context, function string, d decoded) (result, error) {
-	url, err := b.cfg.Target.Endpoint(ctx, function)
+	url, release, err := b.cfg.Target.Acquire(ctx, function)
 	if err != nil {
 		return result{}, fmt.Errorf("function %s: %w", function, err)
 	}
-	return send(ctx, b.cfg.Client, url+"/", &d.event, b.cfg.Timeout)
+	res, err := send(ctx, b.cfg.Client, url+"/", &d.event, b.cfg.Timeout)
+	release(err != nil || res.status < 200 || res.status > 299)
+	return res, err
 }
 
 // deadLetter publishes the original message to the subscription's

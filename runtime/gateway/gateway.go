@@ -12,9 +12,11 @@ import (
 	"time"
 )
 
-// Target resolves a function name to the base URL of a ready instance.
+// Target resolves a function name to the base URL of a ready instance with
+// room for one more request, starting one if needed. release is called
+// once the answer is sent; failed reports a 5xx or a proxy failure.
 type Target interface {
-	Endpoint(ctx context.Context, function string) (string, error)
+	Acquire(ctx context.Context, function string) (url string, release func(failed bool), err error)
 }
 
 // Lister describes the functions for GET /.
@@ -24,12 +26,20 @@ type Lister interface {
 
 // FunctionInfo is one row of GET /.
 type FunctionInfo struct {
-	Name  string `json:"name"`
-	State string `json:"state"`
-	URL   string `json:"url,omitempty"`
+	Name         string `json:"name"`
+	State        string `json:"state"` // zero, starting or running
+	Instances    int    `json:"instances"`
+	InFlight     int    `json:"inFlight"`
+	ColdStarts   int    `json:"coldStarts"`
+	ColdStartP50 string `json:"coldStartP50"`
+	ColdStartP99 string `json:"coldStartP99"`
+	Requests     int64  `json:"requests"`
+	Deliveries   int64  `json:"deliveries"`
+	Failures     int64  `json:"failures"`
 }
 
-// ErrUnknownFunction is what a Target wraps for names it does not know.
+// Errors a Target wraps to pick the answer: 404 for an unknown function;
+// anything else is 503 with Retry-After.
 var ErrUnknownFunction = errors.New("unknown function")
 
 // Config configures the gateway handler.
@@ -87,7 +97,7 @@ func (g *gateway) invoke(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	base, err := g.cfg.Target.Endpoint(r.Context(), name)
+	base, release, err := g.cfg.Target.Acquire(r.Context(), name)
 	switch {
 	case errors.Is(err, ErrUnknownFunction):
 		writeError(w, http.StatusNotFound, "no function named "+strings.TrimSpace(name)+"; GET / lists them")
@@ -99,11 +109,27 @@ func (g *gateway) invoke(w http.ResponseWriter, r *http.Request) {
 	}
 	u, err := url.Parse(base)
 	if err != nil {
+		release(true)
 		writeError(w, http.StatusBadGateway, "function "+name+" has a bad address")
 		return
 	}
-	g.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), targetKey{}, u)))
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	g.proxy.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), targetKey{}, u)))
+	release(rec.status >= 500)
 }
+
+// statusRecorder remembers the status the proxy wrote.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 func (g *gateway) rewrite(pr *httputil.ProxyRequest) {
 	u := pr.In.Context().Value(targetKey{}).(*url.URL)

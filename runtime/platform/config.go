@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/funcd/funcd/runtime/runner"
 )
@@ -28,6 +29,9 @@ type Config struct {
 	// Environ is the environment functions inherit and envRef reads
 	// (default os.Environ()).
 	Environ []string
+	// Idle, when set, overrides every function's scale-to-zero retention
+	// (otherwise its func.yaml annotation, or 30s).
+	Idle time.Duration
 	// APIToken, when set, is required by the publish API (DAPR_API_TOKEN).
 	APIToken string
 	// Output receives the functions' prefixed output (default os.Stdout).

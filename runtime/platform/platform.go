@@ -7,18 +7,19 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"sync"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
+	"github.com/funcd/funcd/runtime/activator"
 	"github.com/funcd/funcd/runtime/binding"
 	"github.com/funcd/funcd/runtime/broker"
 	"github.com/funcd/funcd/runtime/pubsub"
 	"github.com/funcd/funcd/runtime/resources"
 	"github.com/funcd/funcd/runtime/runner"
 	"github.com/funcd/funcd/runtime/sidecar"
+	"golang.org/x/sync/errgroup"
 )
 
 // Platform is the running local platform.
@@ -26,10 +27,11 @@ type Platform struct {
 	cfg Config
 	log *slog.Logger
 
-	broker  *broker.Broker
-	pubsubs *pubsub.Registry
-	runner  *runner.Runner
-	binding *binding.Binding
+	broker    *broker.Broker
+	pubsubs   *pubsub.Registry
+	runner    *runner.Runner
+	activator *activator.Activator
+	binding   *binding.Binding
 
 	fns      map[string]*function
 	names    []string
@@ -41,15 +43,12 @@ type Platform struct {
 	stopErr  error
 }
 
-// function is one function with its publish API and running instance.
+// function is one function with its publish API.
 type function struct {
 	fn       runner.Function
 	sidecar  *sidecar.Sidecar
 	grpcAddr string
 	httpAddr string
-
-	mu   sync.Mutex
-	inst *runner.Instance
 }
 
 // Start brings the platform up: resources, broker and components, builds,
@@ -102,7 +101,7 @@ func (p *Platform) start(ctx, svcCtx context.Context) error {
 		return err
 	}
 	if p.binding, err = binding.New(binding.Config{
-		Subscriptions: set.Subscriptions, PubSubs: p.pubsubs, Target: p, Logger: p.log,
+		Subscriptions: set.Subscriptions, PubSubs: p.pubsubs, Target: deliveries{p.activator}, Logger: p.log,
 	}); err != nil {
 		return err
 	}
@@ -127,7 +126,10 @@ func (p *Platform) checkRoutes(set *resources.Set, fns []runner.Function) error 
 	return errors.Join(errs...)
 }
 
+// startFunctions gives each function its publish API and registers it with
+// the activator, which starts instances on demand (min-scale ones now).
 func (p *Platform) startFunctions(ctx, svcCtx context.Context, fns []runner.Function) error {
+	p.activator = activator.New(p.log)
 	for _, fn := range fns {
 		f, err := p.startSidecar(svcCtx, fn)
 		if err != nil {
@@ -135,12 +137,29 @@ func (p *Platform) startFunctions(ctx, svcCtx context.Context, fns []runner.Func
 		}
 		p.fns[fn.Name] = f
 		p.names = append(p.names, fn.Name)
+		opts, err := p.scaling(fn)
+		if err != nil {
+			return err
+		}
+		if err := p.activator.Add(fn.Name, p.starter(f), opts); err != nil {
+			return err
+		}
 	}
-	g, gctx := errgroup.WithContext(ctx)
-	for _, f := range p.fns {
-		g.Go(func() error { return p.startInstance(gctx, f) })
+	return p.activator.Start(ctx)
+}
+
+// scaling reads a function's scaling settings from its func.yaml.
+func (p *Platform) scaling(fn runner.Function) (activator.Options, error) {
+	opts := activator.Options{
+		MinScale: int(fn.MinScale), MaxScale: int(fn.MaxScale), Concurrency: int(fn.Concurrency), Idle: p.cfg.Idle,
 	}
-	return g.Wait()
+	if p.cfg.Idle == 0 {
+		var err error
+		if opts, err = opts.FromAnnotations(fn.Annotations); err != nil {
+			return opts, fmt.Errorf("%s: deploy.annotations: %w", filepath.Join(fn.Dir, runner.FuncYAML), err)
+		}
+	}
+	return opts, nil
 }
 
 func (p *Platform) startSidecar(svcCtx context.Context, fn runner.Function) (*function, error) {
@@ -165,7 +184,14 @@ func (p *Platform) startSidecar(svcCtx context.Context, fn runner.Function) (*fu
 	return &function{fn: fn, sidecar: sc, grpcAddr: gl.Addr().String(), httpAddr: hl.Addr().String()}, nil
 }
 
-func (p *Platform) startInstance(ctx context.Context, f *function) error {
+// starter starts one instance of f with its publish API's environment.
+func (p *Platform) starter(f *function) activator.Starter {
+	return func(ctx context.Context) (activator.Instance, error) {
+		return p.startInstance(ctx, f)
+	}
+}
+
+func (p *Platform) startInstance(ctx context.Context, f *function) (*runner.Instance, error) {
 	_, grpcPort, _ := net.SplitHostPort(f.grpcAddr)
 	_, httpPort, _ := net.SplitHostPort(f.httpAddr)
 	env := map[string]string{
@@ -180,11 +206,8 @@ func (p *Platform) startInstance(ctx context.Context, f *function) error {
 	}
 	inst, err := p.runner.Start(ctx, f.fn, env)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	f.mu.Lock()
-	f.inst = inst
-	f.mu.Unlock()
 	p.log.Info("function ready", "function", f.fn.Name, "url", inst.URL(), "pid", inst.PID())
-	return nil
+	return inst, nil
 }

@@ -8,27 +8,35 @@ import (
 	"net/http"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
+	"github.com/funcd/funcd/runtime/activator"
+	"github.com/funcd/funcd/runtime/binding"
 	"github.com/funcd/funcd/runtime/gateway"
 	"github.com/funcd/funcd/runtime/runner"
 	"github.com/funcd/funcd/runtime/sidecar"
 )
 
-var _ gateway.Target = (*Platform)(nil)
+// requests and deliveries let the gateway and the binding acquire
+// instances through the activator, counted apart.
+type (
+	requests   struct{ a *activator.Activator }
+	deliveries struct{ a *activator.Activator }
+)
 
-// Endpoint returns the base URL of the function's ready instance.
-func (p *Platform) Endpoint(_ context.Context, name string) (string, error) {
-	f, ok := p.fns[name]
-	if !ok {
-		return "", fmt.Errorf("%w %q", gateway.ErrUnknownFunction, name)
+var (
+	_ gateway.Target = requests{}
+	_ binding.Target = deliveries{}
+)
+
+func (r requests) Acquire(ctx context.Context, name string) (string, func(bool), error) {
+	url, release, err := r.a.Acquire(ctx, name, activator.Request)
+	if errors.Is(err, activator.ErrUnknownFunction) {
+		err = fmt.Errorf("%w: %w", gateway.ErrUnknownFunction, err)
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.inst == nil {
-		return "", fmt.Errorf("function %s is not running", name)
-	}
-	return f.inst.URL(), nil
+	return url, release, err
+}
+
+func (d deliveries) Acquire(ctx context.Context, name string) (string, func(bool), error) {
+	return d.a.Acquire(ctx, name, activator.Delivery)
 }
 
 // takesCloudEvents reports whether the function is invoked with CloudEvents.
@@ -39,18 +47,23 @@ func (p *Platform) takesCloudEvents(name string) bool {
 
 // Functions lists the functions and their state, for the gateway's GET /.
 func (p *Platform) Functions() []gateway.FunctionInfo {
-	out := make([]gateway.FunctionInfo, 0, len(p.names))
-	for _, name := range p.names {
-		f := p.fns[name]
-		f.mu.Lock()
-		info := gateway.FunctionInfo{Name: name, State: "stopped"}
-		if f.inst != nil {
-			info.State, info.URL = "running", f.inst.URL()
-		}
-		f.mu.Unlock()
-		out = append(out, info)
+	var out []gateway.FunctionInfo
+	for _, st := range p.Status() {
+		out = append(out, gateway.FunctionInfo{
+			Name: st.Function, State: st.State, Instances: st.Instances, InFlight: st.InFlight,
+			ColdStarts: st.ColdStarts, ColdStartP50: st.ColdStartP50.String(), ColdStartP99: st.ColdStartP99.String(),
+			Requests: st.Requests, Deliveries: st.Deliveries, Failures: st.Failures,
+		})
 	}
 	return out
+}
+
+// Status reports every function's state and counters.
+func (p *Platform) Status() []activator.Status {
+	if p.activator == nil {
+		return nil
+	}
+	return p.activator.Status()
 }
 
 // GatewayURL is the base URL of the gateway, e.g. http://127.0.0.1:8080.
@@ -73,7 +86,7 @@ func (p *Platform) startGateway(svcCtx context.Context) error {
 	}
 	p.gateway = &http.Server{
 		Handler: gateway.New(gateway.Config{
-			Target: p, Lister: p, Publish: publish.HTTPHandler(), Logger: p.log, CloudEvents: p.takesCloudEvents,
+			Target: requests{p.activator}, Lister: p, Publish: publish.HTTPHandler(), Logger: p.log, CloudEvents: p.takesCloudEvents,
 		}),
 		ReadHeaderTimeout: 5 * time.Second,
 	}
@@ -101,17 +114,9 @@ func (p *Platform) stop(ctx context.Context) error {
 	if p.gateway != nil {
 		errs = append(errs, p.gateway.Shutdown(ctx))
 	}
-	var fnErrs errgroup.Group
-	for _, f := range p.fns {
-		f.mu.Lock()
-		inst := f.inst
-		f.inst = nil
-		f.mu.Unlock()
-		if inst != nil {
-			fnErrs.Go(func() error { return inst.Stop(ctx) })
-		}
+	if p.activator != nil {
+		errs = append(errs, p.activator.Stop(ctx))
 	}
-	errs = append(errs, fnErrs.Wait())
 	p.cancel()
 	errs = append(errs, p.services.Wait())
 	if p.pubsubs != nil {

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/funcd/funcd/runtime/gateway"
+)
+
+const statusExamples = `  funcd status
+  funcd status --url http://127.0.0.1:9090
+`
+
+func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("status", "status [flags]", statusExamples, stderr)
+	gatewayURL := fs.String("url", "http://127.0.0.1:8080", "gateway URL of a running funcd up")
+	if help, err := parse(fs, args); help || err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError(fs, stderr, "unexpected argument "+fs.Arg(0))
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(*gatewayURL, "/")+"/", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		return fmt.Errorf("is funcd up running? %w", err)
+	}
+	defer resp.Body.Close()
+	var list struct {
+		Functions []gateway.FunctionInfo `json:"functions"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil || resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("unexpected answer from %s: %d %v", *gatewayURL, resp.StatusCode, err)
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "FUNCTION\tSTATE\tINSTANCES\tIN FLIGHT\tCOLD STARTS\tCOLD P50\tCOLD P99\tREQUESTS\tDELIVERIES\tFAILURES")
+	for _, f := range list.Functions {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t%s\t%d\t%d\t%d\n", f.Name, f.State, f.Instances, f.InFlight,
+			f.ColdStarts, f.ColdStartP50, f.ColdStartP99, f.Requests, f.Deliveries, f.Failures)
+	}
+	return tw.Flush()
+}
