@@ -72,14 +72,24 @@ func New(cfg Config) http.Handler {
 	mux.HandleFunc("GET /{$}", g.list)
 	mux.HandleFunc("POST /{function}", g.invoke)
 	mux.HandleFunc("POST /{function}/{rest...}", g.invoke)
-	if cfg.Publish != nil {
-		// Method-qualified, so they do not clash with POST /{function}/{rest...}.
-		for _, prefix := range []string{"/v1.0/", "/v1.0-alpha1/"} {
-			mux.Handle("POST "+prefix, cfg.Publish)
-			mux.Handle("GET "+prefix, cfg.Publish)
+	publish := cfg.Publish
+	if publish == nil {
+		publish = http.HandlerFunc(noPublishAPI)
+	}
+	// Method-qualified, so they do not clash with POST /{function}/{rest...};
+	// the Dapr API answers GET, POST and PUT (daprd publishes on both).
+	for _, prefix := range []string{"/v1.0/", "/v1.0-alpha1/"} {
+		for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodPut} {
+			mux.Handle(method+" "+prefix, publish)
 		}
 	}
 	return mux
+}
+
+// noPublishAPI answers the Dapr API paths when no publish API is mounted,
+// rather than taking "v1.0" for a function name.
+func noPublishAPI(w http.ResponseWriter, _ *http.Request) {
+	writeError(w, http.StatusNotFound, "the Dapr publish API is not served here")
 }
 
 type gateway struct {

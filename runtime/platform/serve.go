@@ -51,7 +51,8 @@ func (p *Platform) Functions() []gateway.FunctionInfo {
 	for _, st := range p.Status() {
 		out = append(out, gateway.FunctionInfo{
 			Name: st.Function, State: st.State, Instances: st.Instances, InFlight: st.InFlight,
-			ColdStarts: st.ColdStarts, ColdStartP50: st.ColdStartP50.String(), ColdStartP99: st.ColdStartP99.String(),
+			ColdStarts: st.ColdStarts, ColdStartP50: st.ColdStartP50.Round(100 * time.Microsecond).String(),
+			ColdStartP99: st.ColdStartP99.Round(100 * time.Microsecond).String(),
 			Requests: st.Requests, Deliveries: st.Deliveries, Failures: st.Failures,
 		})
 	}

@@ -1,0 +1,143 @@
+package gateway
+
+import (
+	"encoding/json"
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+type fakeLister []FunctionInfo
+
+func (l fakeLister) Functions() []FunctionInfo { return l }
+
+func TestList(t *testing.T) {
+	tests := []struct {
+		name   string
+		lister Lister
+		want   string
+	}{
+		{name: "no lister", want: `{"functions":null}`},
+		{
+			name:   "functions",
+			lister: fakeLister{{Name: "checkout", State: "running", Instances: 1}, {Name: "order-processor", State: "zero"}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := do(t, New(Config{Target: &fakeTarget{}, Lister: tt.lister}), http.MethodGet, "/", "", nil)
+			if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/json" {
+				t.Fatalf("got %d %s, want 200 application/json", resp.StatusCode, resp.Header.Get("Content-Type"))
+			}
+			if tt.want != "" {
+				if got := strings.TrimSpace(body); got != tt.want {
+					t.Errorf("got %s, want %s", got, tt.want)
+				}
+				return
+			}
+			var got struct{ Functions []FunctionInfo }
+			if err := json.Unmarshal([]byte(body), &got); err != nil {
+				t.Fatalf("decode %s: %v", body, err)
+			}
+			if want := []FunctionInfo(tt.lister.(fakeLister)); !reflect.DeepEqual(got.Functions, want) {
+				t.Errorf("got %+v, want %+v", got.Functions, want)
+			}
+		})
+	}
+}
+
+// publishAPI stands in for the sidecar's Dapr HTTP API.
+var publishAPI = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Publish", r.Method+" "+r.URL.Path)
+	w.WriteHeader(http.StatusNoContent)
+})
+
+func TestDaprAPI(t *testing.T) {
+	withAPI := New(Config{Target: &fakeTarget{}, Publish: publishAPI})
+	withoutAPI := New(Config{Target: &fakeTarget{}})
+	tests := []struct {
+		name, method, path string
+		h                  http.Handler
+		wantStatus         int
+	}{
+		{name: "publish", h: withAPI, method: http.MethodPost, path: "/v1.0/publish/orderpubsub/orders", wantStatus: http.StatusNoContent},
+		{name: "publish with PUT", h: withAPI, method: http.MethodPut, path: "/v1.0/publish/orderpubsub/orders", wantStatus: http.StatusNoContent},
+		{name: "bulk publish", h: withAPI, method: http.MethodPost, path: "/v1.0-alpha1/publish/bulk/orderpubsub/orders", wantStatus: http.StatusNoContent},
+		{name: "healthz", h: withAPI, method: http.MethodGet, path: "/v1.0/healthz", wantStatus: http.StatusNoContent},
+		{name: "no API: publish", h: withoutAPI, method: http.MethodPost, path: "/v1.0/publish/orderpubsub/orders", wantStatus: http.StatusNotFound},
+		{name: "no API: bulk", h: withoutAPI, method: http.MethodPost, path: "/v1.0-alpha1/publish/bulk/orderpubsub/orders", wantStatus: http.StatusNotFound},
+		{name: "no API: healthz", h: withoutAPI, method: http.MethodGet, path: "/v1.0/healthz", wantStatus: http.StatusNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := do(t, tt.h, tt.method, tt.path, `{"orderId":1}`, http.Header{"Content-Type": {"application/json"}})
+			if resp.StatusCode != tt.wantStatus {
+				t.Fatalf("got status %d (%s), want %d", resp.StatusCode, body, tt.wantStatus)
+			}
+			if tt.wantStatus != http.StatusNoContent {
+				if got := errorBody(t, resp, body); !strings.Contains(got, "publish API") {
+					t.Errorf("got error %q, want it to name the publish API", got)
+				}
+				return
+			}
+			if got, want := resp.Header.Get("X-Publish"), tt.method+" "+tt.path; got != want {
+				t.Errorf("got the publish API called with %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+func TestMethods(t *testing.T) {
+	h := New(Config{Target: &fakeTarget{urls: map[string]string{"checkout": "http://127.0.0.1:1"}}})
+	tests := []struct {
+		name, method, path string
+		wantStatus         int
+	}{
+		{name: "GET a function", method: http.MethodGet, path: "/checkout", wantStatus: http.StatusMethodNotAllowed},
+		{name: "DELETE a sub-path", method: http.MethodDelete, path: "/checkout/x", wantStatus: http.StatusMethodNotAllowed},
+		{name: "POST the root", method: http.MethodPost, path: "/", wantStatus: http.StatusMethodNotAllowed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if resp, body := do(t, h, tt.method, tt.path, "", nil); resp.StatusCode != tt.wantStatus {
+				t.Errorf("got status %d (%s), want %d", resp.StatusCode, body, tt.wantStatus)
+			}
+		})
+	}
+}
+
+func TestCloudEventCheck(t *testing.T) {
+	fn := echo(t)
+	h := New(Config{
+		Target:      &fakeTarget{urls: map[string]string{"order-processor": fn.URL, "checkout": fn.URL}},
+		CloudEvents: func(name string) bool { return name == "order-processor" },
+	})
+	binary := http.Header{"Ce-Id": {"1"}, "Ce-Specversion": {"1.0"}, "Ce-Source": {"s"}, "Ce-Type": {"t"}}
+	tests := []struct {
+		name, path string
+		header     http.Header
+		wantStatus int
+		wantError  string
+	}{
+		{name: "binary", path: "/order-processor", header: binary, wantStatus: http.StatusAccepted},
+		{name: "structured", path: "/order-processor", header: http.Header{"Content-Type": {"application/cloudevents+json; charset=utf-8"}}, wantStatus: http.StatusAccepted},
+		{name: "batch", path: "/order-processor", header: http.Header{"Content-Type": {"application/cloudevents-batch+json"}}, wantStatus: http.StatusAccepted},
+		{name: "plain JSON", path: "/order-processor", header: http.Header{"Content-Type": {"application/json"}}, wantStatus: http.StatusBadRequest, wantError: "ce-specversion, ce-id, ce-source, ce-type"},
+		{name: "binary without id", path: "/order-processor/x", header: http.Header{"Ce-Specversion": {"1.0"}, "Ce-Source": {"s"}, "Ce-Type": {"t"}}, wantStatus: http.StatusBadRequest, wantError: "headers ce-id;"},
+		{name: "plain HTTP function", path: "/checkout", header: http.Header{"Content-Type": {"application/json"}}, wantStatus: http.StatusAccepted},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, body := do(t, h, http.MethodPost, tt.path, "{}", tt.header)
+			if resp.StatusCode != tt.wantStatus {
+				t.Fatalf("got status %d (%s), want %d", resp.StatusCode, body, tt.wantStatus)
+			}
+			if tt.wantError != "" {
+				if got := errorBody(t, resp, body); !strings.Contains(got, tt.wantError) {
+					t.Errorf("got error %q, want it to contain %q", got, tt.wantError)
+				}
+			}
+		})
+	}
+}
