@@ -53,7 +53,7 @@ func (p *Platform) Functions() []gateway.FunctionInfo {
 			Name: st.Function, State: st.State, Instances: st.Instances, InFlight: st.InFlight,
 			ColdStarts: st.ColdStarts, ColdStartP50: st.ColdStartP50.Round(100 * time.Microsecond).String(),
 			ColdStartP99: st.ColdStartP99.Round(100 * time.Microsecond).String(),
-			Requests: st.Requests, Deliveries: st.Deliveries, Failures: st.Failures,
+			Requests:     st.Requests, Deliveries: st.Deliveries, Failures: st.Failures,
 		})
 	}
 	return out
