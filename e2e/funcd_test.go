@@ -59,13 +59,13 @@ var (
 	pidLine      = regexp.MustCompile(`function ready .* pid=(\d+)`)
 )
 
-// startFuncd runs funcd up on a free port with the project's functions and
-// the given resources folder and broker data folder.
-func startFuncd(t *testing.T, components, data string, env ...string) *funcd {
+// startFuncd runs funcd up on a free port with the project's functions,
+// the given resources and broker data folders, extra environment and flags.
+func startFuncd(t *testing.T, components, data string, env []string, flags ...string) *funcd {
 	t.Helper()
 	root, _ := filepath.Abs("..")
-	cmd := exec.Command(funcdBin, "up", "--port", "0", "--dir", root,
-		"--components", components, "--data", data)
+	args := append([]string{"up", "--port", "0", "--dir", root, "--components", components, "--data", data}, flags...)
+	cmd := exec.Command(funcdBin, args...)
 	cmd.Env = append(os.Environ(), env...)
 	stdout, _ := cmd.StdoutPipe()
 	stderr, _ := cmd.StderrPipe()

@@ -15,7 +15,7 @@ import (
 // TestOrderFlow runs the seed scenario: 19 checkouts through the gateway,
 // each order logged by order-processor; structured and malformed events too.
 func TestOrderFlow(t *testing.T) {
-	f := startFuncd(t, "../components", t.TempDir())
+	f := startFuncd(t, "../components", t.TempDir(), nil)
 	ctx := t.Context()
 	for id := 1; id <= 19; id++ {
 		if status, body, err := f.postOrder(ctx, id); err != nil || status != http.StatusOK {
@@ -61,7 +61,7 @@ func TestAcceptedOrdersSurviveKill(t *testing.T) {
 	writeComponents(t, components)
 	data := t.TempDir()
 
-	f := startFuncd(t, components, data, "PROCESSING_DELAY=300ms")
+	f := startFuncd(t, components, data, []string{"PROCESSING_DELAY=300ms"})
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	for id := 1; id <= 19; id++ {
@@ -86,7 +86,7 @@ func TestAcceptedOrdersSurviveKill(t *testing.T) {
 	})
 	t.Logf("killed funcd after %d of 19 orders were processed", len(before))
 
-	g := startFuncd(t, components, data)
+	g := startFuncd(t, components, data, nil)
 	waitFor(t, 90*time.Second, "every accepted order after the restart", func() bool {
 		after := g.received()
 		for id := 1; id <= 19; id++ {

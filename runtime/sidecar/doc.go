@@ -1,0 +1,30 @@
+// Package sidecar serves the publish half of the Dapr sidecar API for one app,
+// in-process, so that a function publishing with the Dapr Go SDK (gRPC
+// PublishEvent) or with curl (POST /v1.0/publish/{pubsub}/{topic}) works on a
+// laptop exactly as it does next to daprd.
+//
+// A Sidecar turns each request into the bytes daprd v1.16.0 would hand to its
+// pub/sub component: the same CloudEvent envelope (built with
+// components-contrib's envelope functions), the same cloudevent.* metadata
+// overrides, rawPayload and ttlInSeconds handling, and the same error codes,
+// messages and status codes on both APIs. It then passes the message to a
+// Publisher found through Components; what a Publisher does with it (an
+// embedded broker, Redis, Kafka) is not this package's concern.
+//
+// Served:
+//
+//	gRPC  dapr.proto.runtime.v1.Dapr/PublishEvent, BulkPublishEventAlpha1, GetMetadata
+//	HTTP  POST|PUT /v1.0/publish/{pubsub}/{topic...}
+//	      POST|PUT /v1.0-alpha1/publish/bulk/{pubsub}/{topic...}
+//	      GET /v1.0/healthz, GET /v1.0/healthz/outbound, GET /v1.0/metadata
+//
+// Everything else of the Dapr API (state, invocation, actors, subscribing)
+// answers Unimplemented (gRPC) or 404 (HTTP). Code that needs a real sidecar
+// (mTLS, resiliency policies, API allow-lists, scopes) should run daprd.
+//
+// Tracing: the envelope's traceparent is the caller's traceparent (HTTP
+// header or gRPC metadata; grpc-trace-bin is also read), normalised as daprd
+// does, or a new sampled W3C trace context when the caller sent none. daprd
+// with a tracing exporter would instead put a child span it created; without
+// one it would leave the field empty. This package exports no spans.
+package sidecar

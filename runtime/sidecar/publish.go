@@ -1,0 +1,74 @@
+package sidecar
+
+import (
+	"context"
+	"errors"
+
+	contribmd "github.com/dapr/components-contrib/metadata"
+	"github.com/dapr/components-contrib/pubsub"
+	apierrors "github.com/dapr/dapr/pkg/api/errors"
+)
+
+// resolve finds the component a publish goes to and validates the names, in
+// daprd's order (validateAndGetPubsubAndTopic in pkg/api/{grpc,http}).
+// notFoundMD is the metadata daprd attaches to the not-found error: the
+// request's over HTTP, none over gRPC.
+func (s *Sidecar) resolve(name, topic string, md, notFoundMD map[string]string) (Publisher, error) {
+	if name == "" {
+		return nil, apierrors.PubSub(name).WithMetadata(md).NameEmpty()
+	}
+	p, ok := s.comps.PubSub(name)
+	if !ok || p == nil {
+		return nil, apierrors.PubSub(name).WithMetadata(notFoundMD).NotFound()
+	}
+	if topic == "" {
+		return nil, apierrors.PubSub(name).WithMetadata(md).TopicEmpty()
+	}
+	return p, nil
+}
+
+// rawPayload reads metadata rawPayload like daprd.
+func rawPayload(name string, md map[string]string) (bool, error) {
+	raw, err := contribmd.IsRawPayload(md)
+	if err != nil {
+		return false, apierrors.PubSub(name).WithMetadata(md).DeserializeError(err)
+	}
+	return raw, nil
+}
+
+// publish encodes m and hands it to p.
+func (s *Sidecar) publish(ctx context.Context, p Publisher, m *message, raw bool) error {
+	data, err := s.encode(m, raw, features(p))
+	if err != nil {
+		return err
+	}
+	req := &pubsub.PublishRequest{
+		PubsubName: m.pubsub,
+		Topic:      m.topic,
+		Data:       data,
+		Metadata:   m.metadata,
+	}
+	if err := p.Publish(ctx, req); err != nil {
+		return s.publishError(m.pubsub, m.topic, err)
+	}
+	return nil
+}
+
+// publishError maps a Publisher's error to daprd's API error.
+func (s *Sidecar) publishError(name, topic string, err error) error {
+	switch {
+	case errors.Is(err, ErrTopicForbidden):
+		return apierrors.PubSub(name).PublishForbidden(topic, s.appID, err)
+	case errors.Is(err, ErrPubSubNotFound):
+		return apierrors.PubSub(name).TestNotFound(topic, err)
+	default:
+		return apierrors.PubSub(name).PublishMessage(topic, err)
+	}
+}
+
+func features(p Publisher) []pubsub.Feature {
+	if f, ok := p.(FeatureReporter); ok {
+		return f.Features()
+	}
+	return nil
+}
