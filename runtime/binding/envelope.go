@@ -3,8 +3,10 @@ package binding
 import (
 	"encoding/json"
 	"strconv"
+	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/cloudevents/sdk-go/v2/types"
 	contrib "github.com/dapr/components-contrib/pubsub"
 
 	"github.com/funcd/funcd/runtime/pubsub"
@@ -28,10 +30,6 @@ func decode(msg *pubsub.Message, pubsubName string, rawPayload bool) (decoded, e
 		}
 		data = b
 	}
-	var env map[string]any
-	if err := json.Unmarshal(data, &env); err != nil {
-		return decoded{}, permanentf("message on %s/%s is not a CloudEvent envelope: %w", pubsubName, msg.Topic, err)
-	}
 	var ev event.Event
 	if err := json.Unmarshal(data, &ev); err != nil {
 		return decoded{}, permanentf("message on %s/%s is not a valid CloudEvent: %w", pubsubName, msg.Topic, err)
@@ -39,7 +37,22 @@ func decode(msg *pubsub.Message, pubsubName string, rawPayload bool) (decoded, e
 	if err := ev.Validate(); err != nil {
 		return decoded{}, permanentf("message on %s/%s is not a valid CloudEvent: %w", pubsubName, msg.Topic, err)
 	}
-	return decoded{event: ev, expired: contrib.HasExpired(env)}, nil
+	return decoded{event: ev, expired: expired(ev)}, nil
+}
+
+// expired applies Dapr's rule (contrib.HasExpired) to the event's
+// "expiration" extension: an RFC 3339 time in the past.
+func expired(ev event.Event) bool {
+	exp, ok := ev.Extensions()[contrib.ExpirationField]
+	if !ok {
+		return false
+	}
+	s, err := types.ToString(exp)
+	if err != nil {
+		return false
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	return err == nil && t.Before(time.Now())
 }
 
 // rawPayload reports whether subscription metadata asks for raw payloads.
