@@ -27,12 +27,18 @@ func TestOrderFlow(t *testing.T) {
 	if status, body := post(t, f.gateway+"/checkout", "application/cloudevents+json", structured, nil); status != http.StatusOK {
 		t.Fatalf("structured order: got %d %q, want 200", status, body)
 	}
-	waitFor(t, 30*time.Second, "orders 1..20 in order-processor's log", func() bool {
-		return len(f.received()) == 20
+	batch := `[{"specversion":"1.0","id":"b-21","source":"/e2e","type":"com.example.order","datacontenttype":"application/json","data":{"orderId":21,"customerName":"Customer 21","amount":210.0}},` +
+		`{"specversion":"1.0","id":"b-22","source":"/e2e","type":"com.example.order","datacontenttype":"application/json","data":{"orderId":22,"customerName":"Customer 22","amount":220.0}}]`
+	status, body := post(t, f.gateway+"/checkout", "application/cloudevents-batch+json", batch, nil)
+	if status != http.StatusOK || strings.Count(body, "com.example.order.accepted") != 2 {
+		t.Fatalf("batch of 2 orders: got %d %q, want 200 with 2 reply events", status, body)
+	}
+	waitFor(t, 30*time.Second, "orders 1..22 in order-processor's log", func() bool {
+		return len(f.received()) == 22
 	})
 
 	bad := map[string]string{"ce-specversion": "1.0", "ce-id": "bad-1", "ce-source": "/e2e", "ce-type": "com.example.order"}
-	status, body := post(t, f.gateway+"/checkout", "application/json", `{"customerName":"nobody"}`, bad)
+	status, body = post(t, f.gateway+"/checkout", "application/json", `{"customerName":"nobody"}`, bad)
 	if status != http.StatusBadRequest || !strings.Contains(body, "orderId") {
 		t.Errorf("order without orderId: got %d %q, want 400 naming orderId", status, body)
 	}

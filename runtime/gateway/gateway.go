@@ -60,14 +60,9 @@ func New(cfg Config) http.Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	g := &gateway{cfg: cfg}
-	g.proxy = &httputil.ReverseProxy{
-		Rewrite:      g.rewrite,
-		ErrorHandler: g.proxyError,
-		Transport: &http.Transport{
-			MaxIdleConns: 256, MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second,
-		},
-	}
+	transport := &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second}
+	g := &gateway{cfg: cfg, client: &http.Client{Transport: transport}}
+	g.proxy = &httputil.ReverseProxy{Rewrite: g.rewrite, ErrorHandler: g.proxyError, Transport: transport}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", g.list)
 	mux.HandleFunc("POST /{function}", g.invoke)
@@ -93,8 +88,9 @@ func noPublishAPI(w http.ResponseWriter, _ *http.Request) {
 }
 
 type gateway struct {
-	cfg   Config
-	proxy *httputil.ReverseProxy
+	cfg    Config
+	proxy  *httputil.ReverseProxy
+	client *http.Client // batch deliveries
 }
 
 type targetKey struct{}
@@ -102,6 +98,10 @@ type targetKey struct{}
 func (g *gateway) invoke(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("function")
 	if g.cfg.CloudEvents != nil && g.cfg.CloudEvents(name) {
+		if isBatch(r) {
+			g.invokeBatch(w, r, name)
+			return
+		}
 		if problem := cloudEventProblem(r); problem != "" {
 			writeError(w, http.StatusBadRequest, problem)
 			return

@@ -122,7 +122,6 @@ func TestCloudEventCheck(t *testing.T) {
 	}{
 		{name: "binary", path: "/order-processor", header: binary, wantStatus: http.StatusAccepted},
 		{name: "structured", path: "/order-processor", header: http.Header{"Content-Type": {"application/cloudevents+json; charset=utf-8"}}, wantStatus: http.StatusAccepted},
-		{name: "batch", path: "/order-processor", header: http.Header{"Content-Type": {"application/cloudevents-batch+json"}}, wantStatus: http.StatusAccepted},
 		{name: "plain JSON", path: "/order-processor", header: http.Header{"Content-Type": {"application/json"}}, wantStatus: http.StatusBadRequest, wantError: "ce-specversion, ce-id, ce-source, ce-type"},
 		{name: "binary without id", path: "/order-processor/x", header: http.Header{"Ce-Specversion": {"1.0"}, "Ce-Source": {"s"}, "Ce-Type": {"t"}}, wantStatus: http.StatusBadRequest, wantError: "headers ce-id;"},
 		{name: "plain HTTP function", path: "/checkout", header: http.Header{"Content-Type": {"application/json"}}, wantStatus: http.StatusAccepted},
