@@ -69,5 +69,6 @@ func (r *Registry) Close() error {
 		}
 	}
 	clear(r.comps)
+	clear(r.types)
 	return errors.Join(errs...)
 }

@@ -108,12 +108,16 @@ func (s *Set) add(file string, data []byte, env LookupEnv) error {
 	if env == nil {
 		env = func(string) (string, bool) { return "", false }
 	}
-	for i, doc := range docSeparator.Split(string(data), -1) {
+	// n counts the documents a reader sees: a leading "---" or a
+	// comments-only document does not shift the numbers in errors.
+	n := 0
+	for _, doc := range docSeparator.Split(string(data), -1) {
 		if strings.TrimSpace(stripComments(doc)) == "" {
 			continue
 		}
+		n++
 		if err := s.addDoc([]byte(doc), env); err != nil {
-			return fmt.Errorf("%s: document %d: %w", file, i+1, err)
+			return fmt.Errorf("%s: document %d: %w", file, n, err)
 		}
 	}
 	s.setFile(file)

@@ -107,7 +107,8 @@ func (s *Set) Validate() error {
 		for _, p := range sub.Paths() {
 			key := sub.PubsubName + "/" + sub.Topic + " -> " + Function(p)
 			if other, dup := routes[key]; dup && other != sub.Name {
-				return invalid("subscriptions %q and %q both route %s", other, sub.Name, key)
+				return invalid("subscriptions %q (%s) and %q (%s) both route %s",
+					other, subs[other].File, sub.Name, sub.File, key)
 			}
 			routes[key] = sub.Name
 		}

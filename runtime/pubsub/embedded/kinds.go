@@ -37,9 +37,11 @@ func Types() []string {
 	return []string{"pubsub.in-memory", "pubsub.jetstream", "pubsub.kafka", "pubsub.redis"}
 }
 
+// natsName maps s to a valid JetStream consumer name: no whitespace, '.',
+// wildcards or path separators (the server stores consumers in folders).
 func natsName(s string) string {
 	return strings.Map(func(r rune) rune {
-		if r <= ' ' || r == '.' || r == '*' || r == '>' || r > '~' {
+		if r <= ' ' || r == '.' || r == '*' || r == '>' || r == '/' || r == '\\' || r > '~' {
 			return '_'
 		}
 		return r
