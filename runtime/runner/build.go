@@ -103,7 +103,10 @@ func (r *Runner) compile(ctx context.Context, fn Function, bin string) error {
 		return err
 	}
 	tmp := filepath.Join(dir, "f")
-	if err := r.goCmd(ctx, dir, "build", "-trimpath", "-mod=readonly", "-o", tmp, "."); err != nil {
+	// No -trimpath: with the same flags and module versions as the funcd
+	// binary, the Go build cache shares compiled packages (gRPC, protobuf,
+	// the Dapr protos) between funcd and the functions.
+	if err := r.goCmd(ctx, dir, "build", "-mod=readonly", "-o", tmp, "."); err != nil {
 		return err
 	}
 	return os.Rename(tmp, bin)
