@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 
 	"github.com/dapr/kit/logger"
 )
@@ -41,8 +42,19 @@ func (k kitLogger) Info(args ...any)                  { k.l.Info(fmt.Sprint(args
 func (k kitLogger) Infof(format string, args ...any)  { k.l.Info(fmt.Sprintf(format, args...)) }
 func (k kitLogger) Debug(args ...any)                 { k.l.Debug(fmt.Sprint(args...)) }
 func (k kitLogger) Debugf(format string, args ...any) { k.l.Debug(fmt.Sprintf(format, args...)) }
-func (k kitLogger) Warn(args ...any)                  { k.l.Warn(fmt.Sprint(args...)) }
-func (k kitLogger) Warnf(format string, args ...any)  { k.l.Warn(fmt.Sprintf(format, args...)) }
+func (k kitLogger) Warn(args ...any)                  { k.warn(fmt.Sprint(args...)) }
+func (k kitLogger) Warnf(format string, args ...any)  { k.warn(fmt.Sprintf(format, args...)) }
+
+// warn logs at warn level, except the jetstream component's report that it
+// could not unsubscribe from a connection it is itself draining on Close:
+// that is a normal shutdown, not something for the user to act on.
+func (k kitLogger) warn(msg string) {
+	if strings.Contains(msg, "unsubscribing") && strings.Contains(msg, "connection draining") {
+		k.l.Debug(msg)
+		return
+	}
+	k.l.Warn(msg)
+}
 func (k kitLogger) Error(args ...any)                 { k.l.Error(fmt.Sprint(args...)) }
 func (k kitLogger) Errorf(format string, args ...any) { k.l.Error(fmt.Sprintf(format, args...)) }
 
