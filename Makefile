@@ -10,8 +10,8 @@ ARGS      ?= --demo
 
 .PHONY: run build test test-root test-functions vet bench fuzz clean
 
-run:
-	$(GO) run ./cmd/funcd up $(ARGS)
+run: build
+	./bin/funcd up $(ARGS)
 
 build:
 	$(GO) build -o bin/funcd ./cmd/funcd
