@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/funcd/funcd/runtime/pubsub"
@@ -38,89 +37,90 @@ type Config struct {
 	Retry RetryPolicy
 	// Timeout bounds one delivery attempt (default 30s).
 	Timeout time.Duration
-	Logger  *slog.Logger
+	// Resiliency holds Dapr Resiliency resources: the inbound retry, timeout
+	// and circuit breaker policies they give a subscription's component
+	// replace Retry and Timeout for its deliveries.
+	Resiliency []resources.Resiliency
+	// Batch reports whether a function accepts CloudEvent batches: bulk
+	// subscriptions deliver batches only to those. nil: none does.
+	Batch  func(function string) bool
+	Logger *slog.Logger
+}
+
+// DefaultTimeout bounds one delivery attempt when nothing else does.
+const DefaultTimeout = 30 * time.Second
+
+func (c Config) withDefaults() (Config, error) {
+	if c.Retry == (RetryPolicy{}) {
+		c.Retry = DefaultRetryPolicy
+	}
+	if err := c.Retry.Validate(); err != nil {
+		return c, err
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = DefaultTimeout
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Batch == nil {
+		c.Batch = func(string) bool { return false }
+	}
+	if c.PubSubs == nil || c.Target == nil {
+		return c, errors.New("binding: PubSubs and Target are required")
+	}
+	return c, nil
 }
 
 // Binding delivers the messages of a set of subscriptions to functions.
 type Binding struct {
-	cfg  Config
-	subs []route
-	log  *slog.Logger
+	cfg       Config
+	subs      []*subscription
+	log       *slog.Logger
+	deliverer *Deliverer
+	policies  *Policies
 
 	// life is cancelled on Stop's deadline to abort in-flight deliveries.
-	life     context.Context
-	cancel   context.CancelFunc
-	inflight sync.WaitGroup
-	stopping atomic.Bool
+	life   context.Context
+	cancel context.CancelFunc
+	gate   Gate
 }
 
-// route is one subscription resolved to its component and target.
-type route struct {
-	sub      resources.Subscription
-	ps       pubsub.PubSub
-	function string
-	raw      bool
-}
-
-// ErrStopping is returned to the broker for messages that arrive during
-// Stop; the broker delivers them again later.
-var ErrStopping = errors.New("binding is stopping")
-
-// New checks the configuration and resolves every subscription.
+// New checks the configuration and resolves every subscription: its
+// component, its routes (CEL rules compiled here), its policies and
+// delivery settings. A bad subscription refuses to start, naming its file.
 func New(cfg Config) (*Binding, error) {
-	if cfg.Retry == (RetryPolicy{}) {
-		cfg.Retry = DefaultRetryPolicy
-	}
-	if err := cfg.Retry.Validate(); err != nil {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
 		return nil, err
 	}
-	if cfg.Timeout <= 0 {
-		cfg.Timeout = 30 * time.Second
+	b := &Binding{
+		cfg: cfg, log: cfg.Logger,
+		deliverer: NewDeliverer(cfg.Target, cfg.Client, cfg.Logger),
+		policies:  NewPolicies(cfg.Resiliency, Policy{Retry: cfg.Retry, Timeout: cfg.Timeout}, cfg.Logger),
+		life:      context.Background(),
 	}
-	if cfg.Client == nil {
-		cfg.Client = &http.Client{Transport: newTransport()}
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
-	if cfg.PubSubs == nil || cfg.Target == nil {
-		return nil, errors.New("binding: PubSubs and Target are required")
-	}
-	b := &Binding{cfg: cfg, log: cfg.Logger}
 	for _, sub := range cfg.Subscriptions {
-		r, err := b.resolve(sub)
+		s, err := b.newSubscription(sub)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s: subscription %s: %w", sub.File, sub.Name, err)
 		}
-		b.subs = append(b.subs, r)
+		b.subs = append(b.subs, s)
 	}
 	return b, nil
-}
-
-func (b *Binding) resolve(sub resources.Subscription) (route, error) {
-	ps, ok := b.cfg.PubSubs.Get(sub.PubsubName)
-	if !ok {
-		return route{}, fmt.Errorf("subscription %s (%s): pub/sub component %q is not loaded", sub.Name, sub.File, sub.PubsubName)
-	}
-	for _, rule := range sub.Routes.Rules {
-		if rule.Match != "" {
-			return route{}, fmt.Errorf("subscription %s (%s): routes.rules with match expressions are not supported yet; use routes.default", sub.Name, sub.File)
-		}
-	}
-	paths := sub.Paths()
-	return route{sub: sub, ps: ps, function: resources.Function(paths[0]), raw: rawPayload(sub.Metadata)}, nil
 }
 
 // Start subscribes to every subscription; deliveries run until Stop.
 func (b *Binding) Start(ctx context.Context) error {
 	b.life, b.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	for _, r := range b.subs {
-		s := pubsub.Subscription{Topic: r.sub.Topic, Consumer: r.sub.Name, Metadata: r.sub.Metadata}
-		if err := r.ps.Subscribe(ctx, s, b.handler(r)); err != nil {
-			return fmt.Errorf("subscription %s: %w", r.sub.Name, err)
+	for _, s := range b.subs {
+		sub := pubsub.Subscription{Topic: s.res.Topic, Consumer: s.res.Name, Metadata: s.res.Metadata}
+		if err := s.ps.Subscribe(ctx, sub, b.handler(s)); err != nil {
+			return fmt.Errorf("subscription %s: %w", s.res.Name, err)
 		}
-		b.log.Info("subscribed", "subscription", r.sub.Name, "pubsub", r.sub.PubsubName,
-			"topic", r.sub.Topic, "function", r.function)
+		b.log.Info("subscribed", "subscription", s.res.Name, "pubsub", s.res.PubsubName,
+			"topic", s.res.Topic, "functions", s.router.functions(), "max_concurrency", cap(s.slots),
+			"ordered", s.ordered, "reply_topic", s.replyTopic)
 	}
 	return nil
 }
@@ -129,9 +129,7 @@ func (b *Binding) Start(ctx context.Context) error {
 // deliveries until ctx is done, then aborts the rest (not acknowledged, so
 // the broker delivers them again).
 func (b *Binding) Stop(ctx context.Context) error {
-	b.stopping.Store(true)
-	done := make(chan struct{})
-	go func() { b.inflight.Wait(); close(done) }()
+	done := b.gate.Close()
 	var err error
 	select {
 	case <-done:
@@ -145,13 +143,48 @@ func (b *Binding) Stop(ctx context.Context) error {
 	return err
 }
 
-func (b *Binding) handler(r route) pubsub.Handler {
+// handler is what the component calls for each message, possibly from many
+// goroutines at once (e.g. pubsub.jetstream with concurrency: parallel).
+func (b *Binding) handler(s *subscription) pubsub.Handler {
 	return func(_ context.Context, msg *pubsub.Message) error {
-		b.inflight.Add(1)
-		defer b.inflight.Done()
-		if b.stopping.Load() {
+		if !b.gate.Enter() {
 			return ErrStopping
 		}
-		return b.process(b.life, r, msg)
+		defer b.gate.Leave()
+		return b.process(b.life, s, msg)
 	}
+}
+
+// Gate counts deliveries in flight and, once closed, admits no more, so a
+// Stop can wait for the last one. (A bare WaitGroup would let a delivery's
+// Add race with Stop's Wait.) The zero value is open.
+type Gate struct {
+	mu       sync.RWMutex
+	closed   bool
+	inflight sync.WaitGroup
+}
+
+// Enter admits one delivery unless the gate is closed; Leave must follow.
+func (g *Gate) Enter() bool {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	if g.closed {
+		return false
+	}
+	g.inflight.Add(1)
+	return true
+}
+
+// Leave ends a delivery Enter admitted.
+func (g *Gate) Leave() { g.inflight.Done() }
+
+// Close admits no more deliveries; the channel is closed when the last one
+// in flight leaves.
+func (g *Gate) Close() <-chan struct{} {
+	g.mu.Lock()
+	g.closed = true
+	g.mu.Unlock()
+	done := make(chan struct{})
+	go func() { g.inflight.Wait(); close(done) }()
+	return done
 }

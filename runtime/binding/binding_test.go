@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cloudevents/sdk-go/v2/event"
 	contrib "github.com/dapr/components-contrib/pubsub"
 
 	"github.com/funcd/funcd/runtime/pubsub"
@@ -48,7 +49,7 @@ func (f *fakePubSub) Subscribe(_ context.Context, s pubsub.Subscription, h pubsu
 
 func (f *fakePubSub) Close() error { return nil }
 
-func (f *fakePubSub) deadLetters(topic string) []*pubsub.Message {
+func (f *fakePubSub) publishedOn(topic string) []*pubsub.Message {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []*pubsub.Message
@@ -108,15 +109,29 @@ var fastRetry = RetryPolicy{MaxRetries: 3, Initial: time.Millisecond, Max: 4 * t
 // setup starts a binding for one subscription to fn at url.
 func setup(t *testing.T, url string, sub resources.Subscription) (*Binding, *fakePubSub) {
 	t.Helper()
-	ps := &fakePubSub{}
-	sub.Name, sub.PubsubName, sub.Topic = "orders-sub", "orderpubsub", "orders"
-	if sub.Routes.Default == "" {
+	if sub.Routes.Default == "" && len(sub.Routes.Rules) == 0 {
 		sub.Routes.Default = "/order-processor"
 	}
-	b, err := New(Config{
-		Subscriptions: []resources.Subscription{sub}, PubSubs: registry{"orderpubsub": ps},
-		Target: staticTarget{"order-processor": url}, Retry: fastRetry, Timeout: 2 * time.Second,
-	})
+	return start(t, Config{Target: staticTarget{"order-processor": url}}, sub)
+}
+
+// start starts a binding for sub (named orders-sub, on orderpubsub/orders
+// unless set) with cfg completed by a fake pub/sub and fast retries.
+func start(t *testing.T, cfg Config, sub resources.Subscription) (*Binding, *fakePubSub) {
+	t.Helper()
+	ps := &fakePubSub{}
+	if sub.Name == "" {
+		sub.Name, sub.PubsubName, sub.Topic, sub.File = "orders-sub", "orderpubsub", "orders", "sub.yaml"
+	}
+	cfg.Subscriptions = []resources.Subscription{sub}
+	cfg.PubSubs = registry{"orderpubsub": ps}
+	if cfg.Retry == (RetryPolicy{}) {
+		cfg.Retry = fastRetry
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 2 * time.Second
+	}
+	b, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,4 +161,39 @@ func deliver(t *testing.T, ps *fakePubSub, data []byte) error {
 		t.Fatal("binding did not subscribe to orders")
 	}
 	return h(t.Context(), &pubsub.Message{Topic: "orders", Data: data})
+}
+
+// mustEvent is a valid CloudEvent carrying an order.
+func mustEvent(t *testing.T) event.Event {
+	t.Helper()
+	ev := event.New()
+	ev.SetID("id-1")
+	ev.SetSource("checkout")
+	ev.SetType("com.example.order")
+	if err := ev.SetData("application/json", []byte(order)); err != nil {
+		t.Fatal(err)
+	}
+	return ev
+}
+
+func TestGate(t *testing.T) {
+	var g Gate
+	if !g.Enter() {
+		t.Fatal("Enter on an open gate = false, want true")
+	}
+	done := g.Close()
+	if g.Enter() {
+		t.Error("Enter on a closed gate = true, want false")
+	}
+	select {
+	case <-done:
+		t.Fatal("Close's channel closed with a delivery in flight")
+	case <-time.After(10 * time.Millisecond):
+	}
+	g.Leave()
+	select {
+	case <-done:
+	case <-time.After(time.Second):
+		t.Fatal("Close's channel still open after the last Leave")
+	}
 }

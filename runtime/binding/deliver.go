@@ -1,50 +1,129 @@
 package binding
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"time"
 
-	"github.com/cloudevents/sdk-go/v2/binding"
 	"github.com/cloudevents/sdk-go/v2/event"
-	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
 )
 
-// maxReplyBytes bounds how much of a function's answer is read.
-const maxReplyBytes = 4 << 20
-
-// result is one delivery attempt's answer.
-type result struct {
-	status int
-	reply  []byte
-	header http.Header
+// Deliverer POSTs events to functions and retries them under a Policy until
+// the outcome is final. The binding and the input bindings share it, so
+// every trigger gives a function's answer the same meaning.
+type Deliverer struct {
+	target Target
+	client *http.Client
+	log    *slog.Logger
 }
 
-// send POSTs ev in binary mode to url and returns the function's answer.
-func send(ctx context.Context, client *http.Client, url string, ev *event.Event, timeout time.Duration) (result, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, nil)
+// NewDeliverer returns a Deliverer; a nil client uses a pooled one made for
+// this, a nil log discards.
+func NewDeliverer(target Target, client *http.Client, log *slog.Logger) *Deliverer {
+	if client == nil {
+		client = &http.Client{Transport: newTransport()}
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Deliverer{target: target, client: client, log: log}
+}
+
+// Answer is a delivery's final result.
+type Answer struct {
+	// Outcome is final: Ack, DeadLetter, Retry (budget spent) or Requeue.
+	Outcome Outcome
+	// Status, Header and Body are the function's last answer, if any.
+	Status int
+	Header http.Header
+	Body   []byte
+	// Err is the last attempt's error (transport, permanent, refusal).
+	Err      error
+	Attempts int
+}
+
+// Cause describes why an answer is not an Ack, for logs and dead letters.
+func (a Answer) Cause() error {
+	if a.Err != nil {
+		return a.Err
+	}
+	return fmt.Errorf("function answered %d %s: %.200s", a.Status, http.StatusText(a.Status), a.Body)
+}
+
+// Deliver sends ev in binary mode to function, retrying transient failures
+// under pol, and returns the final answer.
+func (d *Deliverer) Deliver(ctx context.Context, function string, ev *event.Event, pol Policy) Answer {
+	return d.deliver(ctx, function, single{ev}, pol)
+}
+
+func (d *Deliverer) deliver(ctx context.Context, function string, p payload, pol Policy) Answer {
+	start := time.Now()
+	a := d.attempt(ctx, function, p, pol)
+	for n := 1; a.Outcome == Retry; n++ {
+		if err := ctx.Err(); err != nil { // stopping: never dead-letter what was cut short
+			a.Outcome, a.Err = Requeue, fmt.Errorf("delivery aborted: %w (last: %w)", err, a.Cause())
+			break
+		}
+		wait, ok := pol.Retry.next(n, time.Since(start))
+		if !ok {
+			if pol.Retry.Unlimited() {
+				a.Outcome = Requeue // the broker delivers it again: retried forever
+			}
+			break
+		}
+		if err := sleep(ctx, wait); err != nil {
+			a.Outcome, a.Err = Requeue, fmt.Errorf("retry interrupted: %w (last: %w)", err, a.Cause())
+			break
+		}
+		a = d.attempt(ctx, function, p, pol)
+		a.Attempts = n + 1
+	}
+	return a
+}
+
+// attempt makes one attempt through the circuit breaker.
+func (d *Deliverer) attempt(ctx context.Context, function string, p payload, pol Policy) Answer {
+	done, err := pol.Breaker.allow()
 	if err != nil {
-		return result{}, permanentf("build request for %s: %w", url, err)
+		return Answer{Outcome: Classify(0, err), Err: err, Attempts: 1}
 	}
-	if err := cehttp.WriteRequest(ctx, binding.ToMessage(ev), req); err != nil {
-		return result{}, permanentf("encode event %s: %w", ev.ID(), err)
-	}
-	if tp, ok := ev.Extensions()["traceparent"].(string); ok {
-		req.Header.Set("traceparent", tp)
-	}
-	resp, err := client.Do(req)
+	res, err := d.post(ctx, function, p, pol.Timeout)
+	outcome := Classify(res.status, err)
+	done(outcome != Retry)
+	d.log.Debug("delivered", "function", function, "ce.id", p.id(), "status", res.status,
+		"outcome", outcome.String(), "error", err)
+	return Answer{Outcome: outcome, Status: res.status, Header: res.header, Body: res.body, Err: err, Attempts: 1}
+}
+
+func (d *Deliverer) post(ctx context.Context, function string, p payload, timeout time.Duration) (result, error) {
+	url, release, err := d.target.Acquire(ctx, function)
 	if err != nil {
-		return result{}, fmt.Errorf("post to %s: %w", url, err)
+		return result{}, fmt.Errorf("function %s: %w", function, err)
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxReplyBytes))
-	if err != nil {
-		return result{}, fmt.Errorf("read answer from %s: %w", url, err)
+	res, err := send(ctx, d.client, url+"/", p, timeout)
+	release(err != nil || res.status < 200 || res.status > 299)
+	return res, err
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	return result{status: resp.StatusCode, reply: bytes.Clone(body), header: resp.Header}, nil
+}
+
+func newTransport() *http.Transport {
+	return &http.Transport{
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:        256,
+		MaxIdleConnsPerHost: 64,
+		IdleConnTimeout:     90 * time.Second,
+	}
 }

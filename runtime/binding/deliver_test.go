@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -86,7 +88,7 @@ func TestOutcomes(t *testing.T) {
 			if len(*got) != tt.wantCalls {
 				t.Errorf("function called %d times, want %d", len(*got), tt.wantCalls)
 			}
-			dl := ps.deadLetters("dlq")
+			dl := ps.publishedOn("dlq")
 			if len(dl) != tt.wantDLQ {
 				t.Fatalf("dead letters = %d, want %d", len(dl), tt.wantDLQ)
 			}
@@ -134,7 +136,7 @@ func TestBadMessagesAreDeadLettered(t *testing.T) {
 			if len(*got) != 0 {
 				t.Errorf("function called %d times, want 0", len(*got))
 			}
-			if n := len(ps.deadLetters("dlq")); n != 1 {
+			if n := len(ps.publishedOn("dlq")); n != 1 {
 				t.Errorf("dead letters = %d, want 1", n)
 			}
 		})
@@ -179,5 +181,31 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	}
 	if _, err := New(Config{}); err == nil {
 		t.Error("New without PubSubs and Target = nil, want an error")
+	}
+}
+
+func TestStopAbortsWithoutDeadLettering(t *testing.T) {
+	entered := make(chan struct{}, 1)
+	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		entered <- struct{}{}
+		<-r.Context().Done()
+	}))
+	t.Cleanup(hang.Close)
+	b, ps := start(t, Config{Target: staticTarget{"order-processor": hang.URL}, Retry: RetryPolicy{Multiplier: 1}},
+		resources.Subscription{Routes: resources.Routes{Default: "/order-processor"}, DeadLetterTopic: "dlq"})
+	done := make(chan error, 1)
+	go func() { done <- deliver(t, ps, envelope(t, "application/json", []byte(order))) }()
+	<-entered
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	if err := b.Stop(ctx); err == nil {
+		t.Error("Stop = nil, want the aborted delivery reported")
+	}
+	if err := <-done; err == nil {
+		t.Error("handler = nil, want an error so the broker redelivers")
+	}
+	if n := len(ps.publishedOn("dlq")); n != 0 {
+		t.Errorf("dead letters = %d, want 0: a delivery cut short by Stop is not a failure", n)
 	}
 }

@@ -6,17 +6,25 @@ import (
 	"net/http"
 )
 
-// Outcome is what the binding does with a message after one delivery attempt.
+// Outcome is what the binding does with a message after a delivery attempt.
 type Outcome int
 
 const (
-	// Ack: the function accepted the event; acknowledge the message.
+	// Ack: the function accepted the event. A CloudEvent in its answer is
+	// first published to the subscription's reply topic, when it has one;
+	// then the message is acknowledged.
 	Ack Outcome = iota
-	// Retry: a transient failure; deliver again after a backoff.
+	// Retry: a transient failure; deliver again after a backoff. When the
+	// retry budget is spent the message is dead-lettered, or handed back to
+	// the broker when the subscription has no dead-letter topic.
 	Retry
 	// DeadLetter: a permanent failure; move the message to the dead-letter
 	// topic (or drop it, logged, when the subscription has none).
 	DeadLetter
+	// Requeue: do not try now; hand the message back to the broker
+	// unacknowledged so it delivers it again later (circuit breaker open,
+	// binding stopping, unlimited retries handed back).
+	Requeue
 )
 
 func (o Outcome) String() string {
@@ -27,9 +35,19 @@ func (o Outcome) String() string {
 		return "retry"
 	case DeadLetter:
 		return "dead-letter"
+	case Requeue:
+		return "requeue"
 	}
 	return fmt.Sprintf("outcome(%d)", int(o))
 }
+
+var (
+	// ErrStopping is returned to the broker for messages that arrive during
+	// Stop; the broker delivers them again later.
+	ErrStopping = errors.New("binding is stopping")
+	// ErrCircuitOpen means a circuit breaker refused the attempt.
+	ErrCircuitOpen = errors.New("circuit breaker is open")
+)
 
 // permanent lists the status codes that no retry can fix.
 var permanent = map[int]bool{
@@ -40,16 +58,21 @@ var permanent = map[int]bool{
 	http.StatusUnprocessableEntity:   true,
 }
 
-// Classify maps one delivery's answer to an outcome. err is a transport error
-// (timeout, refused connection); status is the HTTP status otherwise. The
+// Classify maps one delivery's answer to an outcome; it is the only place
+// that gives status codes and errors a meaning. err is a transport error
+// (timeout, refused connection), a PermanentError, or a refusal to try
+// (ErrCircuitOpen, ErrStopping); status is the HTTP status otherwise. The
 // response body is never consulted: a reply such as {"status":"shipped"} is
 // an event, not a Dapr status.
 func Classify(status int, err error) Outcome {
 	switch {
 	case err != nil:
 		var perm *PermanentError
-		if errors.As(err, &perm) {
+		switch {
+		case errors.As(err, &perm):
 			return DeadLetter
+		case errors.Is(err, ErrCircuitOpen), errors.Is(err, ErrStopping):
+			return Requeue
 		}
 		return Retry
 	case status >= 200 && status < 300:

@@ -1,7 +1,9 @@
 package binding
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -31,6 +33,11 @@ func TestClassify(t *testing.T) {
 		{"302", http.StatusFound, nil, Retry},
 		{"transport error", 0, errors.New("connection refused"), Retry},
 		{"permanent error", 0, permanentf("not a CloudEvent"), DeadLetter},
+		{"wrapped permanent error", 0, fmt.Errorf("deliver: %w", permanentf("bad")), DeadLetter},
+		{"circuit open", 0, fmt.Errorf("%w: cb: open", ErrCircuitOpen), Requeue},
+		{"stopping", 0, ErrStopping, Requeue},
+		{"timeout", 0, context.DeadlineExceeded, Retry},
+		{"2xx body is never read", http.StatusOK, nil, Ack},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -65,7 +72,10 @@ func TestRetryPolicyValidate(t *testing.T) {
 	}{
 		{"default", DefaultRetryPolicy, true},
 		{"no retries", RetryPolicy{Multiplier: 1}, true},
-		{"negative retries", RetryPolicy{MaxRetries: -1, Multiplier: 1}, false},
+		{"unlimited", RetryPolicy{MaxRetries: UnlimitedRetries, Initial: 1, Max: 1, Multiplier: 1}, true},
+		{"unlimited without backoff", RetryPolicy{MaxRetries: UnlimitedRetries, Multiplier: 1}, false},
+		{"below unlimited", RetryPolicy{MaxRetries: -2, Initial: 1, Max: 1, Multiplier: 1}, false},
+		{"negative MaxElapsed", RetryPolicy{MaxRetries: 1, Initial: 1, Max: 1, Multiplier: 1, MaxElapsed: -1}, false},
 		{"zero initial", RetryPolicy{MaxRetries: 1, Max: time.Second, Multiplier: 2}, false},
 		{"max below initial", RetryPolicy{MaxRetries: 1, Initial: time.Second, Max: time.Millisecond, Multiplier: 2}, false},
 		{"multiplier below 1", RetryPolicy{MaxRetries: 1, Initial: 1, Max: 1, Multiplier: 0.5}, false},
@@ -77,5 +87,38 @@ func TestRetryPolicyValidate(t *testing.T) {
 				t.Errorf("Validate() = %v, want ok=%v", err, tt.ok)
 			}
 		})
+	}
+}
+
+func TestRetryPolicyNext(t *testing.T) {
+	limited := RetryPolicy{MaxRetries: 2, Initial: 10 * time.Millisecond, Max: 10 * time.Millisecond, Multiplier: 1}
+	unlimited := RetryPolicy{MaxRetries: UnlimitedRetries, Initial: 10 * time.Millisecond, Max: 10 * time.Millisecond, Multiplier: 1}
+	tests := []struct {
+		name    string
+		p       RetryPolicy
+		n       int
+		elapsed time.Duration
+		want    bool
+	}{
+		{"within count", limited, 2, time.Hour, true},
+		{"count spent", limited, 3, 0, false},
+		{"unlimited within default window", unlimited, 1000, DefaultMaxElapsed - time.Second, true},
+		{"unlimited past default window", unlimited, 2, DefaultMaxElapsed, false},
+		{"unlimited past own window", RetryPolicy{MaxRetries: -1, Initial: 1, Max: 1, Multiplier: 1, MaxElapsed: time.Second}, 2, time.Second, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, got := tt.p.next(tt.n, tt.elapsed); got != tt.want {
+				t.Errorf("next(%d, %v) = %v, want %v", tt.n, tt.elapsed, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestOutcomeString(t *testing.T) {
+	for o, want := range map[Outcome]string{Ack: "ack", Retry: "retry", DeadLetter: "dead-letter", Requeue: "requeue", Outcome(9): "outcome(9)"} {
+		if got := o.String(); got != want {
+			t.Errorf("Outcome(%d).String() = %q, want %q", int(o), got, want)
+		}
 	}
 }

@@ -3,103 +3,101 @@ package binding
 import (
 	"context"
 	"fmt"
-	"net"
-	"net/http"
-	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/funcd/funcd/runtime/pubsub"
 )
 
 // process settles one message: nil acknowledges it, an error hands it back
 // to the broker for a later redelivery.
-func (b *Binding) process(ctx context.Context, r route, msg *pubsub.Message) error {
-	d, err := decode(msg, r.sub.PubsubName, r.raw)
+func (b *Binding) process(ctx context.Context, s *subscription, msg *pubsub.Message) error {
+	d, err := decode(msg, s.res.PubsubName, s.raw, s.router.needsFields())
 	if err != nil {
-		return b.deadLetter(ctx, r, msg, "", err)
+		return b.deadLetter(ctx, s, msg, "", err)
 	}
-	log := b.log.With("subscription", r.sub.Name, "topic", r.sub.Topic, "function", r.function,
-		"ce.id", d.event.ID(), "ce.type", d.event.Type())
+	id := d.event.ID()
 	if d.expired {
-		return b.deadLetter(ctx, r, msg, d.event.ID(), fmt.Errorf("event %s expired before delivery", d.event.ID()))
+		return b.deadLetter(ctx, s, msg, id, fmt.Errorf("event %s expired before delivery", id))
 	}
-	var last error
-	for attempt := 0; attempt <= b.cfg.Retry.MaxRetries; attempt++ {
-		if attempt > 0 {
-			if err := sleep(ctx, b.cfg.Retry.Backoff(attempt)); err != nil {
-				return fmt.Errorf("deliver %s to %s: %w", d.event.ID(), r.function, err)
-			}
-		}
-		res, err := b.attempt(ctx, r.function, d)
-		outcome := Classify(res.status, err)
-		log.Debug("delivered", "attempt", attempt+1, "status", res.status, "outcome", outcome.String(), "error", err)
-		switch outcome {
-		case Ack:
-			return nil
-		case DeadLetter:
-			return b.deadLetter(ctx, r, msg, d.event.ID(), describe(res, err))
-		}
-		last = describe(res, err)
-		if ctx.Err() != nil {
-			break
-		}
+	fn, err := s.router.route(d.fields)
+	if err != nil {
+		return b.deadLetter(ctx, s, msg, id, err)
 	}
-	log.Warn("retries spent", "retries", b.cfg.Retry.MaxRetries, "error", last)
-	if r.sub.DeadLetterTopic != "" {
-		return b.deadLetter(ctx, r, msg, d.event.ID(), last)
+	if fn == "" {
+		return b.unrouted(ctx, s, msg, id)
 	}
-	return fmt.Errorf("deliver %s to %s: %w", d.event.ID(), r.function, last)
+	if bt := s.batchers[fn]; bt != nil {
+		return bt.add(&item{msg: msg, ev: &d.event, done: make(chan error, 1)})
+	}
+	release, err := s.acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("deliver %s to %s: %w", id, fn, err)
+	}
+	defer release()
+	a := b.deliverer.deliver(ctx, fn, single{&d.event}, s.policies[fn])
+	return b.settle(ctx, s, fn, []*pubsub.Message{msg}, []*event.Event{&d.event}, a)[0]
 }
 
-func (b *Binding) attempt(ctx context.Context, function string, d decoded) (result, error) {
-	url, release, err := b.cfg.Target.Acquire(ctx, function)
-	if err != nil {
-		return result{}, fmt.Errorf("function %s: %w", function, err)
+// settle carries out a delivery's final outcome for the messages it carried
+// and returns, per message, nil to acknowledge it or an error to hand it back
+// to the broker.
+func (b *Binding) settle(ctx context.Context, s *subscription, fn string, msgs []*pubsub.Message, evs []*event.Event, a Answer) []error {
+	errs := make([]error, len(msgs))
+	switch a.Outcome {
+	case Ack:
+		if err := b.reply(ctx, s, fn, evs[0], a); err != nil {
+			fill(errs, err)
+		}
+		return errs
+	case DeadLetter:
+		for i, m := range msgs {
+			errs[i] = b.deadLetter(ctx, s, m, evs[i].ID(), a.Cause())
+		}
+		return errs
+	case Retry:
+		b.log.Warn("retries spent", "subscription", s.res.Name, "function", fn, "ce.id", evs[0].ID(),
+			"attempts", a.Attempts, "error", a.Cause())
+		if s.res.DeadLetterTopic != "" {
+			for i, m := range msgs {
+				errs[i] = b.deadLetter(ctx, s, m, evs[i].ID(), a.Cause())
+			}
+			return errs
+		}
 	}
-	res, err := send(ctx, b.cfg.Client, url+"/", &d.event, b.cfg.Timeout)
-	release(err != nil || res.status < 200 || res.status > 299)
-	return res, err
+	fill(errs, fmt.Errorf("deliver %s to %s: %w", evs[0].ID(), fn, a.Cause()))
+	return errs
+}
+
+func fill(errs []error, err error) {
+	for i := range errs {
+		errs[i] = err
+	}
 }
 
 // deadLetter publishes the original message to the subscription's
 // dead-letter topic, or drops it with an error log when there is none. The
 // message is acknowledged only when the dead-letter copy is stored.
-func (b *Binding) deadLetter(ctx context.Context, r route, msg *pubsub.Message, id string, cause error) error {
-	log := b.log.With("subscription", r.sub.Name, "topic", r.sub.Topic, "function", r.function, "ce.id", id)
-	if r.sub.DeadLetterTopic == "" {
+func (b *Binding) deadLetter(ctx context.Context, s *subscription, msg *pubsub.Message, id string, cause error) error {
+	log := b.log.With("subscription", s.res.Name, "topic", s.res.Topic, "ce.id", id)
+	if s.res.DeadLetterTopic == "" {
 		log.Error("dropped: permanent failure and no deadLetterTopic", "error", cause)
 		return nil
 	}
-	dl := &pubsub.Message{Topic: r.sub.DeadLetterTopic, Data: msg.Data, Metadata: msg.Metadata, ContentType: msg.ContentType}
-	if err := r.ps.Publish(ctx, dl); err != nil {
-		return fmt.Errorf("dead-letter %s to %s: %w", id, r.sub.DeadLetterTopic, err)
+	dl := &pubsub.Message{Topic: s.res.DeadLetterTopic, Data: msg.Data, Metadata: msg.Metadata, ContentType: msg.ContentType}
+	if err := s.ps.Publish(ctx, dl); err != nil {
+		return fmt.Errorf("dead-letter %s to %s: %w", id, s.res.DeadLetterTopic, err)
 	}
-	log.Warn("dead-lettered", "dead_letter_topic", r.sub.DeadLetterTopic, "error", cause)
+	log.Warn("dead-lettered", "dead_letter_topic", s.res.DeadLetterTopic, "error", cause)
 	return nil
 }
 
-func describe(res result, err error) error {
-	if err != nil {
-		return err
+// unrouted handles an event no routing rule matched, as daprd does: it goes
+// to the dead-letter topic when there is one, and is dropped otherwise.
+func (b *Binding) unrouted(ctx context.Context, s *subscription, msg *pubsub.Message, id string) error {
+	if s.res.DeadLetterTopic != "" {
+		return b.deadLetter(ctx, s, msg, id, fmt.Errorf("event %s matched no route", id))
 	}
-	return fmt.Errorf("function answered %d %s: %.200s", res.status, http.StatusText(res.status), res.reply)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-func newTransport() *http.Transport {
-	return &http.Transport{
-		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConns:        256,
-		MaxIdleConnsPerHost: 64,
-		IdleConnTimeout:     90 * time.Second,
-	}
+	b.log.Debug("dropped: no route matched", "subscription", s.res.Name, "topic", s.res.Topic, "ce.id", id)
+	return nil
 }

@@ -7,10 +7,10 @@ import (
 )
 
 // RetryPolicy bounds in-process redelivery of a message that failed
-// transiently. The defaults (Default) are written down in README.md.
+// transiently. The defaults (DefaultRetryPolicy) are written down in README.md.
 type RetryPolicy struct {
 	// MaxRetries is how many times a message is retried after the first
-	// attempt; 0 means no retry.
+	// attempt; 0 means no retry, UnlimitedRetries (-1) no bound.
 	MaxRetries int
 	// Initial is the first backoff; each retry multiplies it by Multiplier up
 	// to Max. Every wait is jittered by ±Jitter (a fraction, 0..1).
@@ -18,7 +18,21 @@ type RetryPolicy struct {
 	Max        time.Duration
 	Multiplier float64
 	Jitter     float64
+	// MaxElapsed applies to unlimited retries only: after retrying this long
+	// the message is handed back to the broker (Requeue), which delivers it
+	// again later, so it is retried forever and never dead-lettered. Keep it
+	// below the component's redelivery timeout (ackWait, processingTimeout).
+	// Zero means DefaultMaxElapsed.
+	MaxElapsed time.Duration
 }
+
+// UnlimitedRetries is MaxRetries for a policy that never gives up, like
+// Dapr's maxRetries: -1.
+const UnlimitedRetries = -1
+
+// DefaultMaxElapsed bounds one round of unlimited retries: inside the
+// embedded broker's 30s ack wait and Redis' 60s processing timeout.
+const DefaultMaxElapsed = 20 * time.Second
 
 // DefaultRetryPolicy: 5 retries, 100ms doubling up to 2s with ±20% jitter,
 // about 5s in all, well inside the embedded broker's 30s ack wait.
@@ -27,9 +41,9 @@ var DefaultRetryPolicy = RetryPolicy{MaxRetries: 5, Initial: 100 * time.Millisec
 // Validate reports a policy that cannot be used.
 func (p RetryPolicy) Validate() error {
 	switch {
-	case p.MaxRetries < 0:
-		return errors.New("retry: MaxRetries must not be negative")
-	case p.MaxRetries > 0 && p.Initial <= 0:
+	case p.MaxRetries < UnlimitedRetries:
+		return errors.New("retry: MaxRetries must be -1 (unlimited) or more")
+	case p.MaxRetries != 0 && p.Initial <= 0:
 		return errors.New("retry: Initial must be positive")
 	case p.Max < p.Initial:
 		return errors.New("retry: Max must be at least Initial")
@@ -37,8 +51,27 @@ func (p RetryPolicy) Validate() error {
 		return errors.New("retry: Multiplier must be at least 1")
 	case p.Jitter < 0 || p.Jitter > 1:
 		return errors.New("retry: Jitter must be between 0 and 1")
+	case p.MaxElapsed < 0:
+		return errors.New("retry: MaxElapsed must not be negative")
 	}
 	return nil
+}
+
+// Unlimited reports whether the policy retries without a count.
+func (p RetryPolicy) Unlimited() bool { return p.MaxRetries < 0 }
+
+// next returns the wait before retry number n (1-based), and false when
+// the policy allows no such retry after elapsed.
+func (p RetryPolicy) next(n int, elapsed time.Duration) (time.Duration, bool) {
+	wait := p.Backoff(n)
+	if !p.Unlimited() {
+		return wait, n <= p.MaxRetries
+	}
+	limit := p.MaxElapsed
+	if limit == 0 {
+		limit = DefaultMaxElapsed
+	}
+	return wait, elapsed+wait < limit
 }
 
 // Backoff returns the wait before retry number n (1-based).

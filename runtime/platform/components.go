@@ -8,6 +8,7 @@ import (
 	contrib "github.com/dapr/components-contrib/pubsub"
 
 	"github.com/funcd/funcd/runtime/broker"
+	"github.com/funcd/funcd/runtime/inputs"
 	"github.com/funcd/funcd/runtime/pubsub"
 	"github.com/funcd/funcd/runtime/pubsub/embedded"
 	"github.com/funcd/funcd/runtime/resources"
@@ -19,8 +20,12 @@ import (
 func (p *Platform) openComponents(ctx context.Context, set *resources.Set) error {
 	p.pubsubs = pubsub.NewRegistry()
 	for _, c := range set.Components {
+		if c.Category() == "bindings" && inputs.IsInput(c) {
+			continue // started with the input bindings
+		}
 		if c.Category() != "pubsub" {
-			p.log.Warn("component ignored: only pubsub components run here", "component", c.Name, "type", c.Type, "file", c.File)
+			p.log.Warn("component ignored: only pubsub components and input bindings "+fmt.Sprint(inputs.Types())+" run here",
+				"component", c.Name, "type", c.Type, "file", c.File)
 			continue
 		}
 		if c.Type == "pubsub.jetstream" && c.Metadata["natsURL"] == "" && p.broker == nil {

@@ -2,10 +2,12 @@ package platform
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -17,47 +19,105 @@ import (
 	"github.com/funcd/funcd/runtime/broker"
 	"github.com/funcd/funcd/runtime/pubsub"
 	"github.com/funcd/funcd/runtime/pubsub/embedded"
+	"github.com/funcd/funcd/runtime/pubsub/pubsubtest"
 	"github.com/funcd/funcd/runtime/resources"
 	"github.com/funcd/funcd/runtime/sidecar"
 )
 
 // BenchmarkPipeline is the local platform's end-to-end path without the
 // function processes: 16 publishers using the Dapr Go SDK against the publish
-// API, the embedded durable broker (JetStream file store) through Dapr's
-// pubsub.jetstream component, the binding, and an HTTP function that
-// acknowledges. It reports delivered events per second.
+// API, a durable broker through Dapr's own component, the binding, and an
+// HTTP function that acknowledges. It reports delivered events per second.
+//
+// broker=jetstream is the embedded default (JetStream file store), which
+// delivers one message at a time (its parallel mode acknowledges too early
+// and is refused). broker=redis is a real redis-server (Redis Streams) whose
+// component runs workers=N in parallel. max is the subscription's
+// maxConcurrency; bulk delivers batches of up to workers events (a batch
+// cannot hold more messages than the component hands over at once), waiting
+// at most 10ms, to a function that opted in. work is how long the function
+// takes per request (a real function waits on something).
 func BenchmarkPipeline(b *testing.B) {
-	for _, conc := range []string{"single", "parallel"} {
-		b.Run("concurrency="+conc, func(b *testing.B) { benchPipeline(b, conc) })
+	for _, c := range []pipelineCase{
+		{"jetstream", "1", "16", false, 0},
+		{"redis", "1", "16", false, 0},
+		{"redis", "16", "16", false, 0},
+		{"jetstream", "1", "16", false, time.Millisecond},
+		{"redis", "1", "16", false, time.Millisecond},
+		{"redis", "16", "1", false, time.Millisecond},
+		{"redis", "16", "16", false, time.Millisecond},
+		{"redis", "16", "16", true, time.Millisecond},
+	} {
+		name := fmt.Sprintf("broker=%s/workers=%s/max=%s/work=%v", c.broker, c.workers, c.max, c.work)
+		if c.bulk {
+			name += "/bulk"
+		}
+		b.Run(name, func(b *testing.B) { benchPipeline(b, c) })
 	}
 }
 
-func benchPipeline(b *testing.B, concurrency string) {
-	const publishers = 16
-	ctx := b.Context()
-	brk, err := broker.Start(broker.Config{StoreDir: b.TempDir()})
+type pipelineCase struct {
+	broker, workers, max string
+	bulk                 bool
+	work                 time.Duration
+}
+
+// openBroker opens the orderpubsub component on a fresh broker.
+func openBroker(b *testing.B, kind, workers string) *embedded.PubSub {
+	comp := resources.Component{Name: "orderpubsub", Version: "v1"}
+	var opts embedded.Options
+	switch kind {
+	case "jetstream":
+		brk, err := broker.Start(broker.Config{StoreDir: b.TempDir()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { brk.Close() })
+		comp.Type, comp.Metadata, opts.Broker = "pubsub.jetstream", map[string]string{"ackWait": "30s"}, brk
+	case "redis":
+		comp.Type = "pubsub.redis"
+		comp.Metadata = map[string]string{"redisHost": pubsubtest.StartRedis(b), "concurrency": workers}
+	}
+	ps, err := embedded.Open(b.Context(), comp, opts)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer brk.Close()
-	comp := resources.Component{Name: "orderpubsub", Type: "pubsub.jetstream", Version: "v1",
-		Metadata: map[string]string{"concurrency": concurrency, "ackWait": "30s"}}
-	ps, err := embedded.Open(ctx, comp, embedded.Options{Broker: brk})
+	return ps
+}
+
+func benchPipeline(b *testing.B, c pipelineCase) {
+	const publishers = 16
+	ctx := b.Context()
+	ps := openBroker(b, c.broker, c.workers)
+	workers, err := strconv.Atoi(c.workers)
 	if err != nil {
 		b.Fatal(err)
 	}
 	reg := pubsub.NewRegistry()
-	if err := reg.Add("orderpubsub", comp.Type, ps); err != nil {
+	if err := reg.Add("orderpubsub", "pubsub."+c.broker, ps); err != nil {
 		b.Fatal(err)
 	}
 	defer reg.Close()
 
 	var delivered atomic.Int64
-	fn := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { delivered.Add(1) }))
+	fn := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(c.work)
+		if r.Header.Get("Content-Type") != "application/cloudevents-batch+json" {
+			delivered.Add(1)
+			return
+		}
+		var batch []json.RawMessage
+		if err := json.NewDecoder(r.Body).Decode(&batch); err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+		}
+		delivered.Add(int64(len(batch)))
+	}))
 	defer fn.Close()
 	sub := resources.Subscription{Name: "bench", PubsubName: "orderpubsub", Topic: "orders",
-		Routes: resources.Routes{Default: "/fn"}}
-	bd, err := binding.New(binding.Config{Subscriptions: []resources.Subscription{sub}, PubSubs: reg, Target: fixed(fn.URL)})
+		Routes: resources.Routes{Default: "/fn"}, Metadata: map[string]string{binding.MetaMaxConcurrency: c.max},
+		BulkSubscribe: resources.BulkSubscribe{Enabled: c.bulk, MaxMessagesCount: int32(workers), MaxAwaitDurationMs: 10}}
+	bd, err := binding.New(binding.Config{Subscriptions: []resources.Subscription{sub}, PubSubs: reg, Target: fixed(fn.URL),
+		Batch: func(string) bool { return c.bulk }})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/funcd/funcd/runtime/activator"
 	"github.com/funcd/funcd/runtime/binding"
 	"github.com/funcd/funcd/runtime/broker"
+	"github.com/funcd/funcd/runtime/inputs"
 	"github.com/funcd/funcd/runtime/pubsub"
 	"github.com/funcd/funcd/runtime/resources"
 	"github.com/funcd/funcd/runtime/runner"
@@ -32,6 +33,7 @@ type Platform struct {
 	runner    *runner.Runner
 	activator *activator.Activator
 	binding   *binding.Binding
+	inputs    *inputs.Inputs
 
 	fns      map[string]*function
 	names    []string
@@ -88,6 +90,12 @@ func (p *Platform) start(ctx, svcCtx context.Context) error {
 	if err := p.openComponents(ctx, set); err != nil {
 		return err
 	}
+	p.activator = activator.New(p.log)
+	// Subscriptions and input bindings are checked before the builds, so a
+	// configuration error does not wait for them.
+	if err := p.newDeliveries(ctx, set, fns); err != nil {
+		return err
+	}
 	if p.runner, err = runner.New(runner.Config{
 		CacheDir: p.cfg.CacheDir, Environ: p.cfg.Environ, Output: p.cfg.Output,
 		Color: p.cfg.Color, OnBuild: p.cfg.OnBuild,
@@ -100,27 +108,59 @@ func (p *Platform) start(ctx, svcCtx context.Context) error {
 	if err := p.startFunctions(ctx, svcCtx, fns); err != nil {
 		return err
 	}
-	if p.binding, err = binding.New(binding.Config{
-		Subscriptions: set.Subscriptions, PubSubs: p.pubsubs, Target: deliveries{p.activator}, Logger: p.log,
-	}); err != nil {
+	if err := p.binding.Start(svcCtx); err != nil {
 		return err
 	}
-	if err := p.binding.Start(svcCtx); err != nil {
+	if err := p.inputs.Start(svcCtx); err != nil {
 		return err
 	}
 	return p.startGateway(svcCtx)
 }
 
-// checkRoutes refuses subscriptions whose routes name no function.
+// AnnotationBatch, set to "true" in a function's func.yaml
+// deploy.annotations, opts it in to CloudEvent batches from bulk
+// subscriptions (bulkSubscribe.enabled).
+const AnnotationBatch = "funcd.dev/batch"
+
+// newDeliveries makes the binding (subscriptions) and the input bindings,
+// which deliver through the activator.
+func (p *Platform) newDeliveries(ctx context.Context, set *resources.Set, fns []runner.Function) error {
+	batch := func(name string) bool {
+		i := slices.IndexFunc(fns, func(f runner.Function) bool { return f.Name == name })
+		return i >= 0 && fns[i].Annotations[AnnotationBatch] == "true"
+	}
+	var err error
+	if p.binding, err = binding.New(binding.Config{
+		Subscriptions: set.Subscriptions, PubSubs: p.pubsubs, Target: deliveries{p.activator},
+		Resiliency: set.Resiliencies, Batch: batch, Logger: p.log,
+	}); err != nil {
+		return err
+	}
+	p.inputs, err = inputs.New(ctx, inputs.Config{
+		Components: set.Components, Target: deliveries{p.activator}, Resiliency: set.Resiliencies, Logger: p.log,
+	})
+	return err
+}
+
+// checkRoutes refuses subscriptions and input bindings whose routes name
+// no function.
 func (p *Platform) checkRoutes(set *resources.Set, fns []runner.Function) error {
 	var errs []error
+	missing := func(name string) bool {
+		return !slices.ContainsFunc(fns, func(f runner.Function) bool { return f.Name == name })
+	}
 	for _, sub := range set.Subscriptions {
 		for _, path := range sub.Paths() {
-			name := resources.Function(path)
-			if !slices.ContainsFunc(fns, func(f runner.Function) bool { return f.Name == name }) {
+			if name := resources.Function(path); missing(name) {
 				errs = append(errs, fmt.Errorf("%s: subscription %s routes to %q, but %s has no function named %q",
 					sub.File, sub.Name, path, p.cfg.FunctionsDir, name))
 			}
+		}
+	}
+	for _, c := range set.Components {
+		if name := inputs.Function(c); inputs.IsInput(c) && missing(name) {
+			errs = append(errs, fmt.Errorf("%s: input binding %s triggers %q (route metadata, else its name), but %s has no function named %q",
+				c.File, c.Name, name, p.cfg.FunctionsDir, name))
 		}
 	}
 	return errors.Join(errs...)
@@ -129,7 +169,6 @@ func (p *Platform) checkRoutes(set *resources.Set, fns []runner.Function) error 
 // startFunctions gives each function its publish API and registers it with
 // the activator, which starts instances on demand (min-scale ones now).
 func (p *Platform) startFunctions(ctx, svcCtx context.Context, fns []runner.Function) error {
-	p.activator = activator.New(p.log)
 	for _, fn := range fns {
 		f, err := p.startSidecar(svcCtx, fn)
 		if err != nil {

@@ -100,8 +100,9 @@ func (p *Platform) startGateway(svcCtx context.Context) error {
 	return nil
 }
 
-// Stop drains deliveries, stops the gateway and the functions, then the
-// publish APIs, the components and the broker. ctx bounds the drain.
+// Stop drains deliveries (input bindings, then subscriptions), stops the
+// gateway and the functions, then the publish APIs, the components and the
+// broker. ctx bounds the drain.
 func (p *Platform) Stop(ctx context.Context) error {
 	p.stopOnce.Do(func() { p.stopErr = p.stop(ctx) })
 	return p.stopErr
@@ -109,6 +110,9 @@ func (p *Platform) Stop(ctx context.Context) error {
 
 func (p *Platform) stop(ctx context.Context) error {
 	var errs []error
+	if p.inputs != nil {
+		errs = append(errs, p.inputs.Stop(ctx))
+	}
 	if p.binding != nil {
 		errs = append(errs, p.binding.Stop(ctx))
 	}

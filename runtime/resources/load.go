@@ -66,8 +66,8 @@ type subscriptionV1Doc struct {
 var docSeparator = regexp.MustCompile(`(?m)^---[ \t]*(#.*)?\r?$`)
 
 // Load reads every *.yaml and *.yml file directly in dir (not in sub-folders,
-// like daprd). Documents of other kinds (Configuration, Resiliency, ...) are
-// listed in Set.Skipped. env resolves envRef values; nil means no variables.
+// like daprd). Documents of other kinds (Configuration, HTTPEndpoint, ...)
+// are listed in Set.Skipped. env resolves envRef values; nil means no variables.
 func Load(dir string, env LookupEnv) (*Set, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -148,7 +148,13 @@ func (s *Set) addDoc(doc []byte, env LookupEnv) error {
 			return fmt.Errorf("subscription %q: %w", h.Metadata.Name, err)
 		}
 		s.Subscriptions = append(s.Subscriptions, sub)
-	case h.Kind == KindComponent || h.Kind == KindSubscription:
+	case h.Kind == KindResiliency && h.APIVersion == apiComponentV1alpha1:
+		r, err := decodeResiliency(doc)
+		if err != nil {
+			return fmt.Errorf("resiliency %q: %w", h.Metadata.Name, err)
+		}
+		s.Resiliencies = append(s.Resiliencies, r)
+	case h.Kind == KindComponent || h.Kind == KindSubscription || h.Kind == KindResiliency:
 		return fmt.Errorf("%s %q: apiVersion %q is not supported", h.Kind, h.Metadata.Name, h.APIVersion)
 	case h.Kind == "" || h.APIVersion == "":
 		return errors.New("not a Dapr resource: apiVersion and kind are required")
@@ -168,6 +174,11 @@ func (s *Set) setFile(file string) {
 	for i := range s.Subscriptions {
 		if s.Subscriptions[i].File == "" {
 			s.Subscriptions[i].File = file
+		}
+	}
+	for i := range s.Resiliencies {
+		if s.Resiliencies[i].File == "" {
+			s.Resiliencies[i].File = file
 		}
 	}
 }

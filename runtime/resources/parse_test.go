@@ -165,11 +165,11 @@ spec:
   tracing: {samplingRate: "1"}
 ---
 apiVersion: dapr.io/v1alpha1
-kind: Resiliency
+kind: HTTPEndpoint
 metadata:
-  name: retries
+  name: api
 `,
-			want: Set{Skipped: []string{"Configuration tracing (dapr.io/v1alpha1)", "Resiliency retries (dapr.io/v1alpha1)"}},
+			want: Set{Skipped: []string{"Configuration tracing (dapr.io/v1alpha1)", "HTTPEndpoint api (dapr.io/v1alpha1)"}},
 		},
 	}
 	for _, tt := range tests {

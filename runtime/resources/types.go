@@ -82,6 +82,7 @@ type BulkSubscribe struct {
 type Set struct {
 	Components    []Component
 	Subscriptions []Subscription
+	Resiliencies  []Resiliency
 	// Skipped names documents of kinds this package does not run.
 	Skipped []string
 }

@@ -79,7 +79,8 @@ func Function(path string) string {
 }
 
 // Validate checks references between resources: unique names, subscriptions
-// naming existing pub/sub components, no route claimed twice for a topic.
+// naming existing pub/sub components, no route claimed twice for a topic,
+// resiliency targets naming defined policies.
 func (s *Set) Validate() error {
 	comps := make(map[string]Component, len(s.Components))
 	for _, c := range s.Components {
@@ -113,5 +114,5 @@ func (s *Set) Validate() error {
 			routes[key] = sub.Name
 		}
 	}
-	return nil
+	return s.validateResiliencies()
 }

@@ -1,0 +1,112 @@
+package binding
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/dapr/dapr/pkg/expr"
+	"github.com/google/cel-go/cel"
+
+	"github.com/funcd/funcd/runtime/resources"
+)
+
+// router picks a subscription's target function for each event, the way
+// daprd picks a route (pkg/runtime/subscription findMatchingRoute): rules in
+// order, the first whose match is true wins; the default route is a last
+// rule that always matches; no match means the event is not delivered.
+type router struct {
+	rules []rule
+}
+
+// rule is one compiled routing rule.
+type rule struct {
+	match    *expr.Expr // nil: always matches
+	function string
+}
+
+// newRouter compiles the subscription's match expressions with daprd's own
+// CEL environment (pkg/expr). Errors name the rule.
+func newRouter(sub resources.Subscription) (router, error) {
+	var r router
+	for i, rl := range sub.Routes.Rules {
+		m, err := compileMatch(rl.Match)
+		if err != nil {
+			return router{}, fmt.Errorf("spec.routes.rules[%d].match %q: %w", i, rl.Match, err)
+		}
+		r.rules = append(r.rules, rule{match: m, function: resources.Function(rl.Path)})
+	}
+	if sub.Routes.Default != "" {
+		r.rules = append(r.rules, rule{function: resources.Function(sub.Routes.Default)})
+	}
+	return r, nil
+}
+
+// compileMatch compiles a match expression as daprd does (CreateRoutingRule:
+// trimmed, empty means always). daprd declares every name an expression
+// uses, so a rule reading anything but "event" compiles there and fails on
+// every message; it is refused here instead.
+func compileMatch(src string) (*expr.Expr, error) {
+	src = strings.TrimSpace(src)
+	if src == "" {
+		return nil, nil
+	}
+	e := &expr.Expr{}
+	if err := e.DecodeString(src); err != nil {
+		return nil, err
+	}
+	env, err := cel.NewEnv(cel.Variable("event", cel.DynType))
+	if err != nil {
+		return nil, err
+	}
+	if _, iss := env.Compile(src); iss.Err() != nil {
+		return nil, fmt.Errorf("only the variable event (the CloudEvent envelope) is defined: %w", iss.Err())
+	}
+	return e, nil
+}
+
+// needsFields reports whether routing reads the envelope.
+func (r router) needsFields() bool {
+	for _, rl := range r.rules {
+		if rl.match != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// functions lists every function the router can pick, once each.
+func (r router) functions() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, rl := range r.rules {
+		if !seen[rl.function] {
+			seen[rl.function] = true
+			out = append(out, rl.function)
+		}
+	}
+	return out
+}
+
+// route returns the function for an envelope, or "" when no rule matches.
+// An expression that fails or is not boolean fails the same way on every
+// delivery, so its error is permanent.
+func (r router) route(fields map[string]any) (string, error) {
+	vars := map[string]any{"event": fields}
+	for _, rl := range r.rules {
+		if rl.match == nil {
+			return rl.function, nil
+		}
+		v, err := rl.match.Eval(vars)
+		if err != nil {
+			return "", permanentf("route: match %s: %w", rl.match, err)
+		}
+		ok, isBool := v.(bool)
+		if !isBool {
+			return "", permanentf("route: the result of match expression %s was not a boolean", rl.match)
+		}
+		if ok {
+			return rl.function, nil
+		}
+	}
+	return "", nil
+}

@@ -1,0 +1,142 @@
+package binding
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/funcd/funcd/runtime/pubsub"
+	"github.com/funcd/funcd/runtime/resources"
+)
+
+// Subscription metadata (spec.metadata) the binding reads. daprd passes
+// metadata to the component, and components ignore keys they do not know,
+// so the same Subscription file works under daprd.
+const (
+	// MetaReplyTopic names the topic, on the subscription's own component,
+	// that CloudEvents in functions' 2xx answers are published to.
+	MetaReplyTopic = "replyTopic"
+	// MetaMaxConcurrency bounds in-flight deliveries (default 16).
+	MetaMaxConcurrency = "maxConcurrency"
+	// MetaOrdered "true" delivers one message at a time, in the order the
+	// component hands them over.
+	MetaOrdered = "ordered"
+)
+
+// DefaultMaxConcurrency bounds a subscription's in-flight deliveries.
+const DefaultMaxConcurrency = 16
+
+// Dapr's bulk subscribe defaults (pkg/runtime/pubsub/default_bulksub.go).
+const (
+	defaultBulkMessages = 100
+	defaultBulkAwait    = time.Second
+)
+
+// subscription is one Subscription resource made ready to deliver.
+type subscription struct {
+	res        resources.Subscription
+	ps         pubsub.PubSub
+	router     router
+	raw        bool
+	replyTopic string
+	ordered    bool
+	// slots bounds in-flight deliveries (single events or batches). Blocked
+	// senders on a channel are served first come, first served, which keeps
+	// ordered mode in the component's order.
+	slots    chan struct{}
+	policies map[string]Policy   // by function
+	batchers map[string]*batcher // by function, for bulk opt-ins
+}
+
+func (b *Binding) newSubscription(res resources.Subscription) (*subscription, error) {
+	ps, ok := b.cfg.PubSubs.Get(res.PubsubName)
+	if !ok {
+		return nil, fmt.Errorf("pub/sub component %q is not loaded", res.PubsubName)
+	}
+	r, err := newRouter(res)
+	if err != nil {
+		return nil, err
+	}
+	s := &subscription{res: res, ps: ps, router: r, raw: rawPayload(res.Metadata),
+		replyTopic: res.Metadata[MetaReplyTopic], policies: map[string]Policy{}, batchers: map[string]*batcher{}}
+	if s.replyTopic != "" && s.replyTopic == res.Topic {
+		return nil, fmt.Errorf("spec.metadata.%s %q is the subscribed topic: replies would be delivered again", MetaReplyTopic, s.replyTopic)
+	}
+	limit, err := s.concurrency()
+	if err != nil {
+		return nil, err
+	}
+	s.slots = make(chan struct{}, limit)
+	for _, fn := range r.functions() {
+		if s.policies[fn], err = b.policies.Inbound(res.PubsubName, PubSubKind, fn); err != nil {
+			return nil, err
+		}
+	}
+	return s, b.bulk(s)
+}
+
+// concurrency reads maxConcurrency and ordered.
+func (s *subscription) concurrency() (int, error) {
+	md := s.res.Metadata
+	if v, ok := md[MetaOrdered]; ok {
+		o, err := strconv.ParseBool(v)
+		if err != nil {
+			return 0, fmt.Errorf("spec.metadata.%s: %q is not true or false", MetaOrdered, v)
+		}
+		s.ordered = o
+	}
+	limit := DefaultMaxConcurrency
+	if v, ok := md[MetaMaxConcurrency]; ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return 0, fmt.Errorf("spec.metadata.%s: %q is not a whole number >= 1", MetaMaxConcurrency, v)
+		}
+		if s.ordered && n != 1 {
+			return 0, fmt.Errorf("spec.metadata: %s %q contradicts %s \"true\" (one in flight)", MetaMaxConcurrency, v, MetaOrdered)
+		}
+		limit = n
+	}
+	if s.ordered {
+		if s.res.BulkSubscribe.Enabled {
+			return 0, fmt.Errorf("spec.metadata.%s and spec.bulkSubscribe cannot be combined", MetaOrdered)
+		}
+		limit = 1
+	}
+	return limit, nil
+}
+
+// bulk sets up batching for the functions that accept batches, when the
+// subscription asks for bulk delivery; others get single events.
+func (b *Binding) bulk(s *subscription) error {
+	bs := s.res.BulkSubscribe
+	if !bs.Enabled {
+		return nil
+	}
+	size, wait := defaultBulkMessages, defaultBulkAwait
+	if bs.MaxMessagesCount > 0 {
+		size = int(bs.MaxMessagesCount)
+	}
+	if bs.MaxAwaitDurationMs > 0 {
+		wait = time.Duration(bs.MaxAwaitDurationMs) * time.Millisecond
+	}
+	for _, fn := range s.router.functions() {
+		if !b.cfg.Batch(fn) {
+			b.log.Info("bulkSubscribe: function does not accept batches; delivering single events",
+				"subscription", s.res.Name, "function", fn)
+			continue
+		}
+		s.batchers[fn] = newBatcher(size, wait, func(items []*item) { b.deliverBatch(s, fn, items) })
+	}
+	return nil
+}
+
+// acquire takes an in-flight slot; release gives it back.
+func (s *subscription) acquire(ctx context.Context) (release func(), err error) {
+	select {
+	case s.slots <- struct{}{}:
+		return func() { <-s.slots }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
