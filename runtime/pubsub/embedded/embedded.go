@@ -45,9 +45,14 @@ type PubSub struct {
 
 	pub contrib.PubSub // instance used for publishing (and subscribing when shared)
 
-	mu     sync.Mutex
-	subs   []contrib.PubSub
+	mu sync.Mutex
+	// subs holds the per-subscription instances, each with the func that
+	// cancels its close at the subscription's end (nil: closed by Close).
+	subs   map[contrib.PubSub]func() bool
 	closed bool
+	// releasing counts per-subscription instances being closed because their
+	// subscription ended; Close waits for them.
+	releasing sync.WaitGroup
 }
 
 var _ pubsub.PubSub = (*PubSub)(nil)
@@ -63,6 +68,11 @@ func Open(ctx context.Context, comp resources.Component, opts Options) (*PubSub,
 	}
 	if comp.Version != "v1" {
 		return nil, fmt.Errorf("component %s (%s): %s version %q is not supported (use v1)", comp.Name, comp.File, comp.Type, comp.Version)
+	}
+	if k.check != nil {
+		if err := k.check(comp.Metadata); err != nil {
+			return nil, fmt.Errorf("component %s (%s): %w", comp.Name, comp.File, err)
+		}
 	}
 	log := opts.Logger
 	if log == nil {
@@ -125,7 +135,14 @@ func (p *PubSub) Subscribe(ctx context.Context, sub pubsub.Subscription, h pubsu
 		return fmt.Errorf("subscribe to %s/%s: %w", p.name, sub.Topic, err)
 	}
 	req := contrib.SubscribeRequest{Topic: sub.Topic, Metadata: sub.Metadata}
+	subCtx := ctx
 	err = c.Subscribe(ctx, req, func(ctx context.Context, m *contrib.NewMessage) error {
+		// Components can hand over a message they fetched as the
+		// subscription ended (Redis: a blocked XREADGROUP returns after
+		// cancel). Leave it unacknowledged for the next subscriber.
+		if subCtx.Err() != nil {
+			return errSubscriptionEnded
+		}
 		msg := &pubsub.Message{Topic: m.Topic, Data: m.Data, Metadata: m.Metadata}
 		if m.ContentType != nil {
 			msg.ContentType = *m.ContentType
@@ -133,13 +150,21 @@ func (p *PubSub) Subscribe(ctx context.Context, sub pubsub.Subscription, h pubsu
 		return h(ctx, msg)
 	})
 	if err != nil {
+		if c != p.pub {
+			p.release(c)
+		}
 		return fmt.Errorf("subscribe to %s/%s: %w", p.name, sub.Topic, err)
 	}
 	return nil
 }
 
+// errSubscriptionEnded hands a message back to the broker: its subscription
+// ended while the component was delivering it.
+var errSubscriptionEnded = errors.New("subscription ended")
+
 // subscriber returns the component instance a subscription reads from: its
-// own instance with the consumer set when the type has a consumer key.
+// own instance with the consumer set when the type has a consumer key. That
+// instance is closed by Close, or when ctx ends for kinds that closeOnEnd.
 func (p *PubSub) subscriber(ctx context.Context, sub pubsub.Subscription) (contrib.PubSub, error) {
 	consumer := cmp.Or(sub.Consumer, p.appID)
 	if !p.perSubscription || consumer == "" {
@@ -159,8 +184,32 @@ func (p *PubSub) subscriber(ctx context.Context, sub pubsub.Subscription) (contr
 	if p.closed {
 		return nil, errors.Join(pubsub.ErrClosed, c.Close())
 	}
-	p.subs = append(p.subs, c)
+	if p.subs == nil {
+		p.subs = map[contrib.PubSub]func() bool{}
+	}
+	p.subs[c] = nil
+	if p.kind.closeOnEnd {
+		p.releasing.Add(1)
+		p.subs[c] = context.AfterFunc(ctx, func() {
+			defer p.releasing.Done()
+			p.release(c)
+		})
+	}
 	return c, nil
+}
+
+// release closes the per-subscription instance c unless Close took it.
+func (p *PubSub) release(c contrib.PubSub) {
+	p.mu.Lock()
+	_, ok := p.subs[c]
+	delete(p.subs, c)
+	p.mu.Unlock()
+	if !ok {
+		return
+	}
+	if err := c.Close(); err != nil {
+		p.log.Warn("close the instance of an ended subscription", "error", err)
+	}
 }
 
 func (p *PubSub) ready(topic string) error {
@@ -188,9 +237,13 @@ func (p *PubSub) Close() error {
 	p.subs = nil
 	p.mu.Unlock()
 	var errs []error
-	for _, c := range subs {
+	for c, stopRelease := range subs {
+		if stopRelease != nil && stopRelease() {
+			p.releasing.Done() // its release will not run
+		}
 		errs = append(errs, c.Close())
 	}
+	p.releasing.Wait()
 	errs = append(errs, p.pub.Close())
 	return errors.Join(errs...)
 }

@@ -1,6 +1,7 @@
 package embedded
 
 import (
+	"errors"
 	"strings"
 
 	contrib "github.com/dapr/components-contrib/pubsub"
@@ -22,13 +23,21 @@ type kind struct {
 	consumerKey string
 	// sanitize makes a consumer name valid for the broker.
 	sanitize func(string) string
+	// check refuses metadata that would break at-least-once delivery.
+	check func(meta map[string]string) error
+	// closeOnEnd closes a subscription's own instance when the
+	// subscription ends, rather than on Close: a Kafka consumer that stops
+	// consuming stays in its group until its session times out, holding
+	// back the group's next member. (Redis's Close drops acknowledgements
+	// still in flight, so its instances wait for Close.)
+	closeOnEnd bool
 }
 
 // kinds lists the supported component types.
 var kinds = map[string]kind{
-	"pubsub.jetstream": {open: jetstream.NewJetStream, consumerKey: "durableName", sanitize: natsName},
+	"pubsub.jetstream": {open: jetstream.NewJetStream, consumerKey: "durableName", sanitize: natsName, check: noParallel},
 	"pubsub.redis":     {open: redis.NewRedisStreams, consumerKey: "consumerID"},
-	"pubsub.kafka":     {open: kafka.NewKafka, consumerKey: "consumerGroup"},
+	"pubsub.kafka":     {open: kafka.NewKafka, consumerKey: "consumerGroup", closeOnEnd: true},
 	"pubsub.in-memory": {open: inmemory.New},
 }
 
@@ -46,4 +55,18 @@ func natsName(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// errParallelAcksEarly explains why pubsub.jetstream's parallel mode is refused.
+var errParallelAcksEarly = errors.New(`concurrency "parallel" is not supported for pubsub.jetstream: ` +
+	`the component (components-contrib v1.16.1) subscribes without nats.ManualAck, so nats.go acknowledges ` +
+	`each message as soon as it is handed to a goroutine, before it is processed; a failed or interrupted ` +
+	`delivery would be lost, and maxAckPending does not bound deliveries. Leave concurrency unset (single)`)
+
+// noParallel refuses pubsub.jetstream's concurrency: parallel.
+func noParallel(meta map[string]string) error {
+	if meta["concurrency"] == "parallel" {
+		return errParallelAcksEarly
+	}
+	return nil
 }

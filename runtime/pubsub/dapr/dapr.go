@@ -1,0 +1,129 @@
+package dapr
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+
+	daprc "github.com/dapr/go-sdk/client"
+	"google.golang.org/grpc"
+
+	"github.com/funcd/funcd/runtime/pubsub"
+)
+
+// Client is the part of the Dapr Go SDK client the adapter uses;
+// daprc.Client (from Dial or daprc.NewClientWithAddressContext) has it.
+type Client interface {
+	PublishEvent(ctx context.Context, pubsubName, topic string, data any, opts ...daprc.PublishEventOption) error
+	GrpcClientConn() *grpc.ClientConn
+}
+
+// Options configures New.
+type Options struct {
+	// Logger receives subscription events (re-subscribing after the stream
+	// broke) with keys pubsub and topic; nil discards them.
+	Logger *slog.Logger
+}
+
+// PubSub is one pub/sub component of a Dapr sidecar.
+type PubSub struct {
+	name   string
+	client Client
+	log    *slog.Logger
+
+	mu     sync.Mutex
+	closed bool
+	life   context.Context // cancelled by Close; ends every subscription
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // receive loops and in-flight handlers
+}
+
+var _ pubsub.PubSub = (*PubSub)(nil)
+
+// New returns the adapter for the sidecar's component name, talking through
+// c. Close does not close c.
+func New(c Client, name string, opts Options) (*PubSub, error) {
+	if c == nil {
+		return nil, errors.New("dapr pubsub: nil client")
+	}
+	if name == "" {
+		return nil, errors.New("dapr pubsub: empty component name")
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	life, cancel := context.WithCancel(context.Background())
+	return &PubSub{name: name, client: c, log: log.With("pubsub", name), life: life, cancel: cancel}, nil
+}
+
+// Name returns the component name.
+func (p *PubSub) Name() string { return p.name }
+
+// Publish hands msg to the sidecar. An envelope (a JSON object with a
+// specversion) goes as application/cloudevents+json, which daprd keeps as
+// it is apart from topic, pubsubname and missing trace fields
+// (components-contrib FromCloudEvent): the event's id, type, source and time
+// survive. Anything else is a raw payload and goes with rawPayload=true.
+func (p *PubSub) Publish(ctx context.Context, msg *pubsub.Message) error {
+	if p.isClosed() {
+		return pubsub.ErrClosed
+	}
+	md := make(map[string]string, len(msg.Metadata)+1)
+	for k, v := range msg.Metadata {
+		md[k] = v
+	}
+	contentType := "application/cloudevents+json"
+	if !isEnvelope(msg.Data) {
+		md["rawPayload"] = "true"
+		contentType = msg.ContentType
+		if contentType == "" {
+			contentType = "application/octet-stream"
+		}
+	}
+	err := p.client.PublishEvent(ctx, p.name, msg.Topic, msg.Data,
+		daprc.PublishEventWithContentType(contentType), daprc.PublishEventWithMetadata(md))
+	if err != nil {
+		return fmt.Errorf("publish to %s/%s: %w", p.name, msg.Topic, err)
+	}
+	return nil
+}
+
+// Close ends every subscription and waits for their handlers; the client
+// stays open. Later calls fail with pubsub.ErrClosed.
+func (p *PubSub) Close() error {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil
+	}
+	p.closed = true
+	p.mu.Unlock()
+	p.cancel()
+	p.wg.Wait()
+	return nil
+}
+
+func (p *PubSub) isClosed() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.closed
+}
+
+// isEnvelope reports whether data is a JSON object with a string specversion.
+func isEnvelope(data []byte) bool {
+	var ce struct {
+		SpecVersion *string `json:"specversion"`
+	}
+	return json.Unmarshal(data, &ce) == nil && ce.SpecVersion != nil
+}
+
+// rawPayload reports whether subscription metadata asks for raw payloads.
+func rawPayload(md map[string]string) bool {
+	v, err := strconv.ParseBool(md["rawPayload"])
+	return err == nil && v
+}

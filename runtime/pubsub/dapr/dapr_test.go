@@ -1,0 +1,263 @@
+package dapr
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+
+	runtimev1pb "github.com/dapr/dapr/pkg/proto/runtime/v1"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/funcd/funcd/runtime/pubsub"
+)
+
+var errBroken = errors.New("fake daprd: stream broken")
+
+func open(t *testing.T, f *fakeDaprd) *PubSub {
+	t.Helper()
+	ps, err := New(f.start(t), "orderpubsub", Options{})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(func() { ps.Close() })
+	return ps
+}
+
+func TestPublish(t *testing.T) {
+	tests := []struct {
+		name, data, contentType string
+		wantCT                  string
+		wantMD                  map[string]string
+	}{
+		{name: "envelope keeps the event", data: `{"specversion":"1.0","id":"a","source":"s","type":"t"}`,
+			wantCT: "application/cloudevents+json", wantMD: map[string]string{"k": "v"}},
+		{name: "raw payload", data: `{"orderId":1}`, contentType: "application/json",
+			wantCT: "application/json", wantMD: map[string]string{"k": "v", "rawPayload": "true"}},
+		{name: "raw bytes without a content type", data: "\x00\x01",
+			wantCT: "application/octet-stream", wantMD: map[string]string{"k": "v", "rawPayload": "true"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFakeDaprd()
+			ps := open(t, f)
+			msg := &pubsub.Message{Topic: "orders", Data: []byte(tt.data), ContentType: tt.contentType, Metadata: map[string]string{"k": "v"}}
+			if err := ps.Publish(t.Context(), msg); err != nil {
+				t.Fatalf("Publish: %v", err)
+			}
+			got := f.lastPublished(t)
+			if got.GetPubsubName() != "orderpubsub" || got.GetTopic() != "orders" || string(got.GetData()) != tt.data {
+				t.Errorf("got %s/%s %q, want orderpubsub/orders %q", got.GetPubsubName(), got.GetTopic(), got.GetData(), tt.data)
+			}
+			if got.GetDataContentType() != tt.wantCT {
+				t.Errorf("got content type %q, want %q", got.GetDataContentType(), tt.wantCT)
+			}
+			if len(got.GetMetadata()) != len(tt.wantMD) {
+				t.Errorf("got metadata %v, want %v", got.GetMetadata(), tt.wantMD)
+			}
+			for k, v := range tt.wantMD {
+				if got.GetMetadata()[k] != v {
+					t.Errorf("got metadata %v, want %v", got.GetMetadata(), tt.wantMD)
+				}
+			}
+		})
+	}
+}
+
+func TestSubscribeOutcomes(t *testing.T) {
+	f := newFakeDaprd()
+	ps := open(t, f)
+	got := make(chan *pubsub.Message, 4)
+	err := ps.Subscribe(t.Context(), pubsub.Subscription{Topic: "orders", Metadata: map[string]string{"m": "1"}},
+		func(_ context.Context, m *pubsub.Message) error {
+			got <- m
+			if string(m.Data) != "" && json.Valid(m.Data) && idOf(m) == "fail" {
+				return errors.New("handler failed")
+			}
+			return nil
+		})
+	if err != nil {
+		t.Fatalf("Subscribe: %v", err)
+	}
+	init := <-f.initial
+	if init.GetPubsubName() != "orderpubsub" || init.GetTopic() != "orders" || init.GetMetadata()["m"] != "1" || init.DeadLetterTopic != nil {
+		t.Errorf("got initial request %v, want orderpubsub/orders with metadata m=1 and no dead-letter topic", init)
+	}
+	for _, tt := range []struct {
+		id   string
+		want runtimev1pb.TopicEventResponse_TopicEventResponseStatus
+	}{{"ok", runtimev1pb.TopicEventResponse_SUCCESS}, {"fail", runtimev1pb.TopicEventResponse_RETRY}} {
+		f.events <- event(tt.id, "application/json", `{"orderId":1}`)
+		m := receive(t, got)
+		if m.Topic != "orders" || idOf(m) != tt.id {
+			t.Errorf("got %s %s, want orders %s", m.Topic, m.Data, tt.id)
+		}
+		a := answer(t, f)
+		if a.GetId() != tt.id || a.GetStatus().GetStatus() != tt.want {
+			t.Errorf("got answer %v, want %s for %s", a, tt.want, tt.id)
+		}
+	}
+}
+
+func TestSubscribeRawPayload(t *testing.T) {
+	f := newFakeDaprd()
+	ps := open(t, f)
+	got := make(chan *pubsub.Message, 1)
+	sub := pubsub.Subscription{Topic: "orders", Metadata: map[string]string{"rawPayload": "true"}}
+	if err := ps.Subscribe(t.Context(), sub, func(_ context.Context, m *pubsub.Message) error { got <- m; return nil }); err != nil {
+		t.Fatalf("Subscribe: %v", err)
+	}
+	<-f.initial
+	f.events <- event("r", "application/octet-stream", "\x00raw")
+	if m := receive(t, got); string(m.Data) != "\x00raw" || m.ContentType != "application/octet-stream" {
+		t.Errorf("got %q (%s), want the raw bytes", m.Data, m.ContentType)
+	}
+}
+
+func TestSubscribeAgainAfterBrokenStream(t *testing.T) {
+	f := newFakeDaprd()
+	ps := open(t, f)
+	got := make(chan *pubsub.Message, 2)
+	if err := ps.Subscribe(t.Context(), pubsub.Subscription{Topic: "orders"}, func(_ context.Context, m *pubsub.Message) error { got <- m; return nil }); err != nil {
+		t.Fatalf("Subscribe: %v", err)
+	}
+	<-f.initial
+	f.breaks <- struct{}{}
+	select {
+	case init := <-f.initial:
+		if init.GetTopic() != "orders" {
+			t.Errorf("got a new subscription to %q, want orders", init.GetTopic())
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no new subscription 5s after the stream broke")
+	}
+	f.events <- event("after", "application/json", `{}`)
+	if m := receive(t, got); idOf(m) != "after" {
+		t.Errorf("got %s, want the event sent after re-subscribing", m.Data)
+	}
+}
+
+func TestClose(t *testing.T) {
+	f := newFakeDaprd()
+	ps := open(t, f)
+	if err := ps.Subscribe(t.Context(), pubsub.Subscription{Topic: "orders"}, func(context.Context, *pubsub.Message) error { return nil }); err != nil {
+		t.Fatalf("Subscribe: %v", err)
+	}
+	if err := ps.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := ps.Publish(t.Context(), &pubsub.Message{Topic: "orders", Data: []byte(`{}`)}); !errors.Is(err, pubsub.ErrClosed) {
+		t.Errorf("Publish after Close: got %v, want ErrClosed", err)
+	}
+	err := ps.Subscribe(t.Context(), pubsub.Subscription{Topic: "orders"}, func(context.Context, *pubsub.Message) error { return nil })
+	if !errors.Is(err, pubsub.ErrClosed) {
+		t.Errorf("Subscribe after Close: got %v, want ErrClosed", err)
+	}
+	if err := ps.Close(); err != nil {
+		t.Errorf("second Close: got %v, want nil", err)
+	}
+}
+
+func TestWaitComponents(t *testing.T) {
+	f := newFakeDaprd()
+	c := f.start(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	defer cancel()
+	if err := WaitComponents(ctx, c, "orderpubsub"); err == nil {
+		t.Fatal("got nil before the component was loaded, want an error")
+	}
+	f.mu.Lock()
+	f.components = []string{"statestore", "orderpubsub"}
+	f.mu.Unlock()
+	if err := WaitComponents(t.Context(), c, "orderpubsub"); err != nil {
+		t.Errorf("got %v once loaded, want nil", err)
+	}
+}
+
+func TestNewRejects(t *testing.T) {
+	if _, err := New(nil, "orderpubsub", Options{}); err == nil {
+		t.Error("nil client: got nil error")
+	}
+	if _, err := New(newFakeDaprd().start(t), "", Options{}); err == nil {
+		t.Error("empty name: got nil error")
+	}
+}
+
+func TestEnvelope(t *testing.T) {
+	ext, _ := structpb.NewStruct(map[string]any{
+		"time": "2026-11-25T10:00:00Z", "topic": "orders", "pubsubname": "orderpubsub",
+		"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "custom": "x",
+	})
+	tests := []struct {
+		name, ct, data string
+		want           map[string]any
+	}{
+		{name: "json embedded", ct: "application/json", data: `{"orderId":1}`, want: map[string]any{"data": map[string]any{"orderId": 1.0}}},
+		{name: "text as string", ct: "text/plain", data: `{"orderId":1}`, want: map[string]any{"data": `{"orderId":1}`}},
+		{name: "binary as base64", ct: "application/octet-stream", data: "\x00\x01", want: map[string]any{"data_base64": "AAE="}},
+		{name: "no data", ct: "application/json", want: map[string]any{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ev := event("e1", tt.ct, tt.data)
+			ev.Extensions = ext
+			b, err := envelope(ev)
+			if err != nil {
+				t.Fatalf("envelope: %v", err)
+			}
+			var got map[string]any
+			if err := json.Unmarshal(b, &got); err != nil {
+				t.Fatal(err)
+			}
+			want := map[string]any{"id": "e1", "source": "checkout", "type": "com.dapr.event.sent", "specversion": "1.0",
+				"datacontenttype": tt.ct, "time": "2026-11-25T10:00:00Z", "topic": "orders", "pubsubname": "orderpubsub",
+				"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", "custom": "x"}
+			for k, v := range tt.want {
+				want[k] = v
+			}
+			gotJSON, _ := json.Marshal(got)
+			wantJSON, _ := json.Marshal(want)
+			if string(gotJSON) != string(wantJSON) {
+				t.Errorf("got %s, want %s", gotJSON, wantJSON)
+			}
+		})
+	}
+}
+
+func event(id, contentType, data string) *runtimev1pb.TopicEventRequest {
+	return &runtimev1pb.TopicEventRequest{
+		Id: id, Source: "checkout", Type: "com.dapr.event.sent", SpecVersion: "1.0",
+		DataContentType: contentType, Data: []byte(data), Topic: "orders", PubsubName: "orderpubsub",
+	}
+}
+
+func idOf(m *pubsub.Message) string {
+	var ce struct {
+		ID string `json:"id"`
+	}
+	_ = json.Unmarshal(m.Data, &ce)
+	return ce.ID
+}
+
+func receive(t *testing.T, ch <-chan *pubsub.Message) *pubsub.Message {
+	t.Helper()
+	select {
+	case m := <-ch:
+		return m
+	case <-time.After(5 * time.Second):
+		t.Fatal("no message within 5s")
+		return nil
+	}
+}
+
+func answer(t *testing.T, f *fakeDaprd) *runtimev1pb.SubscribeTopicEventsRequestProcessedAlpha1 {
+	t.Helper()
+	select {
+	case a := <-f.answers:
+		return a
+	case <-time.After(5 * time.Second):
+		t.Fatal("no answer within 5s")
+		return nil
+	}
+}

@@ -1,0 +1,18 @@
+// Package dapr is the pub/sub adapter that talks to a Dapr sidecar (daprd)
+// with the Dapr Go SDK: it publishes with PublishEvent and subscribes with
+// streaming subscriptions (SubscribeTopicEventsAlpha1), so the process
+// subscribing needs no app port and no /dapr/subscribe endpoint.
+//
+// A PubSub is one pub/sub component of the sidecar, by name. Several share
+// one SDK client, which the caller dials (see Dial) and closes. Messages
+// keep the port's meaning: Data is the CloudEvent envelope daprd stored
+// (rebuilt from the streamed event, extensions such as time and traceparent
+// included), or the raw payload for rawPayload subscriptions.
+//
+// The handler's nil answers SUCCESS and an error RETRY; the adapter never
+// answers DROP and never sets a deadLetterTopic on the stream: retries and
+// dead letters are the binding's decisions (see package binding).
+//
+// Use the embedded adapter when no sidecar runs; use this one next to daprd
+// (a Kubernetes pod with the Dapr annotations, or daprd run by hand).
+package dapr
