@@ -5,14 +5,11 @@ import (
 	"fmt"
 	"path/filepath"
 
-	contrib "github.com/dapr/components-contrib/pubsub"
-
 	"github.com/funcd/funcd/runtime/broker"
 	"github.com/funcd/funcd/runtime/inputs"
 	"github.com/funcd/funcd/runtime/pubsub"
 	"github.com/funcd/funcd/runtime/pubsub/embedded"
 	"github.com/funcd/funcd/runtime/resources"
-	"github.com/funcd/funcd/runtime/sidecar"
 )
 
 // openComponents starts the embedded broker when a component needs it and
@@ -49,39 +46,4 @@ func (p *Platform) openComponents(ctx context.Context, set *resources.Set) error
 		}
 	}
 	return nil
-}
-
-// sidecarComponents lets the publish API reach the open components.
-type sidecarComponents struct{ reg *pubsub.Registry }
-
-var (
-	_ sidecar.Components = sidecarComponents{}
-	_ sidecar.Lister     = sidecarComponents{}
-)
-
-func (s sidecarComponents) PubSub(name string) (sidecar.Publisher, bool) {
-	ps, ok := s.reg.Get(name)
-	if !ok {
-		return nil, false
-	}
-	return publisher{ps}, true
-}
-
-func (s sidecarComponents) ListPubSubs() []sidecar.ComponentInfo {
-	var out []sidecar.ComponentInfo
-	for _, n := range s.reg.Names() {
-		out = append(out, sidecar.ComponentInfo{Name: n, Type: s.reg.Type(n), Version: "v1"})
-	}
-	return out
-}
-
-// publisher adapts the pub/sub port to the publish API.
-type publisher struct{ ps pubsub.PubSub }
-
-func (p publisher) Publish(ctx context.Context, req *contrib.PublishRequest) error {
-	msg := &pubsub.Message{Topic: req.Topic, Data: req.Data, Metadata: req.Metadata}
-	if req.ContentType != nil {
-		msg.ContentType = *req.ContentType
-	}
-	return p.ps.Publish(ctx, msg)
 }

@@ -163,7 +163,7 @@ func (f fixed) Acquire(context.Context, string) (string, func(bool), error) {
 // publishAPI serves the Dapr publish API on loopback and returns an SDK
 // client connected to it, as a function gets.
 func publishAPI(b *testing.B, reg *pubsub.Registry) dapr.Client {
-	sc, err := sidecar.New("checkout", sidecarComponents{reg})
+	sc, err := sidecar.New("checkout", sidecar.FromRegistry(reg))
 	if err != nil {
 		b.Fatal(err)
 	}

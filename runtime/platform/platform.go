@@ -206,7 +206,7 @@ func (p *Platform) startSidecar(svcCtx context.Context, fn runner.Function) (*fu
 	if p.cfg.APIToken != "" {
 		opts = append(opts, sidecar.WithAPIToken(p.cfg.APIToken))
 	}
-	sc, err := sidecar.New(fn.Name, sidecarComponents{p.pubsubs}, append(opts, sidecar.WithLogger(p.log))...)
+	sc, err := sidecar.New(fn.Name, sidecar.FromRegistry(p.pubsubs), append(opts, sidecar.WithLogger(p.log))...)
 	if err != nil {
 		return nil, err
 	}

@@ -80,7 +80,7 @@ func (p *Platform) startGateway(svcCtx context.Context) error {
 	if p.cfg.APIToken != "" {
 		opts = append(opts, sidecar.WithAPIToken(p.cfg.APIToken))
 	}
-	publish, err := sidecar.New("gateway", sidecarComponents{p.pubsubs}, append(opts, sidecar.WithLogger(p.log))...)
+	publish, err := sidecar.New("gateway", sidecar.FromRegistry(p.pubsubs), append(opts, sidecar.WithLogger(p.log))...)
 	if err != nil {
 		l.Close()
 		return err
