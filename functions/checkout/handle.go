@@ -39,7 +39,8 @@ type Function struct {
 	log  *slog.Logger // used until Start has read the config
 	dial dialFunc
 
-	conn atomic.Pointer[conn] // nil until Start has connected, and after Stop
+	conn  atomic.Pointer[conn] // nil until Start has connected, and after Stop
+	ticks atomic.Int64         // cron ticks seen: the next demo order's id
 
 	mu      sync.Mutex
 	cancel  context.CancelFunc // cancels a Start that is still connecting
@@ -75,7 +76,7 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 }
 
 func (f *Function) checkout(ctx context.Context, e event.Event) (*event.Event, error) {
-	order, err := decodeOrder(e)
+	order, err := f.order(e)
 	if err != nil {
 		return nil, err
 	}
@@ -92,6 +93,20 @@ func (f *Function) checkout(ctx context.Context, e event.Event) (*event.Event, e
 	}
 	c.log.Info("Published data: " + string(data))
 	return accepted(order, data)
+}
+
+// CronType is the type of the events a Dapr cron input binding sends.
+const CronType = "com.dapr.binding.cron"
+
+// order is the order an event carries; a cron tick makes the next demo
+// order, as the original publisher's loop did: orderId N, "Customer N",
+// amount N*10.0, status Pending.
+func (f *Function) order(e event.Event) (Order, error) {
+	if e.Type() != CronType {
+		return decodeOrder(e)
+	}
+	n := int(f.ticks.Add(1))
+	return Order{OrderID: n, CustomerName: "Customer " + strconv.Itoa(n), Amount: float64(n) * 10, Status: "Pending"}, nil
 }
 
 // reject logs a failed delivery once and turns it into the HTTP result

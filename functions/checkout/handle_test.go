@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -270,4 +271,26 @@ func (b *syncBuffer) Reset() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.buf.Reset()
+}
+
+func TestCronTickMakesTheNextDemoOrder(t *testing.T) {
+	pub := &fakePublisher{}
+	f, _ := startedFunction(t, pub)
+	for want := 1; want <= 2; want++ {
+		e := event.New()
+		e.SetID("tick")
+		e.SetSource("checkout-every-second")
+		e.SetType(CronType)
+		if _, err := f.Handle(context.Background(), e); err != nil {
+			t.Fatalf("tick %d: %v", want, err)
+		}
+		calls := pub.all()
+		got, ok := calls[len(calls)-1].data.(Order)
+		if !ok {
+			t.Fatalf("tick %d published %T, want an Order", want, calls[len(calls)-1].data)
+		}
+		if got.OrderID != want || got.CustomerName != "Customer "+strconv.Itoa(want) || got.Amount != float64(want)*10 || got.Status != "Pending" {
+			t.Errorf("tick %d published %+v, want order %d of the demo", want, got, want)
+		}
+	}
 }
