@@ -1,0 +1,78 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/funcd/funcd/runtime/pubsub/pubsubtest"
+)
+
+// TestPublishedOrdersSurviveKillOnRedis is the kill test with orderpubsub
+// on Redis Streams: a real redis-server started by the test, funcd killed
+// with SIGKILL mid-stream under load, started again, every published order
+// processed.
+func TestPublishedOrdersSurviveKillOnRedis(t *testing.T) {
+	components := t.TempDir()
+	addr := pubsubtest.StartRedis(t)
+	writeRedisComponents(t, components, addr)
+	killUnderLoad(t, components, func() {
+		// What the restarted funcd must claim back: read by the killed one,
+		// never acknowledged.
+		rdb := redis.NewClient(&redis.Options{Addr: addr})
+		defer rdb.Close()
+		p, err := rdb.XPending(t.Context(), "orders", "order-processor-orders").Result()
+		if err != nil {
+			t.Fatalf("XPENDING orders: %v", err)
+		}
+		t.Logf("%d orders pending in the consumer group at the kill (read, never acknowledged)", p.Count)
+	})
+}
+
+// redisPubSub is orderpubsub on Redis Streams at %s. A message that funcd
+// read but never acknowledged (it was killed mid-delivery) stays in the
+// consumer group's pending list; the component claims it again once it has
+// been pending processingTimeout ms, checking every redeliverInterval ms.
+// The defaults (60s and 15s) would leave the restarted funcd waiting a
+// minute, so the test makes them short. processingTimeout must still
+// exceed the time a message waits in the component's queue plus its
+// delivery, or the component redelivers messages still being processed
+// (duplicates, which the test reports).
+const redisPubSub = `apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata:
+  name: orderpubsub
+spec:
+  type: pubsub.redis
+  version: v1
+  metadata:
+    - name: redisHost
+      value: %s
+    - name: redisPassword
+      value: ""
+    - name: processingTimeout
+      value: "3000"
+    - name: redeliverInterval
+      value: "500"
+`
+
+// writeRedisComponents writes the project's Subscription and orderpubsub on
+// the redis-server at addr.
+func writeRedisComponents(t *testing.T, dir, addr string) {
+	t.Helper()
+	sub, err := os.ReadFile("../components/subscription.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, content := range map[string]string{
+		"pubsub.yaml":       fmt.Sprintf(redisPubSub, addr),
+		"subscription.yaml": string(sub),
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
