@@ -68,7 +68,9 @@ func (p *PubSub) Name() string { return p.name }
 // specversion) goes as application/cloudevents+json, which daprd keeps as
 // it is apart from topic, pubsubname and missing trace fields
 // (components-contrib FromCloudEvent): the event's id, type, source and time
-// survive. Anything else is a raw payload and goes with rawPayload=true.
+// survive. A message with metadata rawPayload=true (every message this
+// adapter delivers carries it, so dead letters are stored verbatim), and
+// anything that is not an envelope, goes as a raw payload.
 func (p *PubSub) Publish(ctx context.Context, msg *pubsub.Message) error {
 	if p.isClosed() {
 		return pubsub.ErrClosed
@@ -78,8 +80,8 @@ func (p *PubSub) Publish(ctx context.Context, msg *pubsub.Message) error {
 		md[k] = v
 	}
 	contentType := "application/cloudevents+json"
-	if !isEnvelope(msg.Data) {
-		md["rawPayload"] = "true"
+	if rawPayload(md) || !isEnvelope(msg.Data) {
+		md[rawPayloadKey] = "true"
 		contentType = msg.ContentType
 		if contentType == "" {
 			contentType = "application/octet-stream"
@@ -122,8 +124,11 @@ func isEnvelope(data []byte) bool {
 	return json.Unmarshal(data, &ce) == nil && ce.SpecVersion != nil
 }
 
-// rawPayload reports whether subscription metadata asks for raw payloads.
+// rawPayloadKey is Dapr's metadata key for raw (not enveloped) payloads.
+const rawPayloadKey = "rawPayload"
+
+// rawPayload reports whether metadata asks for raw payloads.
 func rawPayload(md map[string]string) bool {
-	v, err := strconv.ParseBool(md["rawPayload"])
+	v, err := strconv.ParseBool(md[rawPayloadKey])
 	return err == nil && v
 }

@@ -5,9 +5,9 @@
 //
 // A PubSub is one pub/sub component of the sidecar, by name. Several share
 // one SDK client, which the caller dials (see Dial) and closes. Messages
-// keep the port's meaning: Data is the CloudEvent envelope daprd stored
-// (rebuilt from the streamed event, extensions such as time and traceparent
-// included), or the raw payload for rawPayload subscriptions.
+// keep the port's meaning: Data is exactly what daprd's component stored —
+// the CloudEvent envelope daprd built, or the raw payload — because the
+// adapter streams with rawPayload=true (see streamMetadata).
 //
 // The handler's nil answers SUCCESS and an error RETRY; the adapter never
 // answers DROP and never sets a deadLetterTopic on the stream: retries and

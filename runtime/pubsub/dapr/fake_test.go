@@ -68,7 +68,9 @@ func (f *fakeDaprd) SubscribeTopicEventsAlpha1(s runtimev1pb.Dapr_SubscribeTopic
 	}); err != nil {
 		return err
 	}
+	closed := make(chan struct{}) // the client half-closed: end the stream, as daprd does
 	go func() {
+		defer close(closed)
 		for {
 			req, err := s.Recv()
 			if err != nil {
@@ -79,6 +81,8 @@ func (f *fakeDaprd) SubscribeTopicEventsAlpha1(s runtimev1pb.Dapr_SubscribeTopic
 	}()
 	for {
 		select {
+		case <-closed:
+			return nil
 		case <-s.Context().Done():
 			return s.Context().Err()
 		case <-f.breaks:

@@ -2,7 +2,6 @@ package dapr
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"sync"
@@ -19,17 +18,12 @@ const (
 	maxResubscribe = 5 * time.Second
 )
 
-// stream is one open streaming subscription.
-type stream struct {
-	rpc runtimev1pb.Dapr_SubscribeTopicEventsAlpha1Client
-	mu  sync.Mutex // serializes Send: answers come from many handlers
-}
-
 // Subscribe opens a streaming subscription to sub.Topic and returns once
 // daprd has accepted it. Messages go to h, each in its own goroutine (daprd
 // bounds how many are in flight). sub.Consumer is not used: daprd's
 // consumer group is its app id. When the stream breaks (daprd restarted),
-// the adapter subscribes again until ctx ends or Close.
+// the adapter subscribes again until ctx ends or Close. When ctx ends, the
+// handlers in flight still answer before the stream is closed.
 func (p *PubSub) Subscribe(ctx context.Context, sub pubsub.Subscription, h pubsub.Handler) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -54,19 +48,22 @@ func (p *PubSub) Subscribe(ctx context.Context, sub pubsub.Subscription, h pubsu
 	return nil
 }
 
-// open starts a stream and waits for daprd's initial response.
+// open starts a stream and waits for daprd's initial response. The stream
+// outlives ctx (see stream); ctx bounds only the wait.
 func (p *PubSub) open(ctx context.Context, sub pubsub.Subscription) (*stream, error) {
-	rpc, err := runtimev1pb.NewDaprClient(p.client.GrpcClientConn()).SubscribeTopicEventsAlpha1(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("subscribe to %s/%s: %w", p.name, sub.Topic, err)
-	}
-	err = rpc.Send(&runtimev1pb.SubscribeTopicEventsRequestAlpha1{
-		SubscribeTopicEventsRequestType: &runtimev1pb.SubscribeTopicEventsRequestAlpha1_InitialRequest{
-			InitialRequest: &runtimev1pb.SubscribeTopicEventsRequestInitialAlpha1{
-				PubsubName: p.name, Topic: sub.Topic, Metadata: maps.Clone(sub.Metadata),
+	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stopWait := context.AfterFunc(ctx, cancel)
+	defer stopWait()
+	rpc, err := runtimev1pb.NewDaprClient(p.client.GrpcClientConn()).SubscribeTopicEventsAlpha1(sctx)
+	if err == nil {
+		err = rpc.Send(&runtimev1pb.SubscribeTopicEventsRequestAlpha1{
+			SubscribeTopicEventsRequestType: &runtimev1pb.SubscribeTopicEventsRequestAlpha1_InitialRequest{
+				InitialRequest: &runtimev1pb.SubscribeTopicEventsRequestInitialAlpha1{
+					PubsubName: p.name, Topic: sub.Topic, Metadata: streamMetadata(sub.Metadata),
+				},
 			},
-		},
-	})
+		})
+	}
 	if err == nil {
 		var resp *runtimev1pb.SubscribeTopicEventsResponseAlpha1
 		if resp, err = rpc.Recv(); err == nil && resp.GetInitialResponse() == nil {
@@ -74,9 +71,10 @@ func (p *PubSub) open(ctx context.Context, sub pubsub.Subscription) (*stream, er
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("subscribe to %s/%s: %w", p.name, sub.Topic, errors.Join(err, rpc.CloseSend()))
+		cancel()
+		return nil, fmt.Errorf("subscribe to %s/%s: %w", p.name, sub.Topic, err)
 	}
-	return &stream{rpc: rpc}, nil
+	return &stream{rpc: rpc, cancel: cancel}, nil
 }
 
 // receive delivers the stream's messages until ctx ends, re-subscribing
@@ -106,9 +104,45 @@ func (p *PubSub) receive(ctx context.Context, sub pubsub.Subscription, s *stream
 	}
 }
 
+// streamMetadata is the subscription's metadata with rawPayload=true: daprd
+// then streams each message's bytes exactly as its component stored them
+// (wrapped in data_base64 and unwrapped again on the way), which is what
+// pubsub.Message.Data means, rather than an event split into proto fields.
+// Expiry (ttlInSeconds) is then the binding's decision, as with the
+// embedded adapter.
+func streamMetadata(md map[string]string) map[string]string {
+	out := maps.Clone(md)
+	if out == nil {
+		out = map[string]string{}
+	}
+	out[rawPayloadKey] = "true"
+	return out
+}
+
 // serve reads messages from s until it breaks, handling each concurrently.
+// Once ctx ends it drains s: new events are answered RETRY, in-flight ones
+// answer, then the stream is closed.
 func (p *PubSub) serve(ctx context.Context, sub pubsub.Subscription, s *stream, h pubsub.Handler) error {
 	raw := rawPayload(sub.Metadata)
+	done := make(chan struct{})
+	var watcher sync.WaitGroup
+	watcher.Add(1)
+	go func() {
+		defer watcher.Done()
+		defer s.cancel()
+		select {
+		case <-done:
+			return
+		case <-ctx.Done():
+		}
+		s.drain()
+		select {
+		case <-done:
+		case <-time.After(drainGrace):
+		}
+	}()
+	defer watcher.Wait()
+	defer close(done)
 	for {
 		resp, err := s.rpc.Recv()
 		if err != nil {
@@ -118,44 +152,32 @@ func (p *PubSub) serve(ctx context.Context, sub pubsub.Subscription, s *stream, 
 		if ev == nil {
 			continue
 		}
+		if !s.begin() {
+			_ = s.answer(ev.GetId(), runtimev1pb.TopicEventResponse_RETRY)
+			continue
+		}
 		p.wg.Add(1)
 		go func() {
 			defer p.wg.Done()
+			defer s.inflight.Done()
 			status := runtimev1pb.TopicEventResponse_SUCCESS
 			if err := p.handle(ctx, ev, raw, h); err != nil {
 				status = runtimev1pb.TopicEventResponse_RETRY
 			}
-			if err := s.answer(ev.GetId(), status); err != nil && ctx.Err() == nil {
+			if err := s.answer(ev.GetId(), status); err != nil {
 				p.log.Warn("answer daprd", "topic", sub.Topic, "ce.id", ev.GetId(), "error", err)
 			}
 		}()
 	}
 }
 
-// handle turns ev into a message for h; an event that cannot be turned into
-// one is retried (daprd's own answer to a bad envelope).
+// handle hands ev's stored bytes to h. Metadata rawPayload=true travels
+// with the message, so a copy the binding dead-letters through Publish is
+// stored verbatim, as daprd's own dead-lettering does.
 func (p *PubSub) handle(ctx context.Context, ev *runtimev1pb.TopicEventRequest, raw bool, h pubsub.Handler) error {
-	msg := &pubsub.Message{Topic: ev.GetTopic(), Data: ev.GetData(), ContentType: ev.GetDataContentType()}
-	if !raw {
-		data, err := envelope(ev)
-		if err != nil {
-			p.log.Error("rebuild envelope", "topic", ev.GetTopic(), "ce.id", ev.GetId(), "error", err)
-			return err
-		}
-		msg.Data, msg.ContentType = data, ""
+	msg := &pubsub.Message{Topic: ev.GetTopic(), Data: ev.GetData(), Metadata: map[string]string{rawPayloadKey: "true"}}
+	if raw {
+		msg.ContentType = ev.GetDataContentType()
 	}
 	return h(ctx, msg)
-}
-
-// answer tells daprd what became of the event id.
-func (s *stream) answer(id string, status runtimev1pb.TopicEventResponse_TopicEventResponseStatus) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.rpc.Send(&runtimev1pb.SubscribeTopicEventsRequestAlpha1{
-		SubscribeTopicEventsRequestType: &runtimev1pb.SubscribeTopicEventsRequestAlpha1_EventProcessed{
-			EventProcessed: &runtimev1pb.SubscribeTopicEventsRequestProcessedAlpha1{
-				Id: id, Status: &runtimev1pb.TopicEventResponse{Status: status},
-			},
-		},
-	})
 }
