@@ -6,9 +6,10 @@
 
 GO        ?= go
 FUNCTIONS := $(sort $(dir $(wildcard functions/*/func.yaml)))
+VALIDATE  := deploy/validate
 ARGS      ?= --demo
 
-.PHONY: run build test test-root test-functions vet bench fuzz clean
+.PHONY: run build test test-root test-functions test-deploy vet bench clean
 
 run: build
 	./bin/funcd up $(ARGS)
@@ -16,17 +17,22 @@ run: build
 build:
 	$(GO) build -o bin/funcd ./cmd/funcd
 
-test: vet test-root test-functions
+test: vet test-root test-functions test-deploy
 
 vet:
 	$(GO) vet ./...
-	@for d in $(FUNCTIONS); do echo "go vet $$d"; (cd $$d && $(GO) vet ./...) || exit 1; done
+	@for d in $(FUNCTIONS) $(VALIDATE); do echo "go vet $$d"; (cd $$d && $(GO) vet ./...) || exit 1; done
 
 test-root:
 	$(GO) test -race -timeout 30m ./...
 
 test-functions:
 	@for d in $(FUNCTIONS); do echo "go test $$d"; (cd $$d && $(GO) test -race ./...) || exit 1; done
+
+# The cluster manifests, validated with Knative's, Dapr's and KEDA's own
+# types (no concurrency there, so no -race: it would only slow the build).
+test-deploy:
+	cd $(VALIDATE) && $(GO) test ./...
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./runtime/...

@@ -1,0 +1,270 @@
+package validate
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/funcd/funcd/runtime/resources"
+)
+
+// Each check must reject a broken manifest. Every case starts from a valid
+// inline manifest (checked first, so a failure is due to the one change)
+// and applies one edit.
+
+const goodKsvc = `
+apiVersion: serving.knative.dev/v1
+kind: Service
+metadata:
+  name: fn
+spec:
+  template:
+    metadata:
+      annotations:
+        autoscaling.knative.dev/min-scale: "0"
+        dapr.io/enabled: "true"
+        dapr.io/app-id: fn
+        dapr.io/app-port: "8080"
+        dapr.io/metrics-port: "9092"
+        dapr.io/enable-app-health-check: "true"
+        dapr.io/app-health-check-path: /health/readiness
+    spec:
+      containers:
+        - image: localhost:5001/funcd/fn:latest
+          ports:
+            - containerPort: 8080
+`
+
+const goodScaledObject = `
+apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata:
+  name: fn
+spec:
+  scaleTargetRef:
+    name: fn
+  minReplicaCount: 0
+  maxReplicaCount: 3
+  triggers:
+    - type: redis-streams
+      metadata:
+        address: redis:6379
+        stream: orders
+        consumerGroup: fn
+        lagCount: "10"
+`
+
+const goodDeployment = `
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: fn
+spec:
+  selector:
+    matchLabels:
+      app: fn
+  template:
+    metadata:
+      labels:
+        app: fn
+      annotations:
+        dapr.io/enabled: "true"
+        dapr.io/app-id: fn
+        dapr.io/app-port: "8080"
+    spec:
+      containers:
+        - name: fn
+          image: localhost:5001/funcd/fn:latest
+          ports:
+            - name: http
+              containerPort: 8080
+          readinessProbe:
+            httpGet:
+              path: /health/readiness
+              port: http
+`
+
+const goodComponent = `
+apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata:
+  name: orderpubsub
+spec:
+  type: pubsub.redis
+  version: v1
+  metadata:
+    - name: redisHost
+      value: redis:6379
+    - name: consumerID
+      value: "{appID}"
+scopes:
+  - checkout
+`
+
+const goodSubscription = `
+apiVersion: dapr.io/v2alpha1
+kind: Subscription
+metadata:
+  name: fn-orders
+spec:
+  pubsubname: orderpubsub
+  topic: orders
+  routes:
+    default: /fn
+scopes:
+  - fn
+`
+
+const goodKind = `
+kind: Cluster
+apiVersion: kind.x-k8s.io/v1alpha4
+nodes:
+  - role: control-plane
+    image: kindest/node:v1.37.0@sha256:a1ed56cfb0e7b93589bdf97c8cd566405a265939e3620fc4f5de89adff580ae5
+`
+
+// edit is one textual change to a good manifest.
+type edit struct{ old, new string }
+
+func (e edit) apply(t *testing.T, good string) []byte {
+	t.Helper()
+	if e.old == "" {
+		return []byte(good)
+	}
+	if !strings.Contains(good, e.old) {
+		t.Fatalf("test bug: %q is not in the manifest", e.old)
+	}
+	return []byte(strings.Replace(good, e.old, e.new, 1))
+}
+
+func checkKsvc(doc []byte) error {
+	_, err := KnativeService(context.Background(), doc)
+	return err
+}
+
+func checkScaledObject(doc []byte) error {
+	_, _, err := ScaledObject(doc)
+	return err
+}
+
+func checkKEDADeployment(doc []byte) error {
+	_, err := KEDADeployment(doc)
+	return err
+}
+
+func checkComponent(doc []byte) error {
+	set, err := resources.Parse("inline.yaml", doc, nil)
+	if err != nil {
+		return err
+	}
+	for _, c := range set.Components {
+		if err := ComponentMetadata(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkSubscription(doc []byte) error {
+	set, err := resources.Parse("inline.yaml", doc, nil)
+	if err != nil {
+		return err
+	}
+	return SubscriptionScopes(set.Subscriptions, bindingName)
+}
+
+func checkKind(doc []byte) error {
+	_, err := KindCluster(doc)
+	return err
+}
+
+func TestChecksRejectBrokenManifests(t *testing.T) {
+	tests := []struct {
+		name  string
+		check func([]byte) error
+		good  string
+		edit  edit
+		want  string // in the error
+	}{
+		// Knative Service: strict decoding and Knative's own validation.
+		{"ksvc: misspelled field", checkKsvc, goodKsvc, edit{"- image:", "- imgae:"}, `unknown field "imgae"`},
+		{"ksvc: negative min-scale", checkKsvc, goodKsvc, edit{`min-scale: "0"`, `min-scale: "-1"`}, "autoscaling.knative.dev/min-scale"},
+		{"ksvc: no image", checkKsvc, goodKsvc, edit{"- image: localhost:5001/funcd/fn:latest\n", "- name: app\n"}, "image"},
+		{"ksvc: reserved port", checkKsvc, goodKsvc, edit{"containerPort: 8080", "containerPort: 8012"}, "reserved"},
+		{"ksvc: unknown autoscaling key", checkKsvc, goodKsvc, edit{"autoscaling.knative.dev/min-scale", "autoscaling.knative.dev/minscale"}, "unknown annotation autoscaling.knative.dev/minscale"},
+		{"ksvc: autoscaling on the Service", checkKsvc, goodKsvc, edit{"  name: fn\n", "  name: fn\n  annotations:\n    autoscaling.knative.dev/max-scale: \"3\"\n"}, "has no effect"},
+		// dapr.io annotations, against Dapr 1.16's injector.
+		{"dapr: unknown key", checkKsvc, goodKsvc, edit{"dapr.io/app-health-check-path", "dapr.io/app-health-check-paht"}, "unknown annotation dapr.io/app-health-check-paht"},
+		{"dapr: bool typo", checkKsvc, goodKsvc, edit{`dapr.io/enabled: "true"`, `dapr.io/enabled: "ture"`}, `dapr.io/enabled: "ture"`},
+		{"dapr: port not a number", checkKsvc, goodKsvc, edit{`dapr.io/app-port: "8080"`, `dapr.io/app-port: "80a"`}, `dapr.io/app-port: "80a"`},
+		{"dapr: app-port not the container's", checkKsvc, goodKsvc, edit{`dapr.io/app-port: "8080"`, `dapr.io/app-port: "8081"`}, "not a port of the app container"},
+		{"dapr: metrics port collides with queue-proxy", checkKsvc, goodKsvc, edit{`        dapr.io/metrics-port: "9092"` + "\n", ""}, "taken by queue-proxy"},
+		{"dapr: no app id", checkKsvc, goodKsvc, edit{"        dapr.io/app-id: fn\n", ""}, "dapr.io/app-id is required"},
+		{"dapr: health path without health check", checkKsvc, goodKsvc, edit{`dapr.io/enable-app-health-check: "true"`, `dapr.io/enable-app-health-check: "false"`}, "has no effect without dapr.io/enable-app-health-check"},
+		{"dapr: health check on /healthz", checkKsvc, goodKsvc, edit{"        dapr.io/app-health-check-path: /health/readiness\n", ""}, "405"},
+		{"dapr: bad shutdown duration", checkKsvc, goodKsvc, edit{`dapr.io/app-port: "8080"`, "dapr.io/app-port: \"8080\"\n        dapr.io/block-shutdown-duration: \"30\""}, "block-shutdown-duration"},
+		// KEDA ScaledObject and its Deployment.
+		{"keda: misspelled field", checkScaledObject, goodScaledObject, edit{"minReplicaCount", "minReplicas"}, `unknown field "minReplicas"`},
+		{"keda: pending entries cannot wake from zero", checkScaledObject, goodScaledObject, edit{`lagCount: "10"`, `pendingEntriesCount: "10"`}, "lagCount > 0 are required"},
+		{"keda: lagCount not a number", checkScaledObject, goodScaledObject, edit{`lagCount: "10"`, `lagCount: "ten"`}, "lagCount"},
+		{"keda: unknown trigger metadata", checkScaledObject, goodScaledObject, edit{"consumerGroup: fn", "consumerGroupName: fn"}, `unknown metadata "consumerGroupName"`},
+		{"keda: no address", checkScaledObject, goodScaledObject, edit{"        address: redis:6379\n", ""}, "address"},
+		{"keda: not to zero", checkScaledObject, goodScaledObject, edit{"minReplicaCount: 0", "minReplicaCount: 1"}, "minReplicaCount must be 0"},
+		{"keda: min above max", checkScaledObject, goodScaledObject, edit{"maxReplicaCount: 3", "maxReplicaCount: 0"}, "must be less than MaxReplicaCount"},
+		{"keda deployment: replicas set", checkKEDADeployment, goodDeployment, edit{"spec:\n  selector:", "spec:\n  replicas: 1\n  selector:"}, "KEDA owns the replica count"},
+		{"keda deployment: selector mismatch", checkKEDADeployment, goodDeployment, edit{"      labels:\n        app: fn", "      labels:\n        app: other"}, "does not match"},
+		{"keda deployment: probe on unknown port", checkKEDADeployment, goodDeployment, edit{"port: http", "port: web"}, "probe port web"},
+		{"keda deployment: dapr bool typo", checkKEDADeployment, goodDeployment, edit{`dapr.io/enabled: "true"`, `dapr.io/enabled: "yes please"`}, "dapr.io/enabled"},
+		// Dapr resources through funcd's loader.
+		{"component: misspelled metadata", checkComponent, goodComponent, edit{"name: redisHost", "name: redisHots"}, `unknown metadata "redisHots"`},
+		{"component: unknown field", checkComponent, goodComponent, edit{"  version: v1", "  versoin: v1"}, "versoin"},
+		{"component: unlisted type", checkComponent, goodComponent, edit{"pubsub.redis", "pubsub.rabbitmq"}, "no metadata list"},
+		{"subscription: no route", checkSubscription, goodSubscription, edit{"  routes:\n    default: /fn\n", ""}, "a route is required"},
+		{"subscription: scoped to the binding", checkSubscription, goodSubscription, edit{"  - fn", "  - " + bindingName}, "a loop"},
+		{"subscription: unscoped", checkSubscription, goodSubscription, edit{"scopes:\n  - fn\n", ""}, "no scopes"},
+		// kind.
+		{"kind: misspelled field", checkKind, goodKind, edit{"role:", "rol:"}, `unknown field "rol"`},
+		{"kind: image by tag only", checkKind, goodKind, edit{"@sha256:a1ed56cfb0e7b93589bdf97c8cd566405a265939e3620fc4f5de89adff580ae5", ""}, "not pinned by digest"},
+	}
+	// The good manifests pass.
+	for _, g := range []struct {
+		name  string
+		check func([]byte) error
+		doc   string
+	}{
+		{"ksvc", checkKsvc, goodKsvc}, {"scaledobject", checkScaledObject, goodScaledObject},
+		{"deployment", checkKEDADeployment, goodDeployment}, {"component", checkComponent, goodComponent},
+		{"subscription", checkSubscription, goodSubscription}, {"kind", checkKind, goodKind},
+	} {
+		if err := g.check([]byte(g.doc)); err != nil {
+			t.Fatalf("good %s is rejected: %v", g.name, err)
+		}
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.check(tt.edit.apply(t, tt.good))
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error does not mention %q:\n%v", tt.want, err)
+			}
+		})
+	}
+}
+
+func TestRedisImage(t *testing.T) {
+	for image, ok := range map[string]bool{
+		"docker.io/library/redis:7.4.2":        true,
+		"redis:8.0":                            true,
+		"redis:7":                              true,
+		"redis:6.2.14":                         false,
+		"redis":                                false,
+		"localhost:5001/redis:7.2@sha256:abcd": true,
+		"redis:latest":                         false,
+	} {
+		if err := RedisImage(image); (err == nil) != ok {
+			t.Errorf("RedisImage(%q) = %v, want ok %v", image, err, ok)
+		}
+	}
+}
