@@ -24,7 +24,7 @@ vet:
 	@for d in $(FUNCTIONS) $(VALIDATE); do echo "go vet $$d"; (cd $$d && $(GO) vet ./...) || exit 1; done
 
 test-root:
-	$(GO) test -race -timeout 30m ./...
+	$(GO) test -race -timeout 80m ./...
 
 test-functions:
 	@for d in $(FUNCTIONS); do echo "go test $$d"; (cd $$d && $(GO) test -race ./...) || exit 1; done

@@ -1,0 +1,135 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// startRedis runs redis-server (apt package redis-server) on a free port
+// without persistence and returns its address.
+func startRedis(t testing.TB) string {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		if testing.Short() {
+			t.Skip("-short: redis-server is not installed")
+		}
+		t.Fatal("redis-server is not installed: apt-get install -y redis-server (.ci/run does it)")
+	}
+	port := freePort(t)
+	p := startProc(t, "redis", t.TempDir(), nil, bin,
+		"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+	p.waitLine(t, regexp.MustCompile(`Ready to accept connections`), 20*time.Second)
+	return addr(port)
+}
+
+// daprd is one running daprd sidecar.
+type daprd struct {
+	*proc
+	appID    string
+	grpcPort int
+	grpcAddr string
+	httpURL  string
+}
+
+// daprdOptions are the per-sidecar choices.
+type daprdOptions struct {
+	appID     string
+	resources string
+	appPort   int      // 0: no app channel (publish-only, or streaming subscriptions)
+	grpcPort  int      // 0: a free port
+	env       []string // e.g. DAPR_API_TOKEN=...
+}
+
+// startDaprd runs the real daprd self-hosted on free ports and waits until
+// its outbound side (API and components) is ready.
+func startDaprd(t testing.TB, o daprdOptions) *daprd {
+	t.Helper()
+	bin := daprdTool.need(t)
+	grpcPort, httpPort := o.grpcPort, freePort(t)
+	if grpcPort == 0 {
+		grpcPort = freePort(t)
+	}
+	args := []string{bin,
+		"--app-id", o.appID, "--resources-path", o.resources,
+		"--dapr-grpc-port", strconv.Itoa(grpcPort), "--dapr-http-port", strconv.Itoa(httpPort),
+		"--dapr-internal-grpc-port", strconv.Itoa(freePort(t)),
+		"--metrics-port", strconv.Itoa(freePort(t)), "--dapr-listen-addresses", "127.0.0.1",
+		"--log-level", "info",
+	}
+	if o.appPort != 0 {
+		args = append(args, "--app-port", strconv.Itoa(o.appPort), "--app-channel-address", "127.0.0.1",
+			"--enable-app-health-check", "--app-health-check-path", "/health/readiness",
+			"--app-health-probe-interval", "1")
+	}
+	d := &daprd{
+		proc:     startProc(t, "daprd "+o.appID, t.TempDir(), o.env, args...),
+		appID:    o.appID,
+		grpcPort: grpcPort,
+		grpcAddr: addr(grpcPort),
+		httpURL:  "http://" + addr(httpPort),
+	}
+	waitHTTP(t, d.proc, d.httpURL+"/v1.0/healthz/outbound", 204, 60*time.Second)
+	return d
+}
+
+// writeResources writes YAML documents into a new folder, one file each.
+func writeResources(t testing.TB, docs map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, doc := range docs {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// redisComponent is the seed's orderpubsub component on Redis Streams,
+// with short redelivery so unacknowledged messages come back in seconds.
+// The values are milliseconds: components-contrib v1.16 decodes
+// redeliverInterval only as a number (a "1s" is ignored: the default, 15s,
+// stays).
+func redisComponent(name, redisAddr string) string {
+	return fmt.Sprintf(`apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata:
+  name: %s
+spec:
+  type: pubsub.redis
+  version: v1
+  metadata:
+  - name: redisHost
+    value: %s
+  - name: redisPassword
+    value: ""
+  - name: processingTimeout
+    value: "2000"
+  - name: redeliverInterval
+    value: "1000"
+`, name, redisAddr)
+}
+
+// subscription routes pubsub/topic to a function, dead-lettering to dlq.
+func subscription(name, pubsub, topic, function, dlq string) string {
+	s := fmt.Sprintf(`apiVersion: dapr.io/v2alpha1
+kind: Subscription
+metadata:
+  name: %s
+spec:
+  pubsubname: %s
+  topic: %s
+  routes:
+    default: /%s
+`, name, pubsub, topic, function)
+	if dlq != "" {
+		s += "  deadLetterTopic: " + dlq + "\n"
+	}
+	return s
+}

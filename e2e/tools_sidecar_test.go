@@ -1,0 +1,79 @@
+package e2e
+
+import (
+	"context"
+	"net"
+	"sync"
+	"testing"
+
+	contrib "github.com/dapr/components-contrib/pubsub"
+
+	"github.com/funcd/funcd/runtime/sidecar"
+)
+
+// recorder is a sidecar.Publisher that keeps what it is asked to publish.
+type recorder struct {
+	mu   sync.Mutex
+	reqs []*contrib.PublishRequest
+}
+
+func (r *recorder) Publish(_ context.Context, req *contrib.PublishRequest) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.reqs = append(r.reqs, req)
+	return nil
+}
+
+func (r *recorder) requests() []*contrib.PublishRequest {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]*contrib.PublishRequest(nil), r.reqs...)
+}
+
+func (r *recorder) PubSub(name string) (sidecar.Publisher, bool) {
+	return r, name == "orderpubsub"
+}
+
+// localSidecar is our publish API (runtime/sidecar) serving in-process.
+type localSidecar struct {
+	rec      *recorder
+	grpcPort int
+	grpcAddr string
+	httpURL  string
+}
+
+// startSidecar serves our Dapr-compatible publish API for appID on free
+// loopback ports, recording publishes to the orderpubsub component.
+func startSidecar(t *testing.T, appID string, opts ...sidecar.Option) *localSidecar {
+	t.Helper()
+	return startSidecarAt(t, appID, "127.0.0.1:0", opts...)
+}
+
+// startSidecarAt is startSidecar with the gRPC API on grpcAddr.
+func startSidecarAt(t *testing.T, appID, grpcAddr string, opts ...sidecar.Option) *localSidecar {
+	t.Helper()
+	rec := &recorder{}
+	sc, err := sidecar.New(appID, rec, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gl, err := net.Listen("tcp", grpcAddr)
+	if err != nil {
+		t.Fatalf("serve the publish API on %s: %v", grpcAddr, err)
+	}
+	hl, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- sc.Serve(ctx, gl, hl) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("sidecar: %v", err)
+		}
+	})
+	return &localSidecar{rec: rec, grpcPort: gl.Addr().(*net.TCPAddr).Port, grpcAddr: gl.Addr().String(),
+		httpURL: "http://" + hl.Addr().String()}
+}
