@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/funcd/funcd/runtime/broker"
 	"github.com/funcd/funcd/runtime/pubsub"
 	"github.com/funcd/funcd/runtime/pubsub/embedded"
@@ -45,6 +47,9 @@ func TestResumeAfterRestart(t *testing.T) {
 			t.Fatalf("got %s, want %s", got, data)
 		}
 	}
+	// An acknowledgement is asynchronous: wait until the broker has applied
+	// it, or the restart legitimately delivers "acked" again (at-least-once).
+	waitAckFloor(t, b1.URL(), broker.StreamName("orders"), "order-processor-orders", 1)
 	if err := errors.Join(ps1.Close(), b1.Close()); err != nil {
 		t.Fatalf("close: %v", err)
 	}
@@ -111,5 +116,30 @@ func TestCloseTwice(t *testing.T) {
 		if err := ps.Close(); err != nil {
 			t.Errorf("Close #%d: got %v, want nil", i+1, err)
 		}
+	}
+}
+
+// waitAckFloor waits until the consumer has acknowledged at least n messages.
+func waitAckFloor(t *testing.T, url, stream, consumer string, n uint64) {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := nc.JetStream()
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		info, err := js.ConsumerInfo(stream, consumer)
+		if err == nil && info.AckFloor.Consumer >= n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("consumer %s never acknowledged %d messages: %+v %v", consumer, n, info, err)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
