@@ -1,5 +1,9 @@
 // Package e2e holds end-to-end tests: they build the funcd binary and run
 // the real order functions on the embedded broker, as a user does with
-// `make run`. Run them with `go test ./e2e/...`; they take a minute or two
-// on a cold build cache.
+// `make run`, and they run the real third-party tools: redis-server, daprd
+// v1.16.0, the Knative func CLI v0.44.0 and the CloudEvents conformance CLI
+// (build them with tools/build.sh, or run .ci/run, which does everything).
+// A missing tool fails its test with the command that builds it; -short
+// skips those tests. Cold, they take many minutes (the func CLI builds each
+// function for three platforms); warm, a few minutes.
 package e2e
