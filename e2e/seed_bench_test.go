@@ -21,7 +21,7 @@ import (
 	"github.com/funcd/funcd/runtime/pubsub"
 	"github.com/funcd/funcd/runtime/pubsub/embedded"
 	"github.com/funcd/funcd/runtime/resources"
-	"github.com/funcd/funcd/runtime/sidecar"
+	"github.com/funcd/funcd/runtime/sidecar/sidecartest"
 )
 
 // BenchmarkSeedComparison measures, side by side in one run, the original
@@ -248,7 +248,7 @@ func startEmbedded(b *testing.B) system {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { bd.Stop(context.Background()) })
-	client := servePublishAPI(b, reg)
+	client := sidecartest.Client(b, "checkout", reg)
 	warmUp(b, system{client, sub})
 	return system{client, sub}
 }
@@ -257,29 +257,6 @@ type fixedTarget string
 
 func (f fixedTarget) Acquire(context.Context, string) (string, func(bool), error) {
 	return string(f), func(bool) {}, nil
-}
-
-// servePublishAPI serves funcd's publish API for one app on loopback and
-// returns an SDK client for it, as a function gets.
-func servePublishAPI(b *testing.B, reg *pubsub.Registry) dapr.Client {
-	sc, err := sidecar.New("checkout", sidecar.FromRegistry(reg))
-	if err != nil {
-		b.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- sc.Serve(ctx, l, nil) }()
-	b.Cleanup(func() { cancel(); <-done })
-	client, err := dapr.NewClientWithAddressContext(ctx, l.Addr().String())
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(client.Close)
-	return client
 }
 
 // warmUp sends a few events end to end so connections and consumers exist.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -21,7 +20,7 @@ import (
 	"github.com/funcd/funcd/runtime/pubsub/embedded"
 	"github.com/funcd/funcd/runtime/pubsub/pubsubtest"
 	"github.com/funcd/funcd/runtime/resources"
-	"github.com/funcd/funcd/runtime/sidecar"
+	"github.com/funcd/funcd/runtime/sidecar/sidecartest"
 )
 
 // BenchmarkPipeline is the local platform's end-to-end path without the
@@ -126,7 +125,7 @@ func benchPipeline(b *testing.B, c pipelineCase) {
 	}
 	defer bd.Stop(context.Background())
 
-	client := publishAPI(b, reg)
+	client := sidecartest.Client(b, "checkout", reg)
 	b.ResetTimer()
 	began := time.Now()
 	var next atomic.Int64
@@ -158,27 +157,4 @@ type fixed string
 
 func (f fixed) Acquire(context.Context, string) (string, func(bool), error) {
 	return string(f), func(bool) {}, nil
-}
-
-// publishAPI serves the Dapr publish API on loopback and returns an SDK
-// client connected to it, as a function gets.
-func publishAPI(b *testing.B, reg *pubsub.Registry) dapr.Client {
-	sc, err := sidecar.New("checkout", sidecar.FromRegistry(reg))
-	if err != nil {
-		b.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- sc.Serve(ctx, l, nil) }()
-	b.Cleanup(func() { cancel(); <-done })
-	client, err := dapr.NewClientWithAddressContext(ctx, l.Addr().String())
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(client.Close)
-	return client
 }
