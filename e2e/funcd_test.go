@@ -21,6 +21,10 @@ import (
 // funcdBin is built once by TestMain.
 var funcdBin string
 
+// httpClient bounds every request, so a function that never answers fails
+// the test instead of hanging it.
+var httpClient = &http.Client{Timeout: time.Minute}
+
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "funcd-e2e-")
 	if err != nil {
@@ -165,7 +169,7 @@ func (f *funcd) postOrder(ctx context.Context, id int) (int, string, error) {
 	req.Header.Set("ce-source", "/e2e")
 	req.Header.Set("ce-type", "com.example.order")
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := httpClient.Do(req)
 	if err != nil {
 		return 0, "", err
 	}

@@ -143,7 +143,7 @@ func (p *orderPublisher) publish(ctx context.Context, gateway string, id int) er
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := httpClient.Do(req)
 	if err != nil {
 		return err
 	}

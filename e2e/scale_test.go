@@ -69,7 +69,7 @@ func TestScaleToZero(t *testing.T) {
 // status reads GET / of the gateway.
 func (f *funcd) status(t *testing.T) map[string]gateway.FunctionInfo {
 	t.Helper()
-	resp, err := http.Get(f.gateway + "/")
+	resp, err := httpClient.Get(f.gateway + "/")
 	if err != nil {
 		t.Fatalf("GET /: %v", err)
 	}

@@ -113,7 +113,7 @@ func tokenCall(t *testing.T, url, token string) (int, string) {
 	if token != "" {
 		req.Header.Set("dapr-api-token", token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := httpClient.Do(req)
 	if err != nil {
 		t.Fatalf("POST %s: %v", url, err)
 	}

@@ -18,7 +18,7 @@ import (
 
 // scaffoldVersion names the generated files' shape; it is part of every
 // build's cache key, so bump it whenever mainTemplate or scaffoldGoMod change.
-const scaffoldVersion = "funcd-scaffold-2"
+const scaffoldVersion = "funcd-scaffold-3"
 
 const (
 	functionModule = "function" // the module path func requires of functions
@@ -88,8 +88,11 @@ var mainTemplate = template.Must(template.New("main.go").Parse(`// Code generate
 package main
 
 import (
+{{- if ne .Invoke "http"}}
+	"context"
+{{- end}}
 	"fmt"
-{{- if and (eq .Invoke "http") (not .Instanced) (not .LegacyHTTP)}}
+{{- if or (ne .Invoke "http") (and (not .Instanced) (not .LegacyHTTP))}}
 	nethttp "net/http"
 {{- end}}
 	"os"
@@ -106,12 +109,30 @@ func (h handler) Handle(w nethttp.ResponseWriter, r *nethttp.Request) { h(w, r) 
 {{end}}
 func main() {
 	setLogLevel(os.Getenv("FUNC_LOG_LEVEL"))
+{{- if eq .Invoke "http"}}
 	if err := {{.StartExpr}}; err != nil {
+{{- else}}
+	svc := cloudevents.New({{.Instance}})
+	svc.Handler = detached(svc.Handler)
+	if err := svc.Start(context.Background()); err != nil {
+{{- end}}
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 }
-
+{{if ne .Invoke "http"}}
+// detached serves each request with a context that is not cancelled when the
+// request ends. It works around a race in the CloudEvents SDK's
+// NewHTTPReceiveHandler, which func-go uses: every request starts a goroutine
+// that takes one message off a shared channel, bound to its own request's
+// context; when a request ends before its goroutine took a message, that
+// goroutine gives up, and another request's message then waits forever.
+func detached(h nethttp.Handler) nethttp.Handler {
+	return nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		h.ServeHTTP(w, r.WithContext(context.WithoutCancel(r.Context())))
+	})
+}
+{{end}}
 // setLogLevel applies FUNC_LOG_LEVEL to func-go's own log: debug, info, warn
 // or disabled. Unset or unknown keeps func-go's default (debug).
 func setLogLevel(level string) {
@@ -134,6 +155,15 @@ func (s signature) Package() string {
 		return "http"
 	}
 	return "cloudevents"
+}
+
+// Instance is the value the generated main serves with func-go's
+// cloudevents.New.
+func (s signature) Instance() string {
+	if s.Instanced {
+		return "f.New()"
+	}
+	return "cloudevents.DefaultHandler{Handler: f.Handle}"
 }
 
 // StartExpr is the call that starts the function's service.
