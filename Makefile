@@ -15,7 +15,7 @@ run: build
 	./bin/funcd up $(ARGS)
 
 build:
-	$(GO) build -o bin/funcd ./cmd/funcd
+	$(GO) build -ldflags='-s -w' -o bin/funcd ./cmd/funcd
 
 test: vet test-root test-functions test-deploy
 
