@@ -9,7 +9,7 @@ FUNCTIONS := $(sort $(dir $(wildcard functions/*/func.yaml)))
 VALIDATE  := deploy/validate
 ARGS      ?= --demo
 
-.PHONY: run build test test-root test-functions test-deploy vet bench clean
+.PHONY: run build deps test test-root test-functions test-deploy vet bench clean
 
 run: build
 	./bin/funcd up $(ARGS)
@@ -17,7 +17,12 @@ run: build
 build:
 	$(GO) build -ldflags='-s -w' -o bin/funcd ./cmd/funcd
 
-test: vet test-root test-functions test-deploy
+test: deps vet test-root test-functions test-deploy
+
+# What the tests run for real: redis-server and shellcheck (apt, when
+# missing), daprd, func and the conformance CLI (tools/build.sh, cached).
+deps:
+	tools/deps.sh
 
 vet:
 	$(GO) vet ./...
