@@ -1,0 +1,5 @@
+//go:build funcd_nokafka
+
+package embedded
+
+func init() { omitted["pubsub.kafka"] = "funcd_nokafka" }

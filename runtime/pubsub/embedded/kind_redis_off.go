@@ -1,0 +1,5 @@
+//go:build funcd_noredis
+
+package embedded
+
+func init() { omitted["pubsub.redis"] = "funcd_noredis" }
