@@ -51,6 +51,7 @@ func (r *Runner) Build(ctx context.Context, fns []Function) error {
 		})
 	}
 	_ = g.Wait() // the goroutines report through errs
+	r.trim()
 	return errors.Join(errs...)
 }
 
@@ -60,6 +61,7 @@ func (r *Runner) build(ctx context.Context, fn Function) (string, error) {
 	bin, err := r.binaryPath(ctx, fn)
 	if err == nil {
 		if _, statErr := os.Stat(bin); statErr == nil {
+			markUsed(bin, time.Now())
 			r.report(BuildDone{Function: fn.Name, Binary: bin, Cached: true, Took: time.Since(start)})
 			return bin, nil
 		}
@@ -72,6 +74,17 @@ func (r *Runner) build(ctx context.Context, fn Function) (string, error) {
 	}
 	r.report(BuildDone{Function: fn.Name, Binary: bin, Took: time.Since(start), Err: err})
 	return bin, err
+}
+
+// trim removes the builds unused for TrimAfter, at most once a day.
+func (r *Runner) trim() {
+	n, freed, err := trimCache(r.cfg.CacheDir, time.Now())
+	if err != nil {
+		r.logger.Warn("trim the build cache", "dir", r.cfg.CacheDir, "error", err)
+	}
+	if n > 0 {
+		r.logger.Info("build cache trimmed", "dir", r.cfg.CacheDir, "removed", n, "freed_mb", freed>>20, "unused_for", TrimAfter)
+	}
 }
 
 // binaryPath is where fn's binary is cached: <cache>/<name>-<hash>/f.

@@ -30,6 +30,9 @@ func TestBuildCache(t *testing.T) {
 		t.Errorf("got %+v then %+v, want a build then a cache hit of the same binary", first, second)
 	}
 	t.Logf("build: %v, cached build: %v", first.Took, second.Took)
+	if !exists(filepath.Join(cache, trimStamp)) {
+		t.Errorf("Build did not scan the cache for unused builds (no %s)", trimStamp)
+	}
 
 	writeFile(t, filepath.Join(fn.Dir, "handle_test.go"), "package function")
 	writeFile(t, filepath.Join(fn.Dir, ".func", "built"), "x")
