@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/funcd/funcd/runtime/access"
 	"github.com/funcd/funcd/runtime/activator"
 	"github.com/funcd/funcd/runtime/binding"
 	"github.com/funcd/funcd/runtime/broker"
@@ -30,6 +31,7 @@ type Platform struct {
 
 	broker    *broker.Broker
 	pubsubs   *pubsub.Registry
+	access    *access.Policy // the Components' scopes and topic rules
 	runner    *runner.Runner
 	activator *activator.Activator
 	binding   *binding.Binding
@@ -90,6 +92,7 @@ func (p *Platform) start(ctx, svcCtx context.Context) error {
 	if err := p.openComponents(ctx, set); err != nil {
 		return err
 	}
+	p.access = access.New(set.Components)
 	p.activator = activator.New(p.log)
 	// Subscriptions and input bindings are checked before the builds, so a
 	// configuration error does not wait for them.
@@ -131,7 +134,7 @@ func (p *Platform) newDeliveries(ctx context.Context, set *resources.Set, fns []
 	}
 	var err error
 	if p.binding, err = binding.New(binding.Config{
-		Subscriptions: set.Subscriptions, PubSubs: p.pubsubs, Target: deliveries{p.activator},
+		Subscriptions: activeSubscriptions(set.Subscriptions, p.access, p.log), PubSubs: p.pubsubs, Target: deliveries{p.activator},
 		Resiliency: set.Resiliencies, Batch: batch, Logger: p.log,
 	}); err != nil {
 		return err
@@ -206,7 +209,8 @@ func (p *Platform) startSidecar(svcCtx context.Context, fn runner.Function) (*fu
 	if p.cfg.APIToken != "" {
 		opts = append(opts, sidecar.WithAPIToken(p.cfg.APIToken))
 	}
-	sc, err := sidecar.New(fn.Name, sidecar.FromRegistry(p.pubsubs), append(opts, sidecar.WithLogger(p.log))...)
+	comps := scoped{comps: sidecar.FromRegistry(p.pubsubs), app: fn.Name, policy: p.access, log: p.log}
+	sc, err := sidecar.New(fn.Name, comps, append(opts, sidecar.WithLogger(p.log))...)
 	if err != nil {
 		return nil, err
 	}
