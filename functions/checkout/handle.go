@@ -19,6 +19,8 @@ import (
 	"github.com/cloudevents/sdk-go/v2/event"
 	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
 	"github.com/google/uuid"
+	"google.golang.org/grpc/codes"
+	grpcstatus "google.golang.org/grpc/status"
 )
 
 // Attributes of the reply event.
@@ -65,7 +67,8 @@ func newFunction(out io.Writer, dial dialFunc) *Function {
 }
 
 // Handle validates the order in e, publishes it and replies with an
-// accepted event. Invalid orders get 400; a missing sidecar connection or a
+// accepted event. Invalid orders get 400 and a publish the sidecar's access
+// rules forbid gets 403, both final; a missing sidecar connection or another
 // failed publish gets 503, which Knative Eventing and Dapr both retry.
 func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, error) {
 	reply, err := f.checkout(ctx, e)
@@ -113,8 +116,13 @@ func (f *Function) order(e event.Event) (Order, error) {
 // func-go sends back: the one place where outcomes become status codes.
 func (f *Function) reject(e event.Event, err error) error {
 	status, outcome := http.StatusServiceUnavailable, "retry"
-	if errors.Is(err, errInvalidOrder) {
+	switch {
+	case errors.Is(err, errInvalidOrder):
 		status, outcome = http.StatusBadRequest, "rejected"
+	case grpcstatus.Code(err) == codes.PermissionDenied:
+		// The sidecar's access rules (scopes, publishingScopes, protected
+		// topics) refuse the topic: no retry will change that.
+		status, outcome = http.StatusForbidden, "forbidden"
 	}
 	f.logger().Warn("order not accepted", "ce.id", e.ID(), "ce.type", e.Type(),
 		"outcome", outcome, "error", err)

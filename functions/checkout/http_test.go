@@ -120,6 +120,18 @@ func TestHTTPPublishFailureIsRetryable(t *testing.T) {
 	}
 }
 
+func TestHTTPForbiddenPublishIsFinal(t *testing.T) {
+	dapr := &fakeDapr{err: status.Error(codes.PermissionDenied, "topic orders is not allowed for app id checkout")}
+	serveDapr(t, listenDapr(t), dapr)
+	base := serve(t, newFunction(new(syncBuffer), dialDapr))
+	waitReady(t, base)
+
+	code, _, body := send(t, http.MethodPost, base, binary("application/json"), `{"orderId":1}`)
+	if code != http.StatusForbidden || !strings.Contains(body, "not allowed for app id checkout") {
+		t.Errorf("got %d %q, want 403 naming the refusal", code, body)
+	}
+}
+
 func TestHTTPReadinessWaitsForTheSidecar(t *testing.T) {
 	lis := listenDapr(t) // accepts TCP but speaks no gRPC yet: the dial blocks
 	base := serve(t, newFunction(new(syncBuffer), dialDapr))
