@@ -93,6 +93,20 @@ func (a *Activator) Acquire(ctx context.Context, name string, kind Kind) (string
 	return p.acquire(ctx, kind)
 }
 
+// Recycle replaces the function's running instances, after its code
+// changed: they take no new requests and stop once the requests they hold
+// end; the next request starts a new instance (MinScale ones start now).
+// It returns how many instances it replaced.
+func (a *Activator) Recycle(name string) (int, error) {
+	a.mu.RLock()
+	p, ok := a.pools[name]
+	a.mu.RUnlock()
+	if !ok {
+		return 0, fmt.Errorf("%w %q", ErrUnknownFunction, name)
+	}
+	return p.recycle(), nil
+}
+
 // Status reports every function, sorted by name.
 func (a *Activator) Status() []Status {
 	pools := a.all()

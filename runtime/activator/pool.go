@@ -23,7 +23,8 @@ type pool struct {
 	changed  chan struct{} // closed and replaced whenever capacity changes
 	lastErr  error         // the last failed start, until one succeeds
 	closed   bool
-	stopping sync.WaitGroup // instances being stopped by the reaper
+	stopping sync.WaitGroup // instances being stopped by the reaper or recycle
+	retiring map[*slot]bool // recycled instances still serving requests
 	stats    stats
 }
 
@@ -32,6 +33,7 @@ type slot struct {
 	inst     Instance
 	inflight int
 	lastUsed time.Time
+	retired  bool // replaced by recycle: stopped once its last request ends
 }
 
 func newPool(name string, start Starter, opts Options, log *slog.Logger) *pool {
@@ -162,6 +164,9 @@ func (p *pool) releaser(s *slot, kind Kind) func(bool) {
 			if failed {
 				p.stats.failures++
 			}
+			if s.retired && s.inflight == 0 {
+				p.retire(s)
+			}
 			if p.waiting > 0 {
 				p.broadcast()
 			}
@@ -217,12 +222,64 @@ func (p *pool) stopIdle(inst Instance) {
 	p.log.Info("instance stopped after idle", "idle", p.opts.Idle, "instances", n)
 }
 
+// recycle replaces the running instances: they get no new requests and
+// stop once their requests in flight end; new requests start new
+// instances, and MinScale instances are started now.
+func (p *pool) recycle() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return 0
+	}
+	old := p.slots
+	p.slots = nil
+	if p.retiring == nil {
+		p.retiring = map[*slot]bool{}
+	}
+	for _, s := range old {
+		s.retired = true
+		p.retiring[s] = true
+		if s.inflight == 0 {
+			p.retire(s)
+		}
+	}
+	for range p.opts.MinScale {
+		p.starting++
+		go p.startOne(true)
+	}
+	if p.waiting > 0 && p.opts.MinScale == 0 {
+		p.scaleUp()
+	}
+	return len(old)
+}
+
+// retire stops a recycled instance unless close took it; call with mu held.
+func (p *pool) retire(s *slot) {
+	if !p.retiring[s] {
+		return
+	}
+	delete(p.retiring, s)
+	p.stopping.Add(1)
+	go func() {
+		defer p.stopping.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := s.inst.Stop(ctx); err != nil {
+			p.log.Warn("stop replaced instance", "error", err)
+		}
+	}()
+}
+
 // close stops every instance; new callers get ErrStopped.
 func (p *pool) close(ctx context.Context) error {
 	p.mu.Lock()
 	p.closed = true
 	slots := p.slots
 	p.slots = nil
+	for s := range p.retiring {
+		slots = append(slots, s)
+	}
+	p.retiring = nil
 	p.broadcast()
 	p.mu.Unlock()
 	var errs []error

@@ -75,6 +75,9 @@ func (p *pool) status() Status {
 	for _, s := range p.slots {
 		st.InFlight += s.inflight
 	}
+	for s := range p.retiring {
+		st.InFlight += s.inflight
+	}
 	switch {
 	case len(p.slots) > 0:
 		st.State = "running"
