@@ -53,6 +53,7 @@ type funcd struct {
 	orders  map[int]int // orderId -> times order-processor logged it
 	pids    []int       // function processes it reported
 	stderr  strings.Builder
+	stdout  strings.Builder // the functions' prefixed output
 	exited  chan struct{}
 	waitErr error
 }
@@ -101,6 +102,8 @@ func (f *funcd) scan(r io.Reader, ready chan<- string) {
 		f.mu.Lock()
 		if ready != nil {
 			f.stderr.WriteString(line + "\n")
+		} else {
+			f.stdout.WriteString(line + "\n")
 		}
 		if m := receivedLine.FindStringSubmatch(line); m != nil {
 			id, _ := strconv.Atoi(m[1])
@@ -121,6 +124,12 @@ func (f *funcd) output() string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.stderr.String()
+}
+
+func (f *funcd) functionOutput() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.stdout.String()
 }
 
 // received returns a copy of the orders seen so far.

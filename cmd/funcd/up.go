@@ -25,7 +25,7 @@ type upFlags struct {
 	dir, functions, components, data, cache string
 	port                                    int
 	idle                                    time.Duration
-	demo                                    bool
+	demo, watch                             bool
 	logLevel, token                         string
 }
 
@@ -39,6 +39,7 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.cache, "cache", "", "build cache folder (default: the user cache folder)")
 	fs.IntVar(&f.port, "port", 8080, "gateway port on 127.0.0.1 (0 picks a free port)")
 	fs.DurationVar(&f.idle, "idle", 0, "stop a function's instances after this long without events (default: its func.yaml annotation, or 30s)")
+	fs.BoolVar(&f.watch, "watch", true, "rebuild a function when its sources change and replace its running instances")
 	fs.BoolVar(&f.demo, "demo", false, "send the 19 demo orders to checkout once the platform is up")
 	fs.StringVar(&f.logLevel, "log-level", "info", "runtime log level: debug, info, warn or error")
 	fs.StringVar(&f.token, "api-token", os.Getenv("DAPR_API_TOKEN"), "require this dapr-api-token on the publish API (default $DAPR_API_TOKEN)")
@@ -66,7 +67,7 @@ func up(ctx context.Context, f upFlags, log *slog.Logger, stdout, stderr io.Writ
 	fmt.Fprintln(stderr, "funcd: starting (building functions on first run may take a minute)")
 	p, err := platform.Start(ctx, platform.Config{
 		Dir: f.dir, FunctionsDir: f.functions, ResourcesDir: f.components, DataDir: f.data,
-		CacheDir: f.cache, Idle: f.idle, GatewayAddr: "127.0.0.1:" + strconv.Itoa(f.port), APIToken: f.token,
+		CacheDir: f.cache, Idle: f.idle, Watch: f.watch, GatewayAddr: "127.0.0.1:" + strconv.Itoa(f.port), APIToken: f.token,
 		Output: stdout, Color: isTerminal(stdout), OnBuild: buildProgress(stderr), Logger: log,
 	})
 	if err != nil {

@@ -37,6 +37,9 @@ type Config struct {
 	// Output receives the functions' prefixed output (default os.Stdout).
 	Output io.Writer
 	Color  bool
+	// Watch rebuilds a function when its sources change and replaces its
+	// running instances with the new build.
+	Watch bool
 	// OnBuild receives build progress.
 	OnBuild func(runner.BuildEvent)
 	Logger  *slog.Logger

@@ -43,8 +43,10 @@ type Platform struct {
 	gwAddr   string
 	services errgroup.Group // sidecar and gateway servers
 	cancel   context.CancelFunc
-	stopOnce sync.Once
-	stopErr  error
+	// stopWatch ends the source watcher (Config.Watch), first on Stop.
+	stopWatch context.CancelFunc
+	stopOnce  sync.Once
+	stopErr   error
 }
 
 // function is one function with its publish API.
@@ -117,7 +119,15 @@ func (p *Platform) start(ctx, svcCtx context.Context) error {
 	if err := p.inputs.Start(svcCtx); err != nil {
 		return err
 	}
-	return p.startGateway(svcCtx)
+	if err := p.startGateway(svcCtx); err != nil {
+		return err
+	}
+	if p.cfg.Watch {
+		watchCtx, stopWatch := context.WithCancel(svcCtx)
+		p.stopWatch = stopWatch
+		p.services.Go(func() error { p.watch(watchCtx, fns); return nil })
+	}
+	return nil
 }
 
 // AnnotationBatch, set to "true" in a function's func.yaml

@@ -110,6 +110,9 @@ func (p *Platform) Stop(ctx context.Context) error {
 
 func (p *Platform) stop(ctx context.Context) error {
 	var errs []error
+	if p.stopWatch != nil {
+		p.stopWatch()
+	}
 	if p.inputs != nil {
 		errs = append(errs, p.inputs.Stop(ctx))
 	}

@@ -87,6 +87,12 @@ func (r *Runner) trim() {
 	}
 }
 
+// Binary returns the path fn's current sources build to, whether or not
+// that build exists yet: a different path means different build inputs.
+func (r *Runner) Binary(ctx context.Context, fn Function) (string, error) {
+	return r.binaryPath(ctx, fn)
+}
+
 // binaryPath is where fn's binary is cached: <cache>/<name>-<hash>/f.
 func (r *Runner) binaryPath(ctx context.Context, fn Function) (string, error) {
 	tc, err := r.goToolchain(ctx)

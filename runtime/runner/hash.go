@@ -18,7 +18,40 @@ import (
 func sourceHash(dir, toolchain string) (string, error) {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00%s\x00", scaffoldVersion, toolchain)
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+	err := walkInputs(dir, func(path, rel string, d fs.DirEntry) error {
+		return hashFile(h, path, rel, d.Type())
+	})
+	if err != nil {
+		return "", fmt.Errorf("hash %s: %w", dir, err)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:20], nil
+}
+
+// Stamp is a cheap fingerprint of the build inputs of the function in dir:
+// the name, size and modification time of each file the build cache key
+// reads. It changes whenever a build input may have changed; the cache key
+// then tells whether one did.
+func Stamp(dir string) (string, error) {
+	h := sha256.New()
+	err := walkInputs(dir, func(_, rel string, d fs.DirEntry) error {
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00%d\x00%d\x00", rel, fi.Mode(), fi.Size(), fi.ModTime().UnixNano())
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("stat %s: %w", dir, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// walkInputs calls fn for each build input in dir, in lexical order: every
+// file but tests, hidden files and hidden folders such as .func/; rel is
+// the slash-separated path below dir.
+func walkInputs(dir string, fn func(path, rel string, d fs.DirEntry) error) error {
+	return filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -35,12 +68,8 @@ func sourceHash(dir, toolchain string) (string, error) {
 		if err != nil {
 			return err
 		}
-		return hashFile(h, path, filepath.ToSlash(rel), d.Type())
+		return fn(path, filepath.ToSlash(rel), d)
 	})
-	if err != nil {
-		return "", fmt.Errorf("hash %s: %w", dir, err)
-	}
-	return hex.EncodeToString(h.Sum(nil))[:20], nil
 }
 
 // hashFile adds one named file to h: a regular file's content, a symlink's

@@ -59,3 +59,39 @@ func TestSourceHash(t *testing.T) {
 		})
 	}
 }
+
+func TestStamp(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "handle.go"), "package function")
+	writeFile(t, filepath.Join(dir, "func.yaml"), "name: f")
+	stamp := func() string {
+		t.Helper()
+		s, err := Stamp(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	first := stamp()
+	if stamp() != first {
+		t.Fatal("Stamp differs between two calls on the same files")
+	}
+	// Not build inputs: no change.
+	writeFile(t, filepath.Join(dir, "handle_test.go"), "package function")
+	writeFile(t, filepath.Join(dir, ".func", "built"), "x")
+	if stamp() != first {
+		t.Error("a test file or .func/ changed the stamp")
+	}
+	writeFile(t, filepath.Join(dir, "handle.go"), "package function // edited")
+	second := stamp()
+	if second == first {
+		t.Error("an edited source left the stamp as it was")
+	}
+	writeFile(t, filepath.Join(dir, "sub", "util.go"), "package sub")
+	if stamp() == second {
+		t.Error("a new source file left the stamp as it was")
+	}
+	if _, err := Stamp(filepath.Join(dir, "missing")); err == nil {
+		t.Error("Stamp of a missing folder: got nil error")
+	}
+}
