@@ -33,7 +33,8 @@ import (
 // 1,000 events/s. Run it with -benchtime 1x.
 func BenchmarkSeedComparison(b *testing.B) {
 	b.Run("seed=daprd+redis", func(b *testing.B) { runSeedScenario(b, startSeed(b)) })
-	b.Run("funcd=embedded", func(b *testing.B) { runSeedScenario(b, startEmbedded(b)) })
+	b.Run("funcd=embedded", func(b *testing.B) { runSeedScenario(b, startEmbedded(b, "parallel")) })
+	b.Run("funcd=embedded-single", func(b *testing.B) { runSeedScenario(b, startEmbedded(b, "single")) })
 }
 
 // system is one publish path with the shared subscriber behind it.
@@ -218,8 +219,10 @@ func startSeed(b *testing.B) system {
 	return system{client, sub}
 }
 
-// startEmbedded runs funcd's local path in-process, as funcd up does.
-func startEmbedded(b *testing.B) system {
+// startEmbedded runs funcd's local path in-process, as funcd up does, with
+// the component's concurrency "parallel" (as components/pubsub.yaml ships)
+// or "single" (Dapr's default: one delivery at a time, in order).
+func startEmbedded(b *testing.B, concurrency string) system {
 	ctx := b.Context()
 	brk, err := broker.Start(broker.Config{StoreDir: b.TempDir()})
 	if err != nil {
@@ -227,7 +230,7 @@ func startEmbedded(b *testing.B) system {
 	}
 	b.Cleanup(func() { brk.Close() })
 	comp := resources.Component{Name: "orderpubsub", Type: "pubsub.jetstream", Version: "v1",
-		Metadata: map[string]string{}}
+		Metadata: map[string]string{"concurrency": concurrency}}
 	ps, err := embedded.Open(ctx, comp, embedded.Options{Broker: brk})
 	if err != nil {
 		b.Fatal(err)

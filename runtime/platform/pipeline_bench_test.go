@@ -28,10 +28,11 @@ import (
 // API, a durable broker through Dapr's own component, the binding, and an
 // HTTP function that acknowledges. It reports delivered events per second.
 //
-// broker=jetstream is the embedded default (JetStream file store), which
-// delivers one message at a time (its parallel mode acknowledges too early
-// and is refused). broker=redis is a real redis-server (Redis Streams) whose
-// component runs workers=N in parallel. max is the subscription's
+// broker=jetstream is the embedded default (JetStream file store): with
+// workers=1 (the component's concurrency "single") it delivers one message
+// at a time; workers=parallel delivers up to max at once (concurrency
+// "parallel", acknowledged after delivery). broker=redis is a real
+// redis-server (Redis Streams) whose component runs workers=N in parallel. max is the subscription's
 // maxConcurrency; bulk delivers batches of up to workers events (a batch
 // cannot hold more messages than the component hands over at once), waiting
 // at most 10ms, to a function that opted in. work is how long the function
@@ -39,9 +40,11 @@ import (
 func BenchmarkPipeline(b *testing.B) {
 	for _, c := range []pipelineCase{
 		{"jetstream", "1", "16", false, 0},
+		{"jetstream", "parallel", "16", false, 0},
 		{"redis", "1", "16", false, 0},
 		{"redis", "16", "16", false, 0},
 		{"jetstream", "1", "16", false, time.Millisecond},
+		{"jetstream", "parallel", "16", false, time.Millisecond},
 		{"redis", "1", "16", false, time.Millisecond},
 		{"redis", "16", "1", false, time.Millisecond},
 		{"redis", "16", "16", false, time.Millisecond},
@@ -73,6 +76,9 @@ func openBroker(b *testing.B, kind, workers string) *embedded.PubSub {
 		}
 		b.Cleanup(func() { brk.Close() })
 		comp.Type, comp.Metadata, opts.Broker = "pubsub.jetstream", map[string]string{"ackWait": "30s"}, brk
+		if workers == "parallel" {
+			comp.Metadata["concurrency"] = "parallel"
+		}
 	case "redis":
 		comp.Type = "pubsub.redis"
 		comp.Metadata = map[string]string{"redisHost": pubsubtest.StartRedis(b), "concurrency": workers}
@@ -88,9 +94,13 @@ func benchPipeline(b *testing.B, c pipelineCase) {
 	const publishers = 16
 	ctx := b.Context()
 	ps := openBroker(b, c.broker, c.workers)
-	workers, err := strconv.Atoi(c.workers)
-	if err != nil {
-		b.Fatal(err)
+	workers := 1 // bulk batches hold at most what the component hands over at once
+	if c.workers != "parallel" {
+		n, err := strconv.Atoi(c.workers)
+		if err != nil {
+			b.Fatal(err)
+		}
+		workers = n
 	}
 	reg := pubsub.NewRegistry()
 	if err := reg.Add("orderpubsub", "pubsub."+c.broker, ps); err != nil {

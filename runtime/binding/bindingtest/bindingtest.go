@@ -20,8 +20,9 @@ const (
 	// Concurrency is the most deliveries the binding may have in flight
 	// for a subscription (its maxConcurrency). Openers configure the
 	// component to hand over that many messages at once where it can
-	// (Redis: concurrency 16; Kafka: 16 partitions); components that
-	// deliver one at a time (JetStream, in-memory) pass too.
+	// (Redis: concurrency 16; Kafka: 16 partitions; JetStream: parallel);
+	// components that deliver one at a time (JetStream single, in-memory)
+	// pass too.
 	Concurrency = 16
 	// Wait bounds every wait for something that must happen. It is
 	// generous: the suite runs on loaded machines and under -race, and a

@@ -34,24 +34,37 @@ func skipShort(t *testing.T) {
 	t.Parallel()
 }
 
-// TestJetStream: the embedded broker, as `funcd up` runs it by default,
+// TestJetStream: the embedded broker as `funcd up` runs it by default
+// (components/pubsub.yaml: concurrency "parallel", so up to Concurrency
+// deliveries in flight, each acknowledged after the function answered),
 // with a short ackWait so the suite's quiet periods see a message left
-// unacknowledged. The component delivers one message at a time: its
-// parallel mode acknowledges messages before they are processed, and
-// embedded.Open refuses it.
+// unacknowledged.
 func TestJetStream(t *testing.T) {
 	skipShort(t)
 	bindingtest.Run(t, func(t *testing.T) pubsub.PubSub {
-		b, err := broker.Start(broker.Config{StoreDir: t.TempDir(), Port: -1})
-		if err != nil {
-			t.Fatalf("start broker: %v", err)
-		}
-		t.Cleanup(func() { b.Close() })
-		comp := resources.Component{Name: "bindingtest", Type: "pubsub.jetstream", Metadata: map[string]string{
-			"ackWait": "2s",
-		}}
-		return open(t, comp, embedded.Options{Broker: b})
+		return openJetStream(t, "parallel")
 	})
+}
+
+// TestJetStreamSingle: Dapr's default concurrency for the component, one
+// message at a time.
+func TestJetStreamSingle(t *testing.T) {
+	skipShort(t)
+	bindingtest.Run(t, func(t *testing.T) pubsub.PubSub {
+		return openJetStream(t, "single")
+	})
+}
+
+func openJetStream(t *testing.T, concurrency string) pubsub.PubSub {
+	b, err := broker.Start(broker.Config{StoreDir: t.TempDir(), Port: -1})
+	if err != nil {
+		t.Fatalf("start broker: %v", err)
+	}
+	t.Cleanup(func() { b.Close() })
+	comp := resources.Component{Name: "bindingtest", Type: "pubsub.jetstream", Metadata: map[string]string{
+		"ackWait": "2s", "concurrency": concurrency,
+	}}
+	return open(t, comp, embedded.Options{Broker: b})
 }
 
 // TestRedis: a real redis-server per case. A message left pending is

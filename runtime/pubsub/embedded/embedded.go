@@ -44,6 +44,9 @@ type PubSub struct {
 	perSubscription bool
 
 	pub contrib.PubSub // instance used for publishing (and subscribing when shared)
+	// parallel consumes instead of the component for pubsub.jetstream's
+	// concurrency "parallel" on the embedded broker (see parallel.go).
+	parallel *parallel
 
 	mu sync.Mutex
 	// subs holds the per-subscription instances, each with the func that
@@ -89,12 +92,21 @@ func Open(ctx context.Context, comp resources.Component, opts Options) (*PubSub,
 	}
 	ps.perSubscription = k.consumerKey != "" && ps.meta[k.consumerKey] == ""
 	ps.appID = opts.AppID
-	if comp.Type == "pubsub.jetstream" && ps.meta["natsURL"] == "" {
-		if opts.Broker == nil {
-			return nil, fmt.Errorf("component %s (%s): natsURL is empty and no embedded broker is running", comp.Name, comp.File)
+	if comp.Type == "pubsub.jetstream" {
+		embeddedBroker := ps.meta["natsURL"] == ""
+		if err := checkParallel(ps.meta, embeddedBroker); err != nil {
+			return nil, fmt.Errorf("component %s (%s): %w", comp.Name, comp.File, err)
 		}
-		ps.meta["natsURL"] = opts.Broker.URL()
-		ps.ensure = opts.Broker.EnsureStream
+		if embeddedBroker {
+			if opts.Broker == nil {
+				return nil, fmt.Errorf("component %s (%s): natsURL is empty and no embedded broker is running", comp.Name, comp.File)
+			}
+			ps.meta["natsURL"] = opts.Broker.URL()
+			ps.ensure = opts.Broker.EnsureStream
+			if ps.meta["concurrency"] == string(contrib.Parallel) {
+				ps.parallel = &parallel{url: opts.Broker.URL(), log: ps.log}
+			}
+		}
 	}
 	pub, err := ps.init(ctx, ps.meta)
 	if err != nil {
@@ -135,13 +147,8 @@ func (p *PubSub) Subscribe(ctx context.Context, sub pubsub.Subscription, h pubsu
 	if err := p.ready(sub.Topic); err != nil {
 		return err
 	}
-	c, err := p.subscriber(ctx, sub)
-	if err != nil {
-		return fmt.Errorf("subscribe to %s/%s: %w", p.name, sub.Topic, err)
-	}
-	req := contrib.SubscribeRequest{Topic: sub.Topic, Metadata: sub.Metadata}
 	subCtx := ctx
-	err = c.Subscribe(ctx, req, func(ctx context.Context, m *contrib.NewMessage) error {
+	handler := func(ctx context.Context, m *contrib.NewMessage) error {
 		// Components can hand over a message they fetched as the
 		// subscription ended (Redis: a blocked XREADGROUP returns after
 		// cancel). Leave it unacknowledged for the next subscriber.
@@ -153,8 +160,20 @@ func (p *PubSub) Subscribe(ctx context.Context, sub pubsub.Subscription, h pubsu
 			msg.ContentType = *m.ContentType
 		}
 		return h(ctx, msg)
-	})
+	}
+	if p.parallel != nil {
+		meta, _ := p.subscriptionMeta(sub)
+		if err := p.parallel.subscribe(ctx, meta, sub.Metadata, sub.Topic, handler); err != nil {
+			return fmt.Errorf("subscribe to %s/%s: %w", p.name, sub.Topic, err)
+		}
+		return nil
+	}
+	c, err := p.subscriber(ctx, sub)
 	if err != nil {
+		return fmt.Errorf("subscribe to %s/%s: %w", p.name, sub.Topic, err)
+	}
+	req := contrib.SubscribeRequest{Topic: sub.Topic, Metadata: sub.Metadata}
+	if err := c.Subscribe(ctx, req, handler); err != nil {
 		if c != p.pub {
 			p.release(c)
 		}
@@ -171,15 +190,10 @@ var errSubscriptionEnded = errors.New("subscription ended")
 // own instance with the consumer set when the type has a consumer key. That
 // instance is closed by Close, or when ctx ends for kinds that closeOnEnd.
 func (p *PubSub) subscriber(ctx context.Context, sub pubsub.Subscription) (contrib.PubSub, error) {
-	consumer := cmp.Or(sub.Consumer, p.appID)
-	if !p.perSubscription || consumer == "" {
+	meta, own := p.subscriptionMeta(sub)
+	if !own {
 		return p.pub, nil
 	}
-	meta := maps.Clone(p.meta)
-	if p.kind.sanitize != nil {
-		consumer = p.kind.sanitize(consumer)
-	}
-	meta[p.kind.consumerKey] = consumer
 	c, err := p.init(ctx, meta)
 	if err != nil {
 		return nil, err
@@ -201,6 +215,22 @@ func (p *PubSub) subscriber(ctx context.Context, sub pubsub.Subscription) (contr
 		})
 	}
 	return c, nil
+}
+
+// subscriptionMeta is the component metadata a subscription reads with:
+// with its consumer set, and own true, when the type has a consumer key
+// the Component leaves unset.
+func (p *PubSub) subscriptionMeta(sub pubsub.Subscription) (meta map[string]string, own bool) {
+	consumer := cmp.Or(sub.Consumer, p.appID)
+	if !p.perSubscription || consumer == "" {
+		return p.meta, false
+	}
+	meta = maps.Clone(p.meta)
+	if p.kind.sanitize != nil {
+		consumer = p.kind.sanitize(consumer)
+	}
+	meta[p.kind.consumerKey] = consumer
+	return meta, true
 }
 
 // release closes the per-subscription instance c unless Close took it.
@@ -249,6 +279,9 @@ func (p *PubSub) Close() error {
 		errs = append(errs, c.Close())
 	}
 	p.releasing.Wait()
+	if p.parallel != nil {
+		errs = append(errs, p.parallel.close())
+	}
 	errs = append(errs, p.pub.Close())
 	return errors.Join(errs...)
 }

@@ -1,30 +1,203 @@
 package embedded_test
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/funcd/funcd/runtime/pubsub"
 	"github.com/funcd/funcd/runtime/pubsub/embedded"
+	"github.com/funcd/funcd/runtime/pubsub/pubsubtest"
+	"github.com/funcd/funcd/runtime/resources"
 )
 
-// TestJetStreamRefusesParallel: in parallel mode the jetstream component
-// acknowledges each message as it arrives (nats.go auto-ack; the component
-// does not ask for ManualAck), so a failed delivery was never redelivered
-// and maxAckPending did not bound deliveries. Open refuses it and says why.
-func TestJetStreamRefusesParallel(t *testing.T) {
-	b := startBroker(t)
+// parallelJetStream is the shipped component in concurrency "parallel".
+func parallelJetStream() resources.Component {
 	comp := jetstream()
 	comp.Metadata["concurrency"] = "parallel"
-	ps, err := embedded.Open(t.Context(), comp, embedded.Options{Broker: b})
-	if err == nil {
-		ps.Close()
-		t.Fatal("Open with concurrency parallel: got nil error, want a refusal")
+	return comp
+}
+
+func TestJetStreamParallelConformance(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the conformance suite waits for redeliveries; run without -short")
 	}
-	for _, want := range []string{"orderpubsub", "pubsub.yaml", `concurrency "parallel"`, "ManualAck", "single"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("got %q, want it to contain %q", err, want)
+	t.Parallel()
+	pubsubtest.Run(t, func(t *testing.T) pubsub.PubSub {
+		return open(t, parallelJetStream(), embedded.Options{Broker: startBroker(t)})
+	})
+}
+
+func TestJetStreamParallelRefusals(t *testing.T) {
+	b := startBroker(t)
+	external := parallelJetStream()
+	external.Metadata["natsURL"] = b.URL() // any server funcd does not run itself
+	ackAll := parallelJetStream()
+	ackAll.Metadata["ackPolicy"] = "all"
+	for name, tt := range map[string]struct {
+		comp resources.Component
+		want []string
+	}{
+		"external NATS": {external, []string{"orderpubsub", "pubsub.yaml", `concurrency "parallel"`, "embedded broker only", "ManualAck"}},
+		"ackPolicy all": {ackAll, []string{"orderpubsub", `needs ackPolicy "explicit"`, `not "all"`}},
+	} {
+		ps, err := embedded.Open(t.Context(), tt.comp, embedded.Options{Broker: b})
+		if err == nil {
+			ps.Close()
+			t.Errorf("%s: got nil error, want a refusal", name)
+			continue
+		}
+		for _, want := range tt.want {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: got %q, want it to contain %q", name, err, want)
+			}
 		}
 	}
-	comp.Metadata["concurrency"] = "single"
-	open(t, comp, embedded.Options{Broker: b})
+}
+
+// TestJetStreamParallelInFlight: messages are handed over several at a
+// time, never more than the Subscription's maxConcurrency, and each is
+// acknowledged only after its handler returned.
+func TestJetStreamParallelInFlight(t *testing.T) {
+	const limit, total = 4, 24
+	ps := open(t, parallelJetStream(), embedded.Options{Broker: startBroker(t)})
+	var now, peak atomic.Int32
+	var mu sync.Mutex
+	seen := map[string]int{}
+	done := make(chan struct{})
+	err := ps.Subscribe(t.Context(), pubsub.Subscription{Topic: "par", Consumer: "c", Metadata: map[string]string{"maxConcurrency": fmt.Sprint(limit)}},
+		func(ctx context.Context, m *pubsub.Message) error {
+			n := now.Add(1)
+			defer now.Add(-1)
+			for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+			}
+			time.Sleep(20 * time.Millisecond)
+			mu.Lock()
+			defer mu.Unlock()
+			seen[string(m.Data)]++
+			if len(seen) == total {
+				close(done)
+			}
+			return nil
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range total {
+		if err := ps.Publish(t.Context(), &pubsub.Message{Topic: "par", Data: fmt.Appendf(nil, "m%d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("delivered %d of %d", len(seen), total)
+	}
+	if p := peak.Load(); p < 2 || p > limit {
+		t.Errorf("at most %d messages were in flight at once, want 2..%d", p, limit)
+	}
+	time.Sleep(1500 * time.Millisecond) // past ackWait (1s): nothing may come back
+	mu.Lock()
+	defer mu.Unlock()
+	for data, n := range seen {
+		if n != 1 {
+			t.Errorf("%s delivered %d times, want once (acknowledged after its handler)", data, n)
+		}
+	}
+}
+
+// TestJetStreamParallelKeepsUnfinished: messages whose handlers fail, or
+// are still running when the subscription ends, are not acknowledged: the
+// next subscriber on the same consumer receives them.
+func TestJetStreamParallelKeepsUnfinished(t *testing.T) {
+	b := startBroker(t)
+	ps := open(t, parallelJetStream(), embedded.Options{Broker: b})
+	sub := pubsub.Subscription{Topic: "unfinished", Consumer: "c"}
+	ctx, cancel := context.WithCancel(t.Context())
+	var started atomic.Int32
+	release := make(chan struct{})
+	err := ps.Subscribe(ctx, sub, func(ctx context.Context, m *pubsub.Message) error {
+		started.Add(1)
+		if string(m.Data) == "fails" {
+			return errors.New("handler failed")
+		}
+		<-release // interrupted: the subscription ends first
+		return errors.New("subscription ended")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, data := range []string{"a", "b", "fails"} {
+		if err := ps.Publish(t.Context(), &pubsub.Message{Topic: "unfinished", Data: []byte(data)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for started.Load() < 3 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	close(release)
+	ps.Close()
+
+	ps2 := open(t, parallelJetStream(), embedded.Options{Broker: b})
+	ch, h := receiver()
+	if err := ps2.Subscribe(t.Context(), sub, h); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for len(got) < 3 {
+		select {
+		case m := <-ch:
+			got[string(m.Data)] = true
+		case <-time.After(10 * time.Second):
+			t.Fatalf("after a restart got %v, want a, b and fails again", got)
+		}
+	}
+}
+
+// TestJetStreamParallelOrdered: a Subscription with ordered "true" gets its
+// messages one at a time, in the order they were published.
+func TestJetStreamParallelOrdered(t *testing.T) {
+	const total = 30
+	ps := open(t, parallelJetStream(), embedded.Options{Broker: startBroker(t)})
+	ch := make(chan string, total)
+	var now atomic.Int32
+	var overlapped atomic.Bool
+	err := ps.Subscribe(t.Context(), pubsub.Subscription{Topic: "ordered", Consumer: "c", Metadata: map[string]string{"ordered": "true"}},
+		func(ctx context.Context, m *pubsub.Message) error {
+			if now.Add(1) > 1 {
+				overlapped.Store(true)
+			}
+			defer now.Add(-1)
+			time.Sleep(time.Millisecond)
+			ch <- string(m.Data)
+			return nil
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range total {
+		if err := ps.Publish(t.Context(), &pubsub.Message{Topic: "ordered", Data: fmt.Appendf(nil, "%02d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range total {
+		select {
+		case got := <-ch:
+			if want := fmt.Sprintf("%02d", i); got != want {
+				t.Fatalf("message %d: got %s, want %s (in publish order)", i, got, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("got %d of %d messages", i, total)
+		}
+	}
+	if overlapped.Load() {
+		t.Error("two handlers ran at once on an ordered subscription")
+	}
 }

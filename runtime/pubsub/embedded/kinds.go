@@ -1,7 +1,6 @@
 package embedded
 
 import (
-	"errors"
 	"maps"
 	"slices"
 	"strings"
@@ -37,7 +36,7 @@ type kind struct {
 // register themselves from kind_kafka.go and kind_redis.go unless the build
 // leaves them out (see omitted).
 var kinds = map[string]kind{
-	"pubsub.jetstream": {open: jetstream.NewJetStream, consumerKey: "durableName", sanitize: natsName, check: noParallel},
+	"pubsub.jetstream": {open: jetstream.NewJetStream, consumerKey: "durableName", sanitize: natsName},
 	"pubsub.in-memory": {open: inmemory.New},
 }
 
@@ -62,18 +61,4 @@ func natsName(s string) string {
 		}
 		return r
 	}, s)
-}
-
-// errParallelAcksEarly explains why pubsub.jetstream's parallel mode is refused.
-var errParallelAcksEarly = errors.New(`concurrency "parallel" is not supported for pubsub.jetstream: ` +
-	`the component (components-contrib v1.16.1) subscribes without nats.ManualAck, so nats.go acknowledges ` +
-	`each message as soon as it is handed to a goroutine, before it is processed; a failed or interrupted ` +
-	`delivery would be lost, and maxAckPending does not bound deliveries. Leave concurrency unset (single)`)
-
-// noParallel refuses pubsub.jetstream's concurrency: parallel.
-func noParallel(meta map[string]string) error {
-	if meta["concurrency"] == "parallel" {
-		return errParallelAcksEarly
-	}
-	return nil
 }

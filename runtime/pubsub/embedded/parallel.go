@@ -1,0 +1,290 @@
+package embedded
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	contrib "github.com/dapr/components-contrib/pubsub"
+	kitmd "github.com/dapr/kit/metadata"
+	"github.com/nats-io/nats.go"
+)
+
+// parallel consumes topics of the embedded broker for a pubsub.jetstream
+// component with `concurrency: parallel`: several messages in flight, each
+// acknowledged only once its handler returned, which is what Dapr
+// documents for that mode.
+//
+// Dapr's component (components-contrib v1.16.1) subscribes without
+// nats.ManualAck, so nats.go acknowledges each message as soon as the
+// component's callback hands it to a goroutine, before it is processed: a
+// failed or interrupted delivery is lost. parallel creates the same durable
+// push consumer the component creates, from the same metadata, and
+// subscribes with manual acknowledgements. Switching a Component between
+// single and parallel keeps the consumer and its position. Publishing stays
+// with the component.
+type parallel struct {
+	url string
+	log *slog.Logger
+
+	mu     sync.Mutex
+	nc     *nats.Conn
+	subs   map[*nats.Subscription]bool
+	closed bool
+	// inflight counts handlers running; Close waits for them.
+	inflight sync.WaitGroup
+}
+
+// jetStreamMeta is the part of pubsub.jetstream's metadata that shapes
+// its consumer, decoded as the component decodes it (its metadata.go).
+type jetStreamMeta struct {
+	StreamName     string          `mapstructure:"streamName"`
+	DurableName    string          `mapstructure:"durableName"`
+	QueueGroupName string          `mapstructure:"queueGroupName"`
+	StartSequence  uint64          `mapstructure:"startSequence"`
+	StartTime      *uint64         `mapstructure:"startTime"`
+	FlowControl    bool            `mapstructure:"flowControl"`
+	AckWait        time.Duration   `mapstructure:"ackWait"`
+	MaxDeliver     int             `mapstructure:"maxDeliver"`
+	BackOff        []time.Duration `mapstructure:"backOff"`
+	MaxAckPending  int             `mapstructure:"maxAckPending"`
+	Replicas       int             `mapstructure:"replicas"`
+	MemoryStorage  bool            `mapstructure:"memoryStorage"`
+	RateLimit      uint64          `mapstructure:"rateLimit"`
+	Heartbeat      time.Duration   `mapstructure:"heartbeat"`
+	DeliverPolicy  string          `mapstructure:"deliverPolicy"`
+	AckPolicy      string          `mapstructure:"ackPolicy"`
+}
+
+// defaultInFlight bounds the messages in flight of a parallel subscription
+// when neither the Component's maxAckPending nor the Subscription's
+// maxConcurrency says otherwise: the binding's default maxConcurrency.
+const defaultInFlight = 16
+
+// checkParallel refuses what parallel cannot honour: another broker than
+// the embedded one (funcd would have to repeat the component's
+// authentication options), and ack policies other than explicit.
+func checkParallel(meta map[string]string, embeddedBroker bool) error {
+	if meta["concurrency"] != string(contrib.Parallel) {
+		return nil
+	}
+	if !embeddedBroker {
+		return errParallelAcksEarly
+	}
+	var m jetStreamMeta
+	if err := kitmd.DecodeMetadata(meta, &m); err != nil {
+		return err
+	}
+	if m.AckPolicy != "" && m.AckPolicy != "explicit" {
+		return fmt.Errorf(`concurrency "parallel" needs ackPolicy "explicit" (the default), not %q: `+
+			`with "all" one acknowledgement covers messages still being processed, with "none" nothing is acknowledged`, m.AckPolicy)
+	}
+	return nil
+}
+
+// errParallelAcksEarly explains why parallel mode is refused on a NATS
+// server other than the embedded broker.
+var errParallelAcksEarly = errors.New(`concurrency "parallel" is supported for pubsub.jetstream on the embedded broker only (no natsURL): ` +
+	`Dapr's component (components-contrib v1.16.1) subscribes without nats.ManualAck, so nats.go acknowledges ` +
+	`each message as soon as it is handed to a goroutine, before it is processed, and a failed or interrupted ` +
+	`delivery would be lost. Leave concurrency unset (single) with an external NATS server`)
+
+// consumerConfig is the consumer the component creates for topic (its
+// Subscribe), with room for limit messages in flight unless maxAckPending
+// says otherwise.
+func (m jetStreamMeta) consumerConfig(topic string, limit int) (*nats.ConsumerConfig, error) {
+	cfg := &nats.ConsumerConfig{
+		DeliverSubject: nats.NewInbox(),
+		Durable:        m.DurableName,
+		DeliverGroup:   m.QueueGroupName,
+		OptStartSeq:    m.StartSequence,
+		FlowControl:    m.FlowControl,
+		AckWait:        m.AckWait,
+		MaxDeliver:     m.MaxDeliver,
+		BackOff:        m.BackOff,
+		MaxAckPending:  limit,
+		Replicas:       m.Replicas,
+		MemoryStorage:  m.MemoryStorage,
+		RateLimit:      m.RateLimit,
+		Heartbeat:      m.Heartbeat,
+		AckPolicy:      nats.AckExplicitPolicy,
+		FilterSubject:  topic,
+	}
+	if m.StartTime != nil {
+		t := time.Unix(int64(*m.StartTime), 0) //nolint:gosec // a Unix time in seconds, as the component reads it
+		cfg.OptStartTime = &t
+	}
+	switch m.DeliverPolicy {
+	case "all", "":
+		cfg.DeliverPolicy = nats.DeliverAllPolicy
+	case "last":
+		cfg.DeliverPolicy = nats.DeliverLastPolicy
+	case "new":
+		cfg.DeliverPolicy = nats.DeliverNewPolicy
+	case "sequence":
+		cfg.DeliverPolicy = nats.DeliverByStartSequencePolicy
+	case "time":
+		cfg.DeliverPolicy = nats.DeliverByStartTimePolicy
+	default:
+		return nil, fmt.Errorf("deliver policy %s is not one of: all, last, new, sequence, time", m.DeliverPolicy)
+	}
+	return cfg, nil
+}
+
+// inFlight is how many messages a subscription may have in flight: one for
+// a Subscription with ordered "true" (handlers started together could reach
+// the binding out of order), else the Component's maxAckPending, else the
+// Subscription's maxConcurrency, else defaultInFlight.
+func inFlight(m jetStreamMeta, subMeta map[string]string) int {
+	if ordered, _ := strconv.ParseBool(subMeta["ordered"]); ordered {
+		return 1
+	}
+	if m.MaxAckPending > 0 {
+		return m.MaxAckPending
+	}
+	if n, err := strconv.Atoi(subMeta["maxConcurrency"]); err == nil && n > 0 {
+		return n
+	}
+	return defaultInFlight
+}
+
+func (p *parallel) conn() (*nats.Conn, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil, errors.New("component is closed")
+	}
+	if p.nc == nil {
+		nc, err := nats.Connect(p.url, nats.Name("funcd parallel consumer"))
+		if err != nil {
+			return nil, fmt.Errorf("connect to the embedded broker: %w", err)
+		}
+		p.nc = nc
+	}
+	return p.nc, nil
+}
+
+// subscribe delivers topic's messages to h, up to the subscription's
+// in-flight limit at once, until ctx is done or close. meta is the
+// component's metadata with the subscription's durable name set.
+func (p *parallel) subscribe(ctx context.Context, meta, subMeta map[string]string, topic string, h contrib.Handler) error {
+	var m jetStreamMeta
+	if err := kitmd.DecodeMetadata(meta, &m); err != nil {
+		return err
+	}
+	limit := inFlight(m, subMeta)
+	cfg, err := m.consumerConfig(topic, limit)
+	if err != nil {
+		return err
+	}
+	nc, err := p.conn()
+	if err != nil {
+		return err
+	}
+	js, err := nc.JetStream()
+	if err != nil {
+		return err
+	}
+	stream := m.StreamName
+	if stream == "" {
+		if stream, err = js.StreamNameBySubject(topic); err != nil {
+			return err
+		}
+	}
+	info, err := js.AddConsumer(stream, cfg)
+	if err != nil {
+		return err
+	}
+	slots := make(chan struct{}, limit)
+	deliver := func(msg *nats.Msg) {
+		slots <- struct{}{} // the server sends at most limit unacknowledged messages
+		p.inflight.Add(1)
+		go func() {
+			defer func() { <-slots; p.inflight.Done() }()
+			p.handle(ctx, msg, topic, m.AckWait, h)
+		}()
+	}
+	opts := []nats.SubOpt{nats.Bind(stream, info.Name), nats.ManualAck()}
+	var sub *nats.Subscription
+	if m.QueueGroupName != "" {
+		sub, err = js.QueueSubscribe(topic, m.QueueGroupName, deliver, opts...)
+	} else {
+		sub, err = js.Subscribe(topic, deliver, opts...)
+	}
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return errors.Join(errors.New("component is closed"), sub.Unsubscribe())
+	}
+	if p.subs == nil {
+		p.subs = map[*nats.Subscription]bool{}
+	}
+	p.subs[sub] = true
+	p.mu.Unlock()
+	context.AfterFunc(ctx, func() { p.unsubscribe(sub) })
+	return nil
+}
+
+// handle runs h on one message and acknowledges it after, as the component
+// does in single mode: Ack on success, Nak (delayed by ackWait when set)
+// on failure, so the broker delivers it again.
+func (p *parallel) handle(ctx context.Context, msg *nats.Msg, topic string, ackWait time.Duration, h contrib.Handler) {
+	err := h(ctx, &contrib.NewMessage{Topic: topic, Data: msg.Data, Metadata: map[string]string{"Topic": msg.Subject}})
+	if err != nil {
+		if ackWait != 0 {
+			err = msg.NakWithDelay(ackWait)
+		} else {
+			err = msg.Nak()
+		}
+		if err != nil {
+			p.log.Warn("nak a jetstream message", "subject", msg.Subject, "error", err)
+		}
+		return
+	}
+	if err := msg.Ack(); err != nil {
+		p.log.Warn("ack a jetstream message", "subject", msg.Subject, "error", err)
+	}
+}
+
+func (p *parallel) unsubscribe(sub *nats.Subscription) {
+	p.mu.Lock()
+	ok := p.subs[sub]
+	delete(p.subs, sub)
+	p.mu.Unlock()
+	if !ok {
+		return
+	}
+	if err := sub.Unsubscribe(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
+		p.log.Warn("unsubscribe", "subject", sub.Subject, "error", err)
+	}
+}
+
+// close ends every subscription, waits for the handlers running, then
+// closes the connection; their acknowledgements are flushed first.
+func (p *parallel) close() error {
+	p.mu.Lock()
+	p.closed = true
+	subs := p.subs
+	p.subs = nil
+	nc := p.nc
+	p.mu.Unlock()
+	var errs []error
+	for sub := range subs {
+		if err := sub.Unsubscribe(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
+			errs = append(errs, err)
+		}
+	}
+	p.inflight.Wait()
+	if nc != nil {
+		errs = append(errs, nc.Flush())
+		nc.Close()
+	}
+	return errors.Join(errs...)
+}
