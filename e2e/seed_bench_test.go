@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"slices"
 	"strconv"
 	"sync"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/funcd/funcd/runtime/binding"
 	"github.com/funcd/funcd/runtime/broker"
+	"github.com/funcd/funcd/runtime/platform"
 	"github.com/funcd/funcd/runtime/pubsub"
 	"github.com/funcd/funcd/runtime/pubsub/embedded"
 	"github.com/funcd/funcd/runtime/resources"
@@ -224,6 +226,7 @@ func startSeed(b *testing.B) system {
 // or "single" (Dapr's default: one delivery at a time, in order).
 func startEmbedded(b *testing.B, concurrency string) system {
 	ctx := b.Context()
+	b.Cleanup(platform.TuneGC(os.Getenv)) // as funcd up runs
 	brk, err := broker.Start(broker.Config{StoreDir: b.TempDir()})
 	if err != nil {
 		b.Fatal(err)

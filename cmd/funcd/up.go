@@ -64,6 +64,7 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 func up(ctx context.Context, f upFlags, log *slog.Logger, stdout, stderr io.Writer) error {
 	started := time.Now()
+	defer platform.TuneGC(os.Getenv)()
 	fmt.Fprintln(stderr, "funcd: starting (building functions on first run may take a minute)")
 	p, err := platform.Start(ctx, platform.Config{
 		Dir: f.dir, FunctionsDir: f.functions, ResourcesDir: f.components, DataDir: f.data,

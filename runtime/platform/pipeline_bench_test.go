@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -92,6 +93,7 @@ func openBroker(b *testing.B, kind, workers string) *embedded.PubSub {
 
 func benchPipeline(b *testing.B, c pipelineCase) {
 	const publishers = 16
+	b.Cleanup(TuneGC(os.Getenv)) // as funcd up runs
 	ctx := b.Context()
 	ps := openBroker(b, c.broker, c.workers)
 	workers := 1 // bulk batches hold at most what the component hands over at once
