@@ -137,15 +137,34 @@ func (p *proc) waitLine(t testing.TB, re *regexp.Regexp, timeout time.Duration) 
 	}
 }
 
-// freePort returns a loopback TCP port that was free a moment ago.
+// handedOut holds every port freePort returned in this test binary, so two
+// callers (say daprd's gRPC and metrics ports) never get the same one: the
+// kernel may give a just-closed port to the next listener on :0.
+var handedOut = struct {
+	sync.Mutex
+	ports map[int]bool
+}{ports: map[int]bool{}}
+
+// freePort returns a loopback TCP port that was free a moment ago and that
+// no other freePort call of this run returned.
 func freePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("free port: %v", err)
+	handedOut.Lock()
+	defer handedOut.Unlock()
+	for range 100 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("free port: %v", err)
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		if !handedOut.ports[port] {
+			handedOut.ports[port] = true
+			return port
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	t.Fatal("free port: 100 tries gave only ports handed out before")
+	return 0
 }
 
 // waitHTTP polls url until it answers want, or fails after timeout.
