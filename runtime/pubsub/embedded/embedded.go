@@ -77,11 +77,6 @@ func Open(ctx context.Context, comp resources.Component, opts Options) (*PubSub,
 	if comp.Version != "v1" {
 		return nil, fmt.Errorf("component %s (%s): %s version %q is not supported (use v1)", comp.Name, comp.File, comp.Type, comp.Version)
 	}
-	if k.check != nil {
-		if err := k.check(comp.Metadata); err != nil {
-			return nil, fmt.Errorf("component %s (%s): %w", comp.Name, comp.File, err)
-		}
-	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

@@ -22,8 +22,6 @@ type kind struct {
 	consumerKey string
 	// sanitize makes a consumer name valid for the broker.
 	sanitize func(string) string
-	// check refuses metadata that would break at-least-once delivery.
-	check func(meta map[string]string) error
 	// closeOnEnd closes a subscription's own instance when the
 	// subscription ends, rather than on Close: a Kafka consumer that stops
 	// consuming stays in its group until its session times out, holding
