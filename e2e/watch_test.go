@@ -11,8 +11,9 @@ import (
 
 // TestWatchReloadsEditedFunction edits a running function's source: funcd
 // up rebuilds it and replaces its instance, so the next event runs the new
-// code; an edit that does not compile is reported and the running instance
-// keeps serving.
+// code; an edit of its func.yaml applies its run.envs to the new instance;
+// an edit that does not compile is reported and the running instance keeps
+// serving.
 func TestWatchReloadsEditedFunction(t *testing.T) {
 	dir := copyFunction(t, "../functions/order-processor")
 	root, _ := filepath.Abs("..")
@@ -53,6 +54,26 @@ func TestWatchReloadsEditedFunction(t *testing.T) {
 		return strings.Contains(f.functionOutput(), "Subscriber reloaded: orderId=2,")
 	})
 
+	// func.yaml: run.envs apply to the new instance.
+	yaml := filepath.Join(dir, "func.yaml")
+	conf, err := os.ReadFile(yaml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf = append(conf, "run:\n  envs:\n    - name: LOG_FORMAT\n      value: json\n"...)
+	if err := os.WriteFile(yaml, conf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 3*time.Minute, "func.yaml applied and the function reloaded", func() bool {
+		out := f.output()
+		return strings.Contains(out, `msg="func.yaml applied" function=order-processor`) &&
+			strings.Count(out, `msg="function reloaded" function=order-processor`) == 2
+	})
+	send("3")
+	waitFor(t, time.Minute, "order 3 logged as JSON (LOG_FORMAT from run.envs)", func() bool {
+		return strings.Contains(f.functionOutput(), `"msg":"Subscriber reloaded: orderId=3,`)
+	})
+
 	if err := os.WriteFile(src, []byte(edited+"\nthis does not compile\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -60,8 +81,8 @@ func TestWatchReloadsEditedFunction(t *testing.T) {
 		out := f.output()
 		return strings.Contains(out, `reload failed: the running instances keep the previous build`) && strings.Contains(out, "order.go")
 	})
-	send("3")
-	waitFor(t, time.Minute, "order 3 logged by the running instance", func() bool {
-		return strings.Contains(f.functionOutput(), "Subscriber reloaded: orderId=3,")
+	send("4")
+	waitFor(t, time.Minute, "order 4 logged by the running instance", func() bool {
+		return strings.Contains(f.functionOutput(), `"msg":"Subscriber reloaded: orderId=4,`)
 	})
 }

@@ -93,6 +93,23 @@ func (a *Activator) Acquire(ctx context.Context, name string, kind Kind) (string
 	return p.acquire(ctx, kind)
 }
 
+// Update replaces the function's scaling options, e.g. after its func.yaml
+// changed. Instances above a lower maximum or minimum go when idle.
+func (a *Activator) Update(name string, opts Options) error {
+	opts = opts.withDefaults()
+	if err := opts.Validate(); err != nil {
+		return fmt.Errorf("function %s: %w", name, err)
+	}
+	a.mu.RLock()
+	p, ok := a.pools[name]
+	a.mu.RUnlock()
+	if !ok {
+		return fmt.Errorf("%w %q", ErrUnknownFunction, name)
+	}
+	p.setOptions(opts)
+	return nil
+}
+
 // Recycle replaces the function's running instances, after its code
 // changed: they take no new requests and stop once the requests they hold
 // end; the next request starts a new instance (MinScale ones start now).

@@ -65,15 +65,16 @@ func (p *pool) acquire(ctx context.Context, kind Kind) (string, func(bool), erro
 			return "", nil, err
 		}
 		p.scaleUp()
-		if p.waiting >= p.opts.QueueSize {
+		if size := p.opts.QueueSize; p.waiting >= size {
 			p.mu.Unlock()
-			return "", nil, fmt.Errorf("function %s: %w (%d)", p.name, ErrOverloaded, p.opts.QueueSize)
+			return "", nil, fmt.Errorf("function %s: %w (%d)", p.name, ErrOverloaded, size)
 		}
 		p.waiting++
 		wake := p.changed
+		queueTimeout := p.opts.QueueTimeout
 		p.mu.Unlock()
 		if timeout == nil {
-			t := time.NewTimer(p.opts.QueueTimeout)
+			t := time.NewTimer(queueTimeout)
 			defer t.Stop()
 			timeout = t.C
 		}
@@ -82,7 +83,7 @@ func (p *pool) acquire(ctx context.Context, kind Kind) (string, func(bool), erro
 		p.waiting--
 		p.mu.Unlock()
 		if err != nil {
-			return "", nil, fmt.Errorf("function %s: no instance within %s: %w", p.name, p.opts.QueueTimeout, err)
+			return "", nil, fmt.Errorf("function %s: no instance within %s: %w", p.name, queueTimeout, err)
 		}
 	}
 }
@@ -176,7 +177,10 @@ func (p *pool) releaser(s *slot, kind Kind) func(bool) {
 
 // ensureMin starts instances up to MinScale and waits for them.
 func (p *pool) ensureMin(ctx context.Context) error {
-	for range p.opts.MinScale {
+	p.mu.Lock()
+	minScale := p.opts.MinScale
+	p.mu.Unlock()
+	for range minScale {
 		inst, err := p.start(ctx)
 		if err != nil {
 			return fmt.Errorf("function %s: min-scale instance: %w", p.name, err)
@@ -198,7 +202,7 @@ func (p *pool) reapIdle(now time.Time) {
 		idle := s.inflight == 0 && now.Sub(s.lastUsed) >= p.opts.Idle
 		if idle && len(p.slots)-i+len(keep) > p.opts.MinScale && !p.closed {
 			p.stopping.Add(1)
-			go p.stopIdle(s.inst)
+			go p.stopIdle(s.inst, p.opts.Idle)
 			continue
 		}
 		keep = append(keep, s)
@@ -207,7 +211,7 @@ func (p *pool) reapIdle(now time.Time) {
 	p.slots = keep
 }
 
-func (p *pool) stopIdle(inst Instance) {
+func (p *pool) stopIdle(inst Instance, idle time.Duration) {
 	defer p.stopping.Done()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -219,7 +223,17 @@ func (p *pool) stopIdle(inst Instance) {
 	n := len(p.slots)
 	p.stats.scaledDown++
 	p.mu.Unlock()
-	p.log.Info("instance stopped after idle", "idle", p.opts.Idle, "instances", n)
+	p.log.Info("instance stopped after idle", "idle", idle, "instances", n)
+}
+
+// setOptions replaces the scaling options; running instances above a new
+// MinScale go when idle, a higher MinScale is reached on the next recycle or
+// request.
+func (p *pool) setOptions(opts Options) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.opts = opts
+	p.broadcast() // waiters re-check against the new limits
 }
 
 // recycle replaces the running instances: they get no new requests and

@@ -107,3 +107,21 @@ func TestRecycleUnknownFunction(t *testing.T) {
 		t.Error("Recycle of an unknown function: got nil error")
 	}
 }
+
+func TestUpdateOptions(t *testing.T) {
+	s := &fakeStarter{}
+	a := newActivator(t, s, Options{Idle: time.Hour})
+	if err := a.Update("fn", Options{Idle: time.Hour, MinScale: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Recycle("fn"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the new min-scale instance", func() bool { return a.Status()[0].Instances == 1 })
+	if err := a.Update("fn", Options{MinScale: 3, MaxScale: 1}); err == nil {
+		t.Error("Update with min-scale above max-scale: got nil error")
+	}
+	if err := a.Update("nope", Options{}); err == nil {
+		t.Error("Update of an unknown function: got nil error")
+	}
+}

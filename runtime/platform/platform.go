@@ -51,10 +51,25 @@ type Platform struct {
 
 // function is one function with its publish API.
 type function struct {
-	fn       runner.Function
 	sidecar  *sidecar.Sidecar
 	grpcAddr string
 	httpAddr string
+
+	mu sync.Mutex
+	fn runner.Function // replaced when the watcher applies a new func.yaml
+}
+
+// current returns the function as its func.yaml last described it.
+func (f *function) current() runner.Function {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.fn
+}
+
+func (f *function) set(fn runner.Function) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fn = fn
 }
 
 // Start brings the platform up: resources, broker and components, builds,
@@ -245,10 +260,11 @@ func (p *Platform) starter(f *function) activator.Starter {
 }
 
 func (p *Platform) startInstance(ctx context.Context, f *function) (*runner.Instance, error) {
+	fn := f.current()
 	_, grpcPort, _ := net.SplitHostPort(f.grpcAddr)
 	_, httpPort, _ := net.SplitHostPort(f.httpAddr)
 	env := map[string]string{
-		"APP_ID": f.fn.Name, "DAPR_GRPC_PORT": grpcPort, "DAPR_HTTP_PORT": httpPort,
+		"APP_ID": fn.Name, "DAPR_GRPC_PORT": grpcPort, "DAPR_HTTP_PORT": httpPort,
 		"DAPR_GRPC_ENDPOINT": f.grpcAddr, "DAPR_HTTP_ENDPOINT": "http://" + f.httpAddr,
 	}
 	if p.cfg.APIToken != "" {
@@ -257,10 +273,10 @@ func (p *Platform) startInstance(ctx context.Context, f *function) (*runner.Inst
 	if _, set := p.cfg.lookup("FUNC_LOG_LEVEL"); !set {
 		env["FUNC_LOG_LEVEL"] = "warn" // func-go's debug lines drown the functions' own
 	}
-	inst, err := p.runner.Start(ctx, f.fn, env)
+	inst, err := p.runner.Start(ctx, fn, env)
 	if err != nil {
 		return nil, err
 	}
-	p.log.Info("function ready", "function", f.fn.Name, "url", inst.URL(), "pid", inst.PID())
+	p.log.Info("function ready", "function", fn.Name, "url", inst.URL(), "pid", inst.PID())
 	return inst, nil
 }

@@ -42,7 +42,7 @@ func (d deliveries) Acquire(ctx context.Context, name string) (string, func(bool
 // takesCloudEvents reports whether the function is invoked with CloudEvents.
 func (p *Platform) takesCloudEvents(name string) bool {
 	f, ok := p.fns[name]
-	return ok && f.fn.Invoke != runner.InvokeHTTP
+	return ok && f.current().Invoke != runner.InvokeHTTP
 }
 
 // Functions lists the functions and their state, for the gateway's GET /.

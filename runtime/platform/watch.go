@@ -70,8 +70,9 @@ func (p *Platform) reload(ctx context.Context, w *watched) {
 	name := w.fn.Name
 	if y := fileStamp(filepath.Join(w.fn.Dir, runner.FuncYAML)); y != w.yaml {
 		w.yaml = y
-		p.log.Warn("func.yaml changed: the code is reloaded, but its settings (run.envs, scale, annotations) apply when funcd up restarts",
-			"function", name)
+		if err := p.applyFuncYAML(w); err != nil {
+			p.log.Error("func.yaml not applied: the function keeps its previous settings", "function", name, "error", err)
+		}
 	}
 	bin, err := p.runner.Binary(ctx, w.fn)
 	if err != nil {
@@ -94,6 +95,29 @@ func (p *Platform) reload(ctx context.Context, w *watched) {
 		return
 	}
 	p.log.Info("function reloaded", "function", name, "replaced_instances", n)
+}
+
+// applyFuncYAML reads w's func.yaml again and applies it: run.envs and
+// the scaling settings; the new instances reload starts get them.
+func (p *Platform) applyFuncYAML(w *watched) error {
+	fn, err := runner.Load(w.fn.Dir)
+	if err != nil {
+		return err
+	}
+	if fn.Name != w.fn.Name {
+		return fmt.Errorf("name: %q was %q; restart funcd up to rename a function", fn.Name, w.fn.Name)
+	}
+	opts, err := p.scaling(fn)
+	if err != nil {
+		return err
+	}
+	if err := p.activator.Update(fn.Name, opts); err != nil {
+		return err
+	}
+	p.fns[fn.Name].set(fn)
+	w.fn = fn
+	p.log.Info("func.yaml applied", "function", fn.Name)
+	return nil
 }
 
 // fileStamp is the size and modification time of path, or "" when it
