@@ -202,7 +202,15 @@ func (p *parallel) subscribe(ctx context.Context, meta, subMeta map[string]strin
 	slots := make(chan struct{}, limit)
 	deliver := func(msg *nats.Msg) {
 		slots <- struct{}{} // the server sends at most limit unacknowledged messages
-		p.inflight.Add(1)
+		p.mu.Lock()
+		if p.closed {
+			// Left unacknowledged: the broker delivers it again later.
+			p.mu.Unlock()
+			<-slots
+			return
+		}
+		p.inflight.Add(1) // under mu, so close's Wait sees every handler
+		p.mu.Unlock()
 		go func() {
 			defer func() { <-slots; p.inflight.Done() }()
 			p.handle(ctx, msg, topic, m.AckWait, h)
