@@ -41,6 +41,7 @@ func (p *Platform) watch(ctx context.Context, fns []runner.Function) {
 		}
 		ws = append(ws, w)
 	}
+	known := functionDirs(p.cfg.FunctionsDir)
 	t := time.NewTicker(watchEvery)
 	defer t.Stop()
 	for {
@@ -49,6 +50,7 @@ func (p *Platform) watch(ctx context.Context, fns []runner.Function) {
 			return
 		case <-t.C:
 		}
+		known = p.noticeNewFunctions(known)
 		for _, w := range ws {
 			stamp, err := runner.Stamp(w.fn.Dir)
 			switch {
@@ -118,6 +120,33 @@ func (p *Platform) applyFuncYAML(w *watched) error {
 	w.fn = fn
 	p.log.Info("func.yaml applied", "function", fn.Name)
 	return nil
+}
+
+// functionDirs lists the folders of dir holding a func.yaml.
+func functionDirs(dir string) map[string]bool {
+	paths, _ := filepath.Glob(filepath.Join(dir, "*", runner.FuncYAML))
+	out := make(map[string]bool, len(paths))
+	for _, p := range paths {
+		out[filepath.Dir(p)] = true
+	}
+	return out
+}
+
+// noticeNewFunctions says once per folder that a function appeared or
+// went away since the last look: adding or removing one takes a restart.
+func (p *Platform) noticeNewFunctions(known map[string]bool) map[string]bool {
+	now := functionDirs(p.cfg.FunctionsDir)
+	for dir := range now {
+		if !known[dir] {
+			p.log.Warn("new function folder: restart funcd up to run it", "dir", dir)
+		}
+	}
+	for dir := range known {
+		if !now[dir] {
+			p.log.Warn("function folder gone: its instances run their last build until funcd up restarts", "dir", dir)
+		}
+	}
+	return now
 }
 
 // fileStamp is the size and modification time of path, or "" when it
