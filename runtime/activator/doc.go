@@ -2,7 +2,8 @@
 // machine: instances start on the first request or delivery, requests wait
 // in a bounded queue while an instance starts, more instances start when the
 // running ones are at their concurrency limit, and idle instances stop
-// (scale to zero) after a retention period.
+// (scale to zero) after a retention period. Recycle replaces a function's
+// instances after its code changed, without failing requests in flight.
 //
 // Callers Acquire an endpoint before each request and release it after, so
 // the activator knows what is in flight. It starts processes through a

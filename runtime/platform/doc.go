@@ -3,7 +3,10 @@
 // Dapr-compatible publish API per function, the function runner, the binding,
 // the input bindings and the gateway. It owns their lifetimes: Start brings
 // them up in dependency order and Stop takes them down in reverse, draining
-// deliveries first.
+// deliveries first. With Config.Watch it rebuilds a function whose sources
+// change and replaces its instances, and applies an edited func.yaml; each
+// function's publish API applies the Components' access rules (package
+// access) with the function as the app.
 //
 // Programs embed it through the CLI (cmd/funcd); libraries should use the
 // parts directly.
