@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -172,4 +174,66 @@ func (p *orderPublisher) unknownIDs() []int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return slices.Clone(p.unknown)
+}
+
+// TestOrdersSurviveFunctionKill kills order-processor's process with
+// SIGKILL while orders stream through it: deliveries in flight fail, the
+// runner restarts the process, the binding retries, and every published
+// order is processed.
+func TestOrdersSurviveFunctionKill(t *testing.T) {
+	components := t.TempDir()
+	writeComponents(t, components)
+	f := startFuncd(t, components, t.TempDir(), []string{"PROCESSING_DELAY=50ms"})
+	pub := newOrderPublisher(loadOrders)
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	defer cancel()
+	var publishers sync.WaitGroup
+	for range loadPublishers {
+		publishers.Go(func() { pub.run(ctx, f.gateway, loadPace) })
+	}
+	waitFor(t, 2*time.Minute, fmt.Sprintf("order-processor to process %d orders", killAfter), func() bool {
+		return len(f.received()) >= killAfter
+	})
+	pid := readyPID(t, f, "order-processor")
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatalf("kill order-processor (pid %d): %v", pid, err)
+	}
+	killedAt := len(f.received())
+	publishers.Wait()
+	if unknown := pub.unknownIDs(); len(unknown) > 0 {
+		t.Fatalf("funcd kept running, yet publishing orders %v failed", unknown)
+	}
+	waitFor(t, 3*time.Minute, fmt.Sprintf("all %d orders", loadOrders), func() bool {
+		got := f.received()
+		for id := 1; id <= loadOrders; id++ {
+			if got[id] == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	if killedAt >= loadOrders {
+		t.Fatal("every order was processed before the kill; the test proves nothing")
+	}
+	if !strings.Contains(f.output(), "function exited, restarting") {
+		t.Errorf("no restart of the killed process in funcd's log:\n%s", f.output())
+	}
+	dups := 0
+	for _, n := range f.received() {
+		dups += n - 1
+	}
+	t.Logf("killed order-processor (pid %d) after %d of %d orders; all processed, %d duplicates (at-least-once)",
+		pid, killedAt, loadOrders, dups)
+}
+
+// readyPID returns the pid funcd last reported ready for function name.
+func readyPID(t *testing.T, f *funcd, name string) int {
+	t.Helper()
+	re := regexp.MustCompile(`function ready" function=` + regexp.QuoteMeta(name) + ` .* pid=(\d+)`)
+	m := re.FindAllStringSubmatch(f.output(), -1)
+	if m == nil {
+		t.Fatalf("funcd never reported %s ready:\n%s", name, f.output())
+	}
+	pid, _ := strconv.Atoi(m[len(m)-1][1])
+	return pid
 }
