@@ -51,26 +51,100 @@ func startRedis(t testing.TB, bin string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	stop, err := runRedis(bin, port, t.TempDir(), false)
+	if err != nil {
+		return "", err
+	}
+	t.Cleanup(stop)
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), nil
+}
+
+// Redis is a redis-server that keeps its data on disk (append-only file,
+// fsync on every write), so a test can kill it and start it again with
+// everything it acknowledged.
+type Redis struct {
+	bin, dir string
+	port     int
+
+	mu   sync.Mutex
+	stop func() // nil while down
+}
+
+// StartDurableRedis runs a Redis the test can Kill and Start again; it is
+// killed when t ends.
+func StartDurableRedis(t testing.TB) *Redis {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Fatal("redis-server not found: " + RedisInstall)
+	}
+	r := &Redis{bin: bin, dir: t.TempDir()}
+	var errs []error
+	for range 5 {
+		if r.port, err = freePort(); err == nil {
+			if err = r.Start(); err == nil {
+				t.Cleanup(r.Kill)
+				return r
+			}
+		}
+		errs = append(errs, err)
+	}
+	t.Fatalf("start redis-server: %v", errors.Join(errs...))
+	return nil
+}
+
+// Addr is host:port, the same across restarts.
+func (r *Redis) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(r.port)) }
+
+// Kill stops the server with SIGKILL and waits for it to exit.
+func (r *Redis) Kill() {
+	r.mu.Lock()
+	stop := r.stop
+	r.stop = nil
+	r.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+}
+
+// Start starts the server again on the same port and data.
+func (r *Redis) Start() error {
+	stop, err := runRedis(r.bin, r.port, r.dir, true)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	r.stop = stop
+	r.mu.Unlock()
+	return nil
+}
+
+// runRedis starts redis-server on port with its files in dir, durable or
+// keeping nothing, waits for PING and returns the func that kills it.
+func runRedis(bin string, port int, dir string, durable bool) (stop func(), err error) {
+	persistence := []string{"--save", "", "--appendonly", "no"}
+	if durable {
+		persistence = []string{"--save", "", "--appendonly", "yes", "--appendfsync", "always"}
+	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", t.TempDir(), "--daemonize", "no")
+	args := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir, "--daemonize", "no"}, persistence...)
+	cmd := exec.Command(bin, args...)
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
-		return "", err
+		return nil, err
 	}
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
-	stop := func() {
+	stop = func() {
 		_ = cmd.Process.Signal(syscall.SIGKILL) // only the process started here
 		<-exited
 	}
 	if err := waitPing(addr, exited, 30*time.Second); err != nil {
 		stop()
-		return "", fmt.Errorf("redis-server on %s: %w\n%s", addr, err, out)
+		return nil, fmt.Errorf("redis-server on %s: %w\n%s", addr, err, out)
 	}
-	t.Cleanup(stop)
-	return addr, nil
+	return stop, nil
 }
 
 // waitPing waits until the server at addr answers PING, it exits, or the
