@@ -5,7 +5,7 @@
 //
 // A pubsub.jetstream component without natsURL uses the embedded broker
 // (package broker), which also creates the per-topic streams the component
-// expects to exist. With concurrency "parallel" on the embedded broker,
+// expects to exist. With concurrency "parallel", pubsub.jetstream
 // subscriptions consume through funcd's own manually acknowledged consumer
 // (parallel.go) instead of the component's, which acknowledges messages
 // before they are processed.

@@ -88,19 +88,22 @@ func Open(ctx context.Context, comp resources.Component, opts Options) (*PubSub,
 	ps.perSubscription = k.consumerKey != "" && ps.meta[k.consumerKey] == ""
 	ps.appID = opts.AppID
 	if comp.Type == "pubsub.jetstream" {
-		embeddedBroker := ps.meta["natsURL"] == ""
-		if err := checkParallel(ps.meta, embeddedBroker); err != nil {
+		if err := checkParallel(ps.meta); err != nil {
 			return nil, fmt.Errorf("component %s (%s): %w", comp.Name, comp.File, err)
 		}
-		if embeddedBroker {
+		if ps.meta["natsURL"] == "" {
 			if opts.Broker == nil {
 				return nil, fmt.Errorf("component %s (%s): natsURL is empty and no embedded broker is running", comp.Name, comp.File)
 			}
 			ps.meta["natsURL"] = opts.Broker.URL()
 			ps.ensure = opts.Broker.EnsureStream
-			if ps.meta["concurrency"] == string(contrib.Parallel) {
-				ps.parallel = &parallel{url: opts.Broker.URL(), log: ps.log}
+		}
+		if ps.meta["concurrency"] == string(contrib.Parallel) {
+			p, err := newParallel(ps.meta, ps.log)
+			if err != nil {
+				return nil, fmt.Errorf("component %s (%s): %w", comp.Name, comp.File, err)
 			}
+			ps.parallel = p
 		}
 	}
 	pub, err := ps.init(ctx, ps.meta)

@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+
 	"github.com/funcd/funcd/runtime/pubsub"
 	"github.com/funcd/funcd/runtime/pubsub/embedded"
 	"github.com/funcd/funcd/runtime/pubsub/pubsubtest"
@@ -33,30 +36,107 @@ func TestJetStreamParallelConformance(t *testing.T) {
 	})
 }
 
-func TestJetStreamParallelRefusals(t *testing.T) {
+func TestJetStreamParallelRefusesOtherAckPolicies(t *testing.T) {
 	b := startBroker(t)
-	external := parallelJetStream()
-	external.Metadata["natsURL"] = b.URL() // any server funcd does not run itself
-	ackAll := parallelJetStream()
-	ackAll.Metadata["ackPolicy"] = "all"
-	for name, tt := range map[string]struct {
-		comp resources.Component
-		want []string
-	}{
-		"external NATS": {external, []string{"orderpubsub", "pubsub.yaml", `concurrency "parallel"`, "embedded broker only", "ManualAck"}},
-		"ackPolicy all": {ackAll, []string{"orderpubsub", `needs ackPolicy "explicit"`, `not "all"`}},
-	} {
-		ps, err := embedded.Open(t.Context(), tt.comp, embedded.Options{Broker: b})
+	for _, policy := range []string{"all", "none"} {
+		comp := parallelJetStream()
+		comp.Metadata["ackPolicy"] = policy
+		ps, err := embedded.Open(t.Context(), comp, embedded.Options{Broker: b})
 		if err == nil {
 			ps.Close()
-			t.Errorf("%s: got nil error, want a refusal", name)
+			t.Errorf("ackPolicy %s: got nil error, want a refusal", policy)
 			continue
 		}
-		for _, want := range tt.want {
+		for _, want := range []string{"orderpubsub", "pubsub.yaml", `needs ackPolicy "explicit"`, `not "` + policy + `"`} {
 			if !strings.Contains(err.Error(), want) {
-				t.Errorf("%s: got %q, want it to contain %q", name, err, want)
+				t.Errorf("ackPolicy %s: got %q, want it to contain %q", policy, err, want)
 			}
 		}
+	}
+}
+
+// TestJetStreamParallelExternalNATS: parallel mode on a NATS server funcd
+// does not run, with token authentication and a stream the operator made
+// (the component creates none): it connects with the component's
+// credentials, bounds the messages in flight and delivers a failed one
+// again.
+func TestJetStreamParallelExternalNATS(t *testing.T) {
+	srv, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(),
+		Authorization: "s3cret", NoSigs: true, NoLog: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Start()
+	t.Cleanup(srv.Shutdown)
+	if !srv.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats-server not ready")
+	}
+	nc, err := nats.Connect(srv.ClientURL(), nats.Token("s3cret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := nc.JetStream()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.AddStream(&nats.StreamConfig{Name: "ORDERS", Subjects: []string{"orders"}}); err != nil {
+		t.Fatal(err)
+	}
+
+	comp := parallelJetStream()
+	comp.Metadata["natsURL"] = srv.ClientURL()
+	comp.Metadata["token"] = "wrong"
+	if ps, err := embedded.Open(t.Context(), comp, embedded.Options{}); err == nil {
+		ps.Close()
+		t.Fatal("Open with a wrong token: got nil error")
+	}
+	comp.Metadata["token"] = "s3cret"
+	ps := open(t, comp, embedded.Options{})
+	sub := pubsub.Subscription{Topic: "orders", Consumer: "c", Metadata: map[string]string{"maxConcurrency": "4"}}
+	var now, peak atomic.Int32
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	failed := map[string]bool{}
+	err = ps.Subscribe(t.Context(), sub, func(ctx context.Context, m *pubsub.Message) error {
+		n := now.Add(1)
+		defer now.Add(-1)
+		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+		}
+		time.Sleep(10 * time.Millisecond)
+		mu.Lock()
+		defer mu.Unlock()
+		if data := string(m.Data); data == "m3" && !failed[data] {
+			failed[data] = true
+			return errors.New("first attempt fails") // Nak: delivered again after ackWait (1s)
+		}
+		seen[string(m.Data)] = true
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const total = 12
+	for i := range total {
+		if err := ps.Publish(t.Context(), &pubsub.Message{Topic: "orders", Data: fmt.Appendf(nil, "m%d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		mu.Lock()
+		n := len(seen)
+		mu.Unlock()
+		if n == total {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("delivered %d of %d", n, total)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if p := peak.Load(); p < 2 || p > 4 {
+		t.Errorf("at most %d in flight at once, want 2..4", p)
 	}
 }
 

@@ -1,6 +1,7 @@
 package embedded
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,10 +13,11 @@ import (
 	contrib "github.com/dapr/components-contrib/pubsub"
 	kitmd "github.com/dapr/kit/metadata"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nkeys"
 )
 
-// parallel consumes topics of the embedded broker for a pubsub.jetstream
-// component with `concurrency: parallel`: several messages in flight, each
+// parallel consumes topics for a pubsub.jetstream component with
+// `concurrency: parallel`: several messages in flight, each
 // acknowledged only once its handler returned, which is what Dapr
 // documents for that mode.
 //
@@ -28,8 +30,8 @@ import (
 // single and parallel keeps the consumer and its position. Publishing stays
 // with the component.
 type parallel struct {
-	url string
-	log *slog.Logger
+	conf jetStreamConn
+	log  *slog.Logger
 
 	mu     sync.Mutex
 	nc     *nats.Conn
@@ -60,20 +62,74 @@ type jetStreamMeta struct {
 	AckPolicy      string          `mapstructure:"ackPolicy"`
 }
 
+// jetStreamConn is the part of pubsub.jetstream's metadata that says how
+// to connect, read and applied as the component does (its Init).
+type jetStreamConn struct {
+	NatsURL       string `mapstructure:"natsURL"`
+	Name          string `mapstructure:"name"`
+	Jwt           string `mapstructure:"jwt"`
+	SeedKey       string `mapstructure:"seedKey"`
+	Token         string `mapstructure:"token"`
+	TLSClientCert string `mapstructure:"tls_client_cert"`
+	TLSClientKey  string `mapstructure:"tls_client_key"`
+	Domain        string `mapstructure:"domain"`
+	APIPrefix     string `mapstructure:"apiPrefix"`
+}
+
+func newParallel(meta map[string]string, log *slog.Logger) (*parallel, error) {
+	var c jetStreamConn
+	if err := kitmd.DecodeMetadata(meta, &c); err != nil {
+		return nil, err
+	}
+	return &parallel{conf: c, log: log}, nil
+}
+
+// options are the component's connection options: the same client name,
+// and JWT with seed, else TLS client certificate, else token.
+func (c jetStreamConn) options() []nats.Option {
+	opts := []nats.Option{nats.Name(cmp.Or(c.Name, "dapr.io - pubsub.jetstream"))}
+	switch {
+	case c.Jwt != "" && c.SeedKey != "":
+		seed := c.SeedKey
+		opts = append(opts, nats.UserJWT(
+			func() (string, error) { return c.Jwt, nil },
+			func(nonce []byte) ([]byte, error) {
+				kp, err := nkeys.FromSeed([]byte(seed))
+				if err != nil {
+					return nil, err
+				}
+				defer kp.Wipe()
+				return kp.Sign(nonce)
+			}))
+	case c.TLSClientCert != "" && c.TLSClientKey != "":
+		opts = append(opts, nats.ClientCert(c.TLSClientCert, c.TLSClientKey))
+	case c.Token != "":
+		opts = append(opts, nats.Token(c.Token))
+	}
+	return opts
+}
+
+func (c jetStreamConn) jsOptions() []nats.JSOpt {
+	var opts []nats.JSOpt
+	if c.Domain != "" {
+		opts = append(opts, nats.Domain(c.Domain))
+	}
+	if c.APIPrefix != "" {
+		opts = append(opts, nats.APIPrefix(c.APIPrefix))
+	}
+	return opts
+}
+
 // defaultInFlight bounds the messages in flight of a parallel subscription
 // when neither the Component's maxAckPending nor the Subscription's
 // maxConcurrency says otherwise: the binding's default maxConcurrency.
 const defaultInFlight = 16
 
-// checkParallel refuses what parallel cannot honour: another broker than
-// the embedded one (funcd would have to repeat the component's
-// authentication options), and ack policies other than explicit.
-func checkParallel(meta map[string]string, embeddedBroker bool) error {
+// checkParallel refuses what parallel cannot honour: ack policies other
+// than explicit.
+func checkParallel(meta map[string]string) error {
 	if meta["concurrency"] != string(contrib.Parallel) {
 		return nil
-	}
-	if !embeddedBroker {
-		return errParallelAcksEarly
 	}
 	var m jetStreamMeta
 	if err := kitmd.DecodeMetadata(meta, &m); err != nil {
@@ -85,13 +141,6 @@ func checkParallel(meta map[string]string, embeddedBroker bool) error {
 	}
 	return nil
 }
-
-// errParallelAcksEarly explains why parallel mode is refused on a NATS
-// server other than the embedded broker.
-var errParallelAcksEarly = errors.New(`concurrency "parallel" is supported for pubsub.jetstream on the embedded broker only (no natsURL): ` +
-	`Dapr's component (components-contrib v1.16.1) subscribes without nats.ManualAck, so nats.go acknowledges ` +
-	`each message as soon as it is handed to a goroutine, before it is processed, and a failed or interrupted ` +
-	`delivery would be lost. Leave concurrency unset (single) with an external NATS server`)
 
 // consumerConfig is the consumer the component creates for topic (its
 // Subscribe), with room for limit messages in flight unless maxAckPending
@@ -159,9 +208,9 @@ func (p *parallel) conn() (*nats.Conn, error) {
 		return nil, errors.New("component is closed")
 	}
 	if p.nc == nil {
-		nc, err := nats.Connect(p.url, nats.Name("funcd parallel consumer"))
+		nc, err := nats.Connect(p.conf.NatsURL, p.conf.options()...)
 		if err != nil {
-			return nil, fmt.Errorf("connect to the embedded broker: %w", err)
+			return nil, fmt.Errorf("connect to %s: %w", p.conf.NatsURL, err)
 		}
 		p.nc = nc
 	}
@@ -185,7 +234,7 @@ func (p *parallel) subscribe(ctx context.Context, meta, subMeta map[string]strin
 	if err != nil {
 		return err
 	}
-	js, err := nc.JetStream()
+	js, err := nc.JetStream(p.conf.jsOptions()...)
 	if err != nil {
 		return err
 	}
