@@ -44,20 +44,13 @@ const (
 func killUnderLoad(t *testing.T, components string, afterKill func()) {
 	data := t.TempDir()
 	f := startFuncd(t, components, data, []string{"PROCESSING_DELAY=50ms"})
-	pub := newOrderPublisher(loadOrders)
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
-	var publishers sync.WaitGroup
-	for range loadPublishers {
-		publishers.Go(func() { pub.run(ctx, f.gateway, loadPace) })
-	}
-	waitFor(t, 2*time.Minute, fmt.Sprintf("order-processor to process %d orders", killAfter), func() bool {
-		return len(f.received()) >= killAfter
-	})
+	pub, published := publishUnderLoad(ctx, t, f)
 	pids := f.functionPIDs()
 	f.kill(syscall.SIGKILL)
 	before := f.received()
-	publishers.Wait()
+	published()
 	waitFor(t, 30*time.Second, "function processes to die with funcd", func() bool {
 		return !slices.ContainsFunc(pids, func(pid int) bool { return !processGone(pid) })
 	})
@@ -85,6 +78,23 @@ func killUnderLoad(t *testing.T, components string, afterKill func()) {
 	t.Logf("all %d published orders processed across the kill; %d redelivered duplicates (at-least-once)",
 		len(accepted), dups)
 	g.kill(syscall.SIGTERM)
+}
+
+// publishUnderLoad starts loadPublishers publishers of loadOrders orders
+// against f's publish API, each stopping at its first failure, and returns
+// once order-processor logged killAfter of them; wait waits for the
+// publishers.
+func publishUnderLoad(ctx context.Context, t *testing.T, f *funcd) (pub *orderPublisher, wait func()) {
+	t.Helper()
+	pub = newOrderPublisher(loadOrders)
+	var publishers sync.WaitGroup
+	for range loadPublishers {
+		publishers.Go(func() { pub.run(ctx, f.gateway, loadPace) })
+	}
+	waitFor(t, 2*time.Minute, fmt.Sprintf("order-processor to process %d orders", killAfter), func() bool {
+		return len(f.received()) >= killAfter
+	})
+	return pub, publishers.Wait
 }
 
 // orderPublisher hands order ids 1..n to publishers and records which ones
@@ -184,22 +194,15 @@ func TestOrdersSurviveFunctionKill(t *testing.T) {
 	components := t.TempDir()
 	writeComponents(t, components)
 	f := startFuncd(t, components, t.TempDir(), []string{"PROCESSING_DELAY=50ms"})
-	pub := newOrderPublisher(loadOrders)
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
-	var publishers sync.WaitGroup
-	for range loadPublishers {
-		publishers.Go(func() { pub.run(ctx, f.gateway, loadPace) })
-	}
-	waitFor(t, 2*time.Minute, fmt.Sprintf("order-processor to process %d orders", killAfter), func() bool {
-		return len(f.received()) >= killAfter
-	})
+	pub, published := publishUnderLoad(ctx, t, f)
 	pid := readyPID(t, f, "order-processor")
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatalf("kill order-processor (pid %d): %v", pid, err)
 	}
 	killedAt := len(f.received())
-	publishers.Wait()
+	published()
 	if unknown := pub.unknownIDs(); len(unknown) > 0 {
 		t.Fatalf("funcd kept running, yet publishing orders %v failed", unknown)
 	}
