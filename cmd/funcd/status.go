@@ -41,9 +41,14 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil || resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("unexpected answer from %s: %d %v", *gatewayURL, resp.StatusCode, err)
 	}
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	return writeStatus(stdout, list.Functions)
+}
+
+// writeStatus writes one line per function: state, instances and counters.
+func writeStatus(w io.Writer, fns []gateway.FunctionInfo) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "FUNCTION\tSTATE\tINSTANCES\tIN FLIGHT\tCOLD STARTS\tCOLD P50\tCOLD P99\tREQUESTS\tDELIVERIES\tFAILURES")
-	for _, f := range list.Functions {
+	for _, f := range fns {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t%s\t%d\t%d\t%d\n", f.Name, f.State, f.Instances, f.InFlight,
 			f.ColdStarts, f.ColdStartP50, f.ColdStartP99, f.Requests, f.Deliveries, f.Failures)
 	}

@@ -81,7 +81,8 @@ func up(ctx context.Context, f upFlags, log *slog.Logger, stdout, stderr io.Writ
 		if err := p.Stop(stopCtx); err != nil {
 			log.Error("stop", "error", err)
 		}
-		fmt.Fprintln(stderr, "funcd: stopped")
+		fmt.Fprintf(stderr, "funcd: stopped after %s; what the functions did:\n", time.Since(started).Round(time.Second))
+		_ = writeStatus(stderr, p.Functions())
 	}()
 	printReady(stderr, p, time.Since(started))
 	if f.demo {

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/funcd/funcd/runtime/gateway"
+)
+
+func TestStatus(t *testing.T) {
+	fns := []gateway.FunctionInfo{
+		{Name: "checkout", State: "running", Instances: 1, ColdStarts: 2, ColdStartP50: "56.1ms", ColdStartP99: "58.5ms", Requests: 20},
+		{Name: "order-processor", State: "zero", Deliveries: 20, Failures: 1},
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = json.NewEncoder(w).Encode(map[string]any{"functions": fns})
+	}))
+	defer srv.Close()
+	var out, errOut strings.Builder
+	if code := run(t.Context(), []string{"status", "--url", srv.URL}, &out, &errOut); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 3 {
+		t.Fatalf("got %d lines, want a header and 2 functions:\n%s", len(lines), out.String())
+	}
+	for i, want := range [][]string{
+		{"FUNCTION", "STATE", "COLD P99", "DELIVERIES", "FAILURES"},
+		{"checkout", "running", "56.1ms", "58.5ms", "20"},
+		{"order-processor", "zero", "20", "1"},
+	} {
+		for _, w := range want {
+			if !strings.Contains(lines[i], w) {
+				t.Errorf("line %d %q: want %q in it", i, lines[i], w)
+			}
+		}
+	}
+
+	srv.Close()
+	if code := run(t.Context(), []string{"status", "--url", srv.URL}, &out, &errOut); code != exitFailure || !strings.Contains(errOut.String(), "is funcd up running?") {
+		t.Errorf("status with nothing running: exit %d, %q", code, errOut.String())
+	}
+}
