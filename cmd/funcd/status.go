@@ -36,21 +36,33 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer resp.Body.Close()
 	var list struct {
-		Functions []gateway.FunctionInfo `json:"functions"`
+		Functions     []gateway.FunctionInfo     `json:"functions"`
+		Subscriptions []gateway.SubscriptionInfo `json:"subscriptions"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil || resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("unexpected answer from %s: %d %v", *gatewayURL, resp.StatusCode, err)
 	}
-	return writeStatus(stdout, list.Functions)
+	return writeStatus(stdout, list.Functions, list.Subscriptions)
 }
 
-// writeStatus writes one line per function: state, instances and counters.
-func writeStatus(w io.Writer, fns []gateway.FunctionInfo) error {
+// writeStatus writes one line per function (state, instances, counters),
+// then one per subscription (what became of its messages).
+func writeStatus(w io.Writer, fns []gateway.FunctionInfo, subs []gateway.SubscriptionInfo) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "FUNCTION\tSTATE\tINSTANCES\tIN FLIGHT\tCOLD STARTS\tCOLD P50\tCOLD P99\tREQUESTS\tDELIVERIES\tFAILURES")
 	for _, f := range fns {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t%s\t%d\t%d\t%d\n", f.Name, f.State, f.Instances, f.InFlight,
 			f.ColdStarts, f.ColdStartP50, f.ColdStartP99, f.Requests, f.Deliveries, f.Failures)
+	}
+	if err := tw.Flush(); err != nil || len(subs) == 0 {
+		return err
+	}
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SUBSCRIPTION\tTOPIC\tDELIVERED\tRETRIES\tDEAD-LETTERED\tDROPPED\tRETURNED")
+	for _, s := range subs {
+		fmt.Fprintf(tw, "%s\t%s/%s\t%d\t%d\t%d\t%d\t%d\n", s.Name, s.PubSub, s.Topic,
+			s.Delivered, s.Retries, s.DeadLettered, s.Dropped, s.Returned)
 	}
 	return tw.Flush()
 }

@@ -15,8 +15,10 @@ func TestStatus(t *testing.T) {
 		{Name: "checkout", State: "running", Instances: 1, ColdStarts: 2, ColdStartP50: "56.1ms", ColdStartP99: "58.5ms", Requests: 20},
 		{Name: "order-processor", State: "zero", Deliveries: 20, Failures: 1},
 	}
+	subs := []gateway.SubscriptionInfo{{Name: "order-processor-orders", PubSub: "orderpubsub", Topic: "orders",
+		Delivered: 19, Retries: 2, DeadLettered: 1}}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_ = json.NewEncoder(w).Encode(map[string]any{"functions": fns})
+		_ = json.NewEncoder(w).Encode(map[string]any{"functions": fns, "subscriptions": subs})
 	}))
 	defer srv.Close()
 	var out, errOut strings.Builder
@@ -24,13 +26,16 @@ func TestStatus(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	if len(lines) != 3 {
-		t.Fatalf("got %d lines, want a header and 2 functions:\n%s", len(lines), out.String())
+	if len(lines) != 6 {
+		t.Fatalf("got %d lines, want a header and 2 functions, a blank line, a header and 1 subscription:\n%s", len(lines), out.String())
 	}
 	for i, want := range [][]string{
 		{"FUNCTION", "STATE", "COLD P99", "DELIVERIES", "FAILURES"},
 		{"checkout", "running", "56.1ms", "58.5ms", "20"},
 		{"order-processor", "zero", "20", "1"},
+		{},
+		{"SUBSCRIPTION", "TOPIC", "DELIVERED", "RETRIES", "DEAD-LETTERED", "DROPPED", "RETURNED"},
+		{"order-processor-orders", "orderpubsub/orders", "19", "2", "1"},
 	} {
 		for _, w := range want {
 			if !strings.Contains(lines[i], w) {

@@ -82,7 +82,7 @@ func up(ctx context.Context, f upFlags, log *slog.Logger, stdout, stderr io.Writ
 			log.Error("stop", "error", err)
 		}
 		fmt.Fprintf(stderr, "funcd: stopped after %s; what the functions did:\n", time.Since(started).Round(time.Second))
-		_ = writeStatus(stderr, p.Functions())
+		_ = writeStatus(stderr, p.Functions(), p.Subscriptions())
 	}()
 	printReady(stderr, p, time.Since(started))
 	if f.demo {

@@ -151,7 +151,11 @@ func (b *Binding) handler(s *subscription) pubsub.Handler {
 			return ErrStopping
 		}
 		defer b.gate.Leave()
-		return b.process(b.life, s, msg)
+		err := b.process(b.life, s, msg)
+		if err != nil {
+			s.counters.returned.Add(1)
+		}
+		return err
 	}
 }
 

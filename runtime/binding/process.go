@@ -44,11 +44,16 @@ func (b *Binding) process(ctx context.Context, s *subscription, msg *pubsub.Mess
 // to the broker.
 func (b *Binding) settle(ctx context.Context, s *subscription, fn string, msgs []*pubsub.Message, evs []*event.Event, a Answer) []error {
 	errs := make([]error, len(msgs))
+	if a.Attempts > 1 {
+		s.counters.retries.Add(int64(a.Attempts - 1))
+	}
 	switch a.Outcome {
 	case Ack:
 		if err := b.reply(ctx, s, fn, evs[0], a); err != nil {
 			fill(errs, err)
+			return errs
 		}
+		s.counters.delivered.Add(int64(len(msgs)))
 		return errs
 	case DeadLetter:
 		for i, m := range msgs {
@@ -82,6 +87,7 @@ func (b *Binding) deadLetter(ctx context.Context, s *subscription, msg *pubsub.M
 	log := b.log.With("subscription", s.res.Name, "topic", s.res.Topic, "ce.id", id)
 	if s.res.DeadLetterTopic == "" {
 		log.Error("dropped: permanent failure and no deadLetterTopic", "error", cause)
+		s.counters.dropped.Add(1)
 		return nil
 	}
 	dl := &pubsub.Message{Topic: s.res.DeadLetterTopic, Data: msg.Data, Metadata: msg.Metadata, ContentType: msg.ContentType}
@@ -89,6 +95,7 @@ func (b *Binding) deadLetter(ctx context.Context, s *subscription, msg *pubsub.M
 		return fmt.Errorf("dead-letter %s to %s: %w", id, s.res.DeadLetterTopic, err)
 	}
 	log.Warn("dead-lettered", "dead_letter_topic", s.res.DeadLetterTopic, "error", cause)
+	s.counters.deadLettered.Add(1)
 	return nil
 }
 
@@ -99,5 +106,6 @@ func (b *Binding) unrouted(ctx context.Context, s *subscription, msg *pubsub.Mes
 		return b.deadLetter(ctx, s, msg, id, fmt.Errorf("event %s matched no route", id))
 	}
 	b.log.Debug("dropped: no route matched", "subscription", s.res.Name, "topic", s.res.Topic, "ce.id", id)
+	s.counters.dropped.Add(1)
 	return nil
 }

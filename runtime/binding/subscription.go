@@ -47,6 +47,7 @@ type subscription struct {
 	slots    chan struct{}
 	policies map[string]Policy   // by function
 	batchers map[string]*batcher // by function, for bulk opt-ins
+	counters counters
 }
 
 func (b *Binding) newSubscription(res resources.Subscription) (*subscription, error) {

@@ -38,6 +38,25 @@ type FunctionInfo struct {
 	Failures     int64  `json:"failures"`
 }
 
+// SubscriptionLister is an optional capability of a Lister: GET / then
+// lists the subscriptions too.
+type SubscriptionLister interface {
+	Subscriptions() []SubscriptionInfo
+}
+
+// SubscriptionInfo is one subscription in GET /, with what it did with the
+// messages it received.
+type SubscriptionInfo struct {
+	Name         string `json:"name"`
+	PubSub       string `json:"pubsub"`
+	Topic        string `json:"topic"`
+	Delivered    int64  `json:"delivered"`
+	DeadLettered int64  `json:"deadLettered"`
+	Dropped      int64  `json:"dropped"`
+	Returned     int64  `json:"returned"`
+	Retries      int64  `json:"retries"`
+}
+
 // Errors a Target wraps to pick the answer: 404 for an unknown function;
 // anything else is 503 with Retry-After.
 var ErrUnknownFunction = errors.New("unknown function")
@@ -157,11 +176,15 @@ func (g *gateway) proxyError(w http.ResponseWriter, r *http.Request, err error) 
 
 func (g *gateway) list(w http.ResponseWriter, _ *http.Request) {
 	var fns []FunctionInfo
+	var subs []SubscriptionInfo
 	if g.cfg.Lister != nil {
 		fns = g.cfg.Lister.Functions()
+		if sl, ok := g.cfg.Lister.(SubscriptionLister); ok {
+			subs = sl.Subscriptions()
+		}
 	}
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]any{"functions": fns})
+	_ = json.NewEncoder(w).Encode(map[string]any{"functions": fns, "subscriptions": subs})
 }
 
 func writeError(w http.ResponseWriter, status int, msg string) {

@@ -12,16 +12,29 @@ type fakeLister []FunctionInfo
 
 func (l fakeLister) Functions() []FunctionInfo { return l }
 
+// fullLister lists subscriptions too.
+type fullLister struct {
+	fakeLister
+	subs []SubscriptionInfo
+}
+
+func (l fullLister) Subscriptions() []SubscriptionInfo { return l.subs }
+
 func TestList(t *testing.T) {
 	tests := []struct {
 		name   string
 		lister Lister
 		want   string
 	}{
-		{name: "no lister", want: `{"functions":null}`},
+		{name: "no lister", want: `{"functions":null,"subscriptions":null}`},
 		{
 			name:   "functions",
 			lister: fakeLister{{Name: "checkout", State: "running", Instances: 1}, {Name: "order-processor", State: "zero"}},
+		},
+		{
+			name: "functions and subscriptions",
+			lister: fullLister{fakeLister{{Name: "order-processor", State: "zero"}},
+				[]SubscriptionInfo{{Name: "order-processor-orders", PubSub: "orderpubsub", Topic: "orders", Delivered: 3, DeadLettered: 1}}},
 		},
 	}
 	for _, tt := range tests {
@@ -36,12 +49,22 @@ func TestList(t *testing.T) {
 				}
 				return
 			}
-			var got struct{ Functions []FunctionInfo }
+			var got struct {
+				Functions     []FunctionInfo
+				Subscriptions []SubscriptionInfo
+			}
 			if err := json.Unmarshal([]byte(body), &got); err != nil {
 				t.Fatalf("decode %s: %v", body, err)
 			}
-			if want := []FunctionInfo(tt.lister.(fakeLister)); !reflect.DeepEqual(got.Functions, want) {
+			if want := tt.lister.Functions(); !reflect.DeepEqual(got.Functions, want) {
 				t.Errorf("got %+v, want %+v", got.Functions, want)
+			}
+			var wantSubs []SubscriptionInfo
+			if sl, ok := tt.lister.(SubscriptionLister); ok {
+				wantSubs = sl.Subscriptions()
+			}
+			if !reflect.DeepEqual(got.Subscriptions, wantSubs) {
+				t.Errorf("subscriptions: got %+v, want %+v", got.Subscriptions, wantSubs)
 			}
 		})
 	}

@@ -59,6 +59,22 @@ func (p *Platform) Functions() []gateway.FunctionInfo {
 	return out
 }
 
+// Subscriptions lists the subscriptions and what they did with their
+// messages, for the gateway's GET /.
+func (p *Platform) Subscriptions() []gateway.SubscriptionInfo {
+	if p.binding == nil {
+		return nil
+	}
+	var out []gateway.SubscriptionInfo
+	for _, st := range p.binding.Status() {
+		out = append(out, gateway.SubscriptionInfo{
+			Name: st.Name, PubSub: st.PubSub, Topic: st.Topic, Delivered: st.Delivered,
+			DeadLettered: st.DeadLettered, Dropped: st.Dropped, Returned: st.Returned, Retries: st.Retries,
+		})
+	}
+	return out
+}
+
 // Status reports every function's state and counters.
 func (p *Platform) Status() []activator.Status {
 	if p.activator == nil {
