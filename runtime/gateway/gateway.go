@@ -71,6 +71,8 @@ type Config struct {
 	CloudEvents func(function string) bool
 	// Publish, when set, serves /v1.0/ and /v1.0-alpha1/ (the Dapr publish API).
 	Publish http.Handler
+	// Metrics, when set, serves GET /metrics (Prometheus).
+	Metrics http.Handler
 	Logger  *slog.Logger
 }
 
@@ -84,6 +86,9 @@ func New(cfg Config) http.Handler {
 	g.proxy = &httputil.ReverseProxy{Rewrite: g.rewrite, ErrorHandler: g.proxyError, Transport: transport}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", g.list)
+	if cfg.Metrics != nil {
+		mux.Handle("GET /metrics", cfg.Metrics)
+	}
 	mux.HandleFunc("POST /{function}", g.invoke)
 	mux.HandleFunc("POST /{function}/{rest...}", g.invoke)
 	publish := cfg.Publish

@@ -163,3 +163,15 @@ func TestCloudEventCheck(t *testing.T) {
 		})
 	}
 }
+
+func TestMetricsRoute(t *testing.T) {
+	metrics := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("funcd_up 1\n")) })
+	with := New(Config{Target: &fakeTarget{}, Metrics: metrics})
+	if resp, body := do(t, with, http.MethodGet, "/metrics", "", nil); resp.StatusCode != http.StatusOK || body != "funcd_up 1\n" {
+		t.Errorf("GET /metrics: got %d %q, want the metrics", resp.StatusCode, body)
+	}
+	without := New(Config{Target: &fakeTarget{}})
+	if resp, _ := do(t, without, http.MethodGet, "/metrics", "", nil); resp.StatusCode == http.StatusOK {
+		t.Errorf("GET /metrics without a Metrics handler: got 200")
+	}
+}

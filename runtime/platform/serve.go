@@ -103,7 +103,8 @@ func (p *Platform) startGateway(svcCtx context.Context) error {
 	}
 	p.gateway = &http.Server{
 		Handler: gateway.New(gateway.Config{
-			Target: requests{p.activator}, Lister: p, Publish: publish.HTTPHandler(), Logger: p.log, CloudEvents: p.takesCloudEvents,
+			Target: requests{p.activator}, Lister: p, Publish: publish.HTTPHandler(), Metrics: p.Metrics(),
+			Logger: p.log, CloudEvents: p.takesCloudEvents,
 		}),
 		ReadHeaderTimeout: 5 * time.Second,
 	}
