@@ -142,6 +142,9 @@ func (r *Runner) goToolchain(ctx context.Context) (string, error) {
 	cmd := exec.CommandContext(ctx, r.cfg.Go, "env", "GOVERSION", "GOOS", "GOARCH")
 	cmd.Env, cmd.Stdout = r.buildEnv(), &out
 	if err := cmd.Run(); err != nil {
+		if errors.Is(err, exec.ErrNotFound) {
+			return "", fmt.Errorf("functions are built with the Go toolchain, and %q is not on PATH: install Go 1.26 or later (%w)", r.cfg.Go, err)
+		}
 		return "", fmt.Errorf("go env: %w", err)
 	}
 	r.toolchain = strings.Join(strings.Fields(out.String()), " ")

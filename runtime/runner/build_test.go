@@ -56,3 +56,14 @@ func TestBuildErrorIncludesCompilerOutput(t *testing.T) {
 		t.Errorf("got %+v, want BuildDone with the error", done)
 	}
 }
+
+func TestBuildWithoutGo(t *testing.T) {
+	r, err := New(Config{CacheDir: t.TempDir(), Go: "no-such-go-toolchain", Output: io.Discard}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = r.Build(t.Context(), []Function{{Name: "echo", Dir: t.TempDir()}})
+	if err == nil || !strings.Contains(err.Error(), `"no-such-go-toolchain" is not on PATH: install Go 1.26 or later`) {
+		t.Errorf("got %v, want it to say Go is missing and what to install", err)
+	}
+}
