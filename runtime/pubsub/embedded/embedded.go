@@ -65,8 +65,8 @@ var ErrUnsupportedType = errors.New("unsupported pub/sub component type")
 
 // Open initialises the component described by comp.
 func Open(ctx context.Context, comp resources.Component, opts Options) (*PubSub, error) {
-	k, ok := kinds[comp.Type]
-	if tag, left := omitted[comp.Type]; left {
+	k, ok, tag := lookup(comp.Type)
+	if tag != "" {
 		return nil, fmt.Errorf("component %s (%s): %w: %s is not built into this funcd (built with -tags %s); "+
 			"`make build` includes it when a Component in its COMPONENTS folder (default components/) uses it, `go build ./cmd/funcd` includes every type",
 			comp.Name, comp.File, ErrUnsupportedType, comp.Type, tag)

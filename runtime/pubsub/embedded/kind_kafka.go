@@ -4,6 +4,7 @@ package embedded
 
 import "github.com/dapr/components-contrib/pubsub/kafka"
 
-func init() {
-	kinds["pubsub.kafka"] = kind{open: kafka.NewKafka, consumerKey: "consumerGroup", closeOnEnd: true}
+// kafkaKind is pubsub.kafka; see optional.
+func kafkaKind() (kind, string) {
+	return kind{open: kafka.NewKafka, consumerKey: "consumerGroup", closeOnEnd: true}, ""
 }

@@ -2,4 +2,5 @@
 
 package embedded
 
-func init() { omitted["pubsub.kafka"] = "funcd_nokafka" }
+// kafkaKind: this build leaves pubsub.kafka out; see optional.
+func kafkaKind() (kind, string) { return kind{}, "funcd_nokafka" }

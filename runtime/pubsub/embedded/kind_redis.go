@@ -4,6 +4,7 @@ package embedded
 
 import "github.com/dapr/components-contrib/pubsub/redis"
 
-func init() {
-	kinds["pubsub.redis"] = kind{open: redis.NewRedisStreams, consumerKey: "consumerID"}
+// redisKind is pubsub.redis; see optional.
+func redisKind() (kind, string) {
+	return kind{open: redis.NewRedisStreams, consumerKey: "consumerID"}, ""
 }

@@ -2,4 +2,5 @@
 
 package embedded
 
-func init() { omitted["pubsub.redis"] = "funcd_noredis" }
+// redisKind: this build leaves pubsub.redis out; see optional.
+func redisKind() (kind, string) { return kind{}, "funcd_noredis" }

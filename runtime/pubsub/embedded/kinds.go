@@ -30,24 +30,46 @@ type kind struct {
 	closeOnEnd bool
 }
 
-// kinds lists the supported component types. pubsub.kafka and pubsub.redis
-// register themselves from kind_kafka.go and kind_redis.go unless the build
-// leaves them out (see omitted).
+// kinds lists the component types every build supports.
 var kinds = map[string]kind{
 	"pubsub.jetstream": {open: jetstream.NewJetStream, consumerKey: "durableName", sanitize: natsName},
 	"pubsub.in-memory": {open: inmemory.New},
 }
 
-// omitted maps the component types this build leaves out to the build tag
-// that left them out. The Kafka and Redis components bring in some 280
+// optional lists the component types a build may leave out. Each returns
+// the kind, or the build tag that left it out (kind_kafka*.go,
+// kind_redis*.go): the Kafka and Redis components bring in some 280
 // packages (their cloud providers' authentication SDKs), a minute of a
-// first build on a small machine; make build leaves them out unless the
-// Components in components/ use them.
-var omitted = map[string]string{}
+// first build on a small machine, so make build leaves them out unless
+// the Components in components/ use them.
+var optional = map[string]func() (k kind, omittedBy string){
+	"pubsub.kafka": kafkaKind,
+	"pubsub.redis": redisKind,
+}
+
+// lookup returns the kind of component type typ. omittedBy names the build
+// tag when this build left typ out.
+func lookup(typ string) (k kind, ok bool, omittedBy string) {
+	if k, ok := kinds[typ]; ok {
+		return k, true, ""
+	}
+	if f, ok := optional[typ]; ok {
+		k, tag := f()
+		return k, tag == "", tag
+	}
+	return kind{}, false, ""
+}
 
 // Types lists the component types this adapter can open, sorted.
 func Types() []string {
-	return slices.Sorted(maps.Keys(kinds))
+	types := slices.Collect(maps.Keys(kinds))
+	for typ := range optional {
+		if _, ok, _ := lookup(typ); ok {
+			types = append(types, typ)
+		}
+	}
+	slices.Sort(types)
+	return types
 }
 
 // natsName maps s to a valid JetStream consumer name: no whitespace, '.',
