@@ -1,14 +1,10 @@
-// Package access applies Dapr's pub/sub access rules to funcd's apps, the
-// functions: a Component's scopes (the app IDs that load it) and its
-// publishingScopes, subscriptionScopes, allowedTopics and protectedTopics
-// metadata, read with daprd's own parser (github.com/dapr/dapr/pkg/scopes)
-// and decided as daprd decides (pkg/runtime/pubsub.IsOperationAllowed).
 package access
 
 import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/dapr/dapr/pkg/scopes"
 
@@ -21,17 +17,35 @@ var ErrForbidden = errors.New("topic not allowed")
 // Policy holds the access rules of a set of pub/sub Components. The zero
 // Policy, and a Policy with no rules, allows everything.
 type Policy struct {
-	comps map[string]resources.Component
+	comps map[string]rules
+}
+
+// rules are one Component's access rules, read once: publishes ask for
+// them on every call.
+type rules struct {
+	resources.Component
+	allowed, protected []string
+	scoped             map[string]bool // publishingScopes / subscriptionScopes set (non-empty)
 }
 
 // New returns the Policy of comps; components of other categories are
 // ignored.
 func New(comps []resources.Component) *Policy {
-	p := &Policy{comps: map[string]resources.Component{}}
+	p := &Policy{comps: map[string]rules{}}
 	for _, c := range comps {
-		if c.Category() == "pubsub" {
-			p.comps[c.Name] = c
+		if c.Category() != "pubsub" {
+			continue
 		}
+		r := rules{Component: c, allowed: scopes.GetAllowedTopics(c.Metadata),
+			protected: scopes.GetProtectedTopics(c.Metadata), scoped: map[string]bool{}}
+		for key, value := range c.Metadata {
+			for _, scope := range []string{scopes.PublishingScopes, scopes.SubscriptionScopes} {
+				if strings.EqualFold(key, scope) && value != "" {
+					r.scoped[scope] = true
+				}
+			}
+		}
+		p.comps[c.Name] = r
 	}
 	return p
 }
@@ -62,12 +76,14 @@ func (p *Policy) check(scope, op, app, name, topic string) error {
 	if !ok {
 		return nil
 	}
-	allowed := scopes.GetAllowedTopics(c.Metadata)
-	if len(allowed) > 0 && !slices.Contains(allowed, topic) {
+	if len(c.allowed) > 0 && !slices.Contains(c.allowed, topic) {
 		return fmt.Errorf("%w: %s may not %s %s/%s: allowedTopics of %s (%s) does not list it",
 			ErrForbidden, app, op, name, topic, name, c.File)
 	}
-	protected := slices.Contains(scopes.GetProtectedTopics(c.Metadata), topic)
+	protected := slices.Contains(c.protected, topic)
+	if !protected && !c.scoped[scope] {
+		return nil // the common case: nothing to parse per call
+	}
 	scoped := scopes.GetScopedTopics(scope, app, c.Metadata)
 	if !protected && len(scoped) == 0 {
 		return nil
