@@ -94,15 +94,12 @@ func TestJetStreamParallelExternalNATS(t *testing.T) {
 	comp.Metadata["token"] = "s3cret"
 	ps := open(t, comp, embedded.Options{})
 	sub := pubsub.Subscription{Topic: "orders", Consumer: "c", Metadata: map[string]string{"maxConcurrency": "4"}}
-	var now, peak atomic.Int32
+	var running gauge
 	var mu sync.Mutex
 	seen := map[string]bool{}
 	failed := map[string]bool{}
 	err = ps.Subscribe(t.Context(), sub, func(ctx context.Context, m *pubsub.Message) error {
-		n := now.Add(1)
-		defer now.Add(-1)
-		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
-		}
+		defer running.enter()()
 		time.Sleep(10 * time.Millisecond)
 		mu.Lock()
 		defer mu.Unlock()
@@ -135,7 +132,7 @@ func TestJetStreamParallelExternalNATS(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if p := peak.Load(); p < 2 || p > 4 {
+	if p := running.peak.Load(); p < 2 || p > 4 {
 		t.Errorf("at most %d in flight at once, want 2..4", p)
 	}
 }
@@ -146,16 +143,13 @@ func TestJetStreamParallelExternalNATS(t *testing.T) {
 func TestJetStreamParallelInFlight(t *testing.T) {
 	const limit, total = 4, 24
 	ps := open(t, parallelJetStream(), embedded.Options{Broker: startBroker(t)})
-	var now, peak atomic.Int32
+	var running gauge
 	var mu sync.Mutex
 	seen := map[string]int{}
 	done := make(chan struct{})
 	err := ps.Subscribe(t.Context(), pubsub.Subscription{Topic: "par", Consumer: "c", Metadata: map[string]string{"maxConcurrency": fmt.Sprint(limit)}},
 		func(ctx context.Context, m *pubsub.Message) error {
-			n := now.Add(1)
-			defer now.Add(-1)
-			for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
-			}
+			defer running.enter()()
 			time.Sleep(20 * time.Millisecond)
 			mu.Lock()
 			defer mu.Unlock()
@@ -178,7 +172,7 @@ func TestJetStreamParallelInFlight(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatalf("delivered %d of %d", len(seen), total)
 	}
-	if p := peak.Load(); p < 2 || p > limit {
+	if p := running.peak.Load(); p < 2 || p > limit {
 		t.Errorf("at most %d messages were in flight at once, want 2..%d", p, limit)
 	}
 	time.Sleep(1500 * time.Millisecond) // past ackWait (1s): nothing may come back
@@ -280,4 +274,15 @@ func TestJetStreamParallelOrdered(t *testing.T) {
 	if overlapped.Load() {
 		t.Error("two handlers ran at once on an ordered subscription")
 	}
+}
+
+// gauge counts handlers running at once and the most seen.
+type gauge struct{ now, peak atomic.Int32 }
+
+// enter counts one handler in; the returned func counts it out.
+func (g *gauge) enter() func() {
+	n := g.now.Add(1)
+	for p := g.peak.Load(); n > p && !g.peak.CompareAndSwap(p, n); p = g.peak.Load() {
+	}
+	return func() { g.now.Add(-1) }
 }
