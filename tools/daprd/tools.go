@@ -1,7 +1,14 @@
 //go:build tools
 
-// Package tools pins the daprd command in this module's go.mod; nothing
-// imports it. Build with ../build.sh.
+// Package tools pins daprd and Dapr's control plane (for the local cluster)
+// in this module's go.mod; nothing imports it. Build with ../build.sh.
 package tools
 
-import _ "github.com/dapr/dapr/cmd/daprd"
+import (
+	_ "github.com/dapr/dapr/cmd/daprd"
+	_ "github.com/dapr/dapr/cmd/injector"
+	_ "github.com/dapr/dapr/cmd/operator"
+	_ "github.com/dapr/dapr/cmd/placement"
+	_ "github.com/dapr/dapr/cmd/scheduler"
+	_ "github.com/dapr/dapr/cmd/sentry"
+)
