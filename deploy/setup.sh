@@ -1,26 +1,53 @@
 #!/usr/bin/env bash
-# deploy/setup.sh — funcd's order system on a local kind cluster:
-# Knative Serving + Kourier, Dapr, Redis 7 (or Kafka), the checkout and
-# order-processor functions, and the funcd binding that lets order-processor
-# scale to zero while Dapr pub/sub still triggers it (deploy/README.md).
+# deploy/setup.sh — funcd's order system on Kubernetes: Knative Serving +
+# Kourier, Dapr, Redis 7 (or Kafka), the checkout and order-processor
+# functions, and the funcd binding that lets order-processor scale to zero
+# while Dapr pub/sub still triggers it (deploy/README.md). On a new local kind
+# cluster (default), or on the cluster of the current kube context.
 #
 # Usage (from anywhere; paths are relative to this script):
 #   deploy/setup.sh                    binding variant on Redis Streams (default)
 #   SUBSCRIBER=keda deploy/setup.sh    KEDA variant: order-processor as a
 #                                      Deployment + daprd, scaled 0..N by KEDA
 #   PUBSUB=kafka deploy/setup.sh       Kafka instead of Redis (binding variant)
+#   CLUSTER=current REGISTRY=<registry>/<path> deploy/setup.sh
+#                                      into the current kube context (minikube,
+#                                      k3d, a cloud cluster...): no kind, no docker
 #
 # Other settings (environment):
+#   CLUSTER=kind|current    a kind cluster setup.sh creates (default), or the
+#                           cluster of the current kube context (KUBE_CONTEXT
+#                           names another context)
 #   CLUSTER_NAME=funcd      kind cluster (must match deploy/kind/cluster.yaml)
+#   REGISTRY=host[:port]/path   where function images are pushed and pulled
+#                           from (kind: localhost:5001/funcd, the local registry)
+#   REGISTRY_INSECURE=1     the registry speaks plain HTTP (kind's does)
 #   FUNC=/path/to/func      Knative func CLI v0.44.0 (default: func on PATH;
 #                           tools/build.sh builds it: eval "$(tools/build.sh --env)")
+#   DEPLOY_WITH=manifests   functions from deploy/knative/*.yaml with the images
+#                           func build made (default); DEPLOY_WITH=func: with
+#                           `func deploy`, from each function's func.yaml
 #   SKIP_BUILD=1            do not build images; deploy what IMAGE_TAG names
 #   IMAGE_TAG=<tag>         with SKIP_BUILD=1: the tag to deploy
+# Offline or air-gapped installs (release files and images you already have):
+#   KNATIVE_MANIFESTS=DIR   serving-crds.yaml, serving-core.yaml (and
+#                           kourier.yaml) from DIR instead of the release downloads
+#   INGRESS_CLASS=CLASS     use a Knative ingress the cluster already has
+#                           instead of installing Kourier
+#   INGRESS_URL=URL         where that ingress is reached (for the printed curl)
+#   DOMAIN=DOMAIN           Knative's config-domain (kind: 127.0.0.1.sslip.io)
+#   DAPR_CHART=PATH         the dapr chart folder or .tgz (e.g. charts/dapr in
+#                           the github.com/dapr/dapr module) instead of the helm repo
+#   DAPR_REGISTRY=REG       with DAPR_CHART: its images' registry (global.registry)
+#   DAPR_HELM_ARGS="..."    more helm arguments for Dapr (e.g. --set k=v)
+#   KEDA_MANIFEST=FILE      KEDA's release manifest instead of the download
+#   REDIS_IMAGE / KAFKA_IMAGE   the broker image instead of the manifest's
 #
 # Idempotent: every step checks what exists or uses apply / upgrade --install,
 # so a second run converges instead of failing. Images are tagged with a hash
 # of their source: unchanged functions are neither rebuilt nor redeployed.
-# Needs: docker, kind, kubectl, curl, func, and helm or the dapr CLI.
+# Needs: kubectl, curl, func, and helm or the dapr CLI; with CLUSTER=kind also
+# docker and kind.
 set -euo pipefail
 
 # --- Pinned versions ---------------------------------------------------------
@@ -42,22 +69,42 @@ FUNC_VERSION=v0.44.0
 REGISTRY_IMAGE=docker.io/library/registry:3.0.0
 
 # --- Settings ----------------------------------------------------------------
+CLUSTER=${CLUSTER:-kind}
 CLUSTER_NAME=${CLUSTER_NAME:-funcd}
+KUBE_CONTEXT=${KUBE_CONTEXT:-}
 SUBSCRIBER=${SUBSCRIBER:-binding}
 PUBSUB=${PUBSUB:-redis}
 SKIP_BUILD=${SKIP_BUILD:-}
 IMAGE_TAG=${IMAGE_TAG:-}
+DEPLOY_WITH=${DEPLOY_WITH:-manifests}
 FUNC=${FUNC:-$(command -v func || true)}
+KNATIVE_MANIFESTS=${KNATIVE_MANIFESTS:-}
+INGRESS_CLASS=${INGRESS_CLASS:-}
+INGRESS_URL=${INGRESS_URL:-}
+DAPR_CHART=${DAPR_CHART:-}
+DAPR_REGISTRY=${DAPR_REGISTRY:-}
+DAPR_HELM_ARGS=${DAPR_HELM_ARGS:-}
+KEDA_MANIFEST=${KEDA_MANIFEST:-}
+REDIS_IMAGE=${REDIS_IMAGE:-}
+KAFKA_IMAGE=${KAFKA_IMAGE:-}
 
 REG_NAME=kind-registry
 REG_PORT=5001
-# Images are pushed here from this machine; the kind node pulls the same
-# name, mapped to the registry container (step "local registry").
-REGISTRY=localhost:${REG_PORT}/funcd
-CONTEXT=kind-${CLUSTER_NAME}
 NS=default # the manifests' URLs and hosts assume the default namespace
 INGRESS_HOST_PORT=80 # deploy/kind/cluster.yaml extraPortMappings hostPort
-DOMAIN=127.0.0.1.sslip.io
+if [[ $CLUSTER == kind ]]; then
+	# Images are pushed here from this machine; the kind node pulls the same
+	# name, mapped to the registry container (step "local registry").
+	REGISTRY=${REGISTRY:-localhost:${REG_PORT}/funcd}
+	REGISTRY_INSECURE=${REGISTRY_INSECURE:-1}
+	CONTEXT=kind-${CLUSTER_NAME}
+	DOMAIN=${DOMAIN:-127.0.0.1.sslip.io}
+else
+	REGISTRY=${REGISTRY:-}
+	REGISTRY_INSECURE=${REGISTRY_INSECURE:-}
+	CONTEXT=${KUBE_CONTEXT:-$(kubectl config current-context 2>/dev/null || true)}
+	DOMAIN=${DOMAIN:-}
+fi
 
 DEPLOY=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$DEPLOY/.." && pwd)
@@ -97,6 +144,29 @@ wait_deployments() {
 	k wait deployment --all -n "$1" --for=condition=Available --timeout=10m
 }
 
+# release FILE URL: FILE from $KNATIVE_MANIFESTS when set, else URL.
+release() {
+	if [[ -n $KNATIVE_MANIFESTS ]]; then
+		[[ -f $KNATIVE_MANIFESTS/$1 ]] || die "KNATIVE_MANIFESTS=$KNATIVE_MANIFESTS has no $1"
+		echo "$KNATIVE_MANIFESTS/$1"
+	else
+		echo "$2/$1"
+	fi
+}
+
+# apply_broker: the broker's manifest, with its image replaced when asked
+# (REDIS_IMAGE, KAFKA_IMAGE).
+apply_broker() {
+	local file=$DEPLOY/brokers/${PUBSUB}.yaml img
+	case $PUBSUB in redis) img=$REDIS_IMAGE ;; kafka) img=$KAFKA_IMAGE ;; esac
+	if [[ -n $img ]]; then
+		info "image ${img}"
+		k apply -n "$NS" -f <(sed -E "s#^([[:space:]]*image:[[:space:]]*).*#\\1${img}#" "$file")
+	else
+		k apply -n "$NS" -f "$file"
+	fi
+}
+
 # tag_of FUNCTION: the image tag to deploy (step "images" records them).
 tag_of() {
 	if [[ -n $SKIP_BUILD ]]; then echo "$IMAGE_TAG"; else cat "$WORK/tags/$1"; fi
@@ -118,16 +188,34 @@ case $PUBSUB in redis | kafka) ;; *) die "PUBSUB must be redis or kafka, got '$P
 if [[ $SUBSCRIBER == keda && $PUBSUB == kafka ]]; then
 	die "SUBSCRIBER=keda scales on Redis stream lag (deploy/keda/scaledobject.yaml); use PUBSUB=redis"
 fi
+case $CLUSTER in kind | current) ;; *) die "CLUSTER must be kind or current, got '$CLUSTER'" ;; esac
+case $DEPLOY_WITH in manifests | func) ;; *) die "DEPLOY_WITH must be manifests or func, got '$DEPLOY_WITH'" ;; esac
 if [[ -n $SKIP_BUILD && -z $IMAGE_TAG ]]; then
-	die "SKIP_BUILD=1 needs IMAGE_TAG (the tag of images already in ${REGISTRY})"
+	die "SKIP_BUILD=1 needs IMAGE_TAG (the tag of images already in ${REGISTRY:-the registry})"
+fi
+if [[ -n $SKIP_BUILD && $DEPLOY_WITH == func ]]; then
+	die "DEPLOY_WITH=func builds with func deploy; it does not take SKIP_BUILD"
+fi
+if [[ $CLUSTER == current && -z $REGISTRY ]]; then
+	die "CLUSTER=current needs REGISTRY: a registry the cluster pulls from and you can push to (e.g. REGISTRY=ghcr.io/you/funcd)"
+fi
+if [[ -n $DAPR_REGISTRY && -z $DAPR_CHART ]]; then
+	die "DAPR_REGISTRY is for a local chart: set DAPR_CHART too"
 fi
 
 step "checking tools"
-need docker "https://docs.docker.com/engine/install/"
-need kind "go install sigs.k8s.io/kind@${KIND_VERSION}"
 need kubectl "https://kubernetes.io/docs/tasks/tools/"
 need curl "apt-get install curl"
-docker info >/dev/null 2>&1 || die "docker is installed but the daemon does not answer (docker info)"
+if [[ $CLUSTER == kind ]]; then
+	need docker "https://docs.docker.com/engine/install/"
+	need kind "go install sigs.k8s.io/kind@${KIND_VERSION}"
+	docker info >/dev/null 2>&1 || die "docker is installed but the daemon does not answer (docker info)"
+else
+	[[ -n $CONTEXT ]] || die "CLUSTER=current: kubectl has no current context (set KUBE_CONTEXT)"
+	k cluster-info >/dev/null 2>&1 || die "CLUSTER=current: the cluster of context ${CONTEXT} does not answer (kubectl --context ${CONTEXT} cluster-info)"
+fi
+[[ $DEPLOY_WITH == manifests || -n $FUNC ]] ||
+	die "DEPLOY_WITH=func needs the Knative func CLI ${FUNC_VERSION} (FUNC or func on PATH)"
 [[ -n $SKIP_BUILD || -n $FUNC ]] ||
 	die "the Knative func CLI ${FUNC_VERSION} is required: build it with tools/build.sh func, then eval \"\$(tools/build.sh --env)\" (or set FUNC)"
 if command -v helm >/dev/null 2>&1; then
@@ -137,45 +225,51 @@ elif command -v dapr >/dev/null 2>&1; then
 else
 	die "helm or the dapr CLI is required to install Dapr ${DAPR_VERSION}"
 fi
-info "kind:    $(kind version)"
-[[ $(kind version) == *"${KIND_VERSION} "* ]] ||
-	info "warning: kind ${KIND_VERSION} is the tested version; the node image is pinned in kind/cluster.yaml either way"
+if [[ $CLUSTER == kind ]]; then
+	info "kind:    $(kind version)"
+	[[ $(kind version) == *"${KIND_VERSION} "* ]] ||
+		info "warning: kind ${KIND_VERSION} is the tested version; the node image is pinned in kind/cluster.yaml either way"
+else
+	info "cluster: context ${CONTEXT}; images to ${REGISTRY}"
+fi
 info "kubectl: $(kubectl version --client 2>/dev/null | head -n1)"
 [[ -n $SKIP_BUILD ]] || info "func:    $FUNC ($("$FUNC" version 2>/dev/null || echo 'version unknown'); ${FUNC_VERSION} expected)"
 info "Dapr via ${DAPR_INSTALLER}; subscriber: ${SUBSCRIBER}; pub/sub: ${PUBSUB}"
 
-# --- 1. Local registry -------------------------------------------------------
-step "local registry ${REG_NAME} on 127.0.0.1:${REG_PORT}"
-if [[ $(docker inspect -f '{{.State.Running}}' "$REG_NAME" 2>/dev/null || true) == true ]]; then
-	info "already running"
-elif docker inspect "$REG_NAME" >/dev/null 2>&1; then
-	docker start "$REG_NAME" >/dev/null
-	info "started the existing container"
-else
-	docker run -d --restart=always -p "127.0.0.1:${REG_PORT}:5000" --network bridge \
-		--name "$REG_NAME" "$REGISTRY_IMAGE" >/dev/null
-	info "created from ${REGISTRY_IMAGE}"
-fi
+# --- 1, 2. kind: local registry and cluster -----------------------------------
+kind_registry() {
+	step "local registry ${REG_NAME} on 127.0.0.1:${REG_PORT}"
+	if [[ $(docker inspect -f '{{.State.Running}}' "$REG_NAME" 2>/dev/null || true) == true ]]; then
+		info "already running"
+	elif docker inspect "$REG_NAME" >/dev/null 2>&1; then
+		docker start "$REG_NAME" >/dev/null
+		info "started the existing container"
+	else
+		docker run -d --restart=always -p "127.0.0.1:${REG_PORT}:5000" --network bridge \
+			--name "$REG_NAME" "$REGISTRY_IMAGE" >/dev/null
+		info "created from ${REGISTRY_IMAGE}"
+	fi
+}
 
-# --- 2. kind cluster ---------------------------------------------------------
-step "kind cluster ${CLUSTER_NAME}"
-if kind get clusters 2>/dev/null | grep -qx "$CLUSTER_NAME"; then
-	info "already exists"
-else
-	kind create cluster --name "$CLUSTER_NAME" --config "$DEPLOY/kind/cluster.yaml" --wait 5m
-fi
-kubectl config use-context "$CONTEXT" >/dev/null
-# localhost:5001 on the node is the node itself: point containerd at the
-# registry container instead, and put the registry on kind's network.
-for node in $(kind get nodes --name "$CLUSTER_NAME"); do
-	docker exec "$node" mkdir -p "/etc/containerd/certs.d/localhost:${REG_PORT}"
-	printf '[host."http://%s:5000"]\n' "$REG_NAME" |
-		docker exec -i "$node" cp /dev/stdin "/etc/containerd/certs.d/localhost:${REG_PORT}/hosts.toml"
-done
-if [[ $(docker inspect -f '{{json .NetworkSettings.Networks.kind}}' "$REG_NAME") == null ]]; then
-	docker network connect kind "$REG_NAME"
-fi
-k apply -f - <<EOF
+kind_cluster() {
+	step "kind cluster ${CLUSTER_NAME}"
+	if kind get clusters 2>/dev/null | grep -qx "$CLUSTER_NAME"; then
+		info "already exists"
+	else
+		kind create cluster --name "$CLUSTER_NAME" --config "$DEPLOY/kind/cluster.yaml" --wait 5m
+	fi
+	kubectl config use-context "$CONTEXT" >/dev/null
+	# localhost:5001 on the node is the node itself: point containerd at the
+	# registry container instead, and put the registry on kind's network.
+	for node in $(kind get nodes --name "$CLUSTER_NAME"); do
+		docker exec "$node" mkdir -p "/etc/containerd/certs.d/localhost:${REG_PORT}"
+		printf '[host."http://%s:5000"]\n' "$REG_NAME" |
+			docker exec -i "$node" cp /dev/stdin "/etc/containerd/certs.d/localhost:${REG_PORT}/hosts.toml"
+	done
+	if [[ $(docker inspect -f '{{json .NetworkSettings.Networks.kind}}' "$REG_NAME") == null ]]; then
+		docker network connect kind "$REG_NAME"
+	fi
+	k apply -f - <<EOF
 apiVersion: v1
 kind: ConfigMap
 metadata:
@@ -186,21 +280,36 @@ data:
     host: "localhost:${REG_PORT}"
     help: "https://kind.sigs.k8s.io/docs/user/local-registry/"
 EOF
+}
+
+if [[ $CLUSTER == kind ]]; then
+	kind_registry
+	kind_cluster
+else
+	step "cluster: context ${CONTEXT} (no kind, no local registry)"
+fi
 
 # --- 3. Knative Serving + Kourier --------------------------------------------
-step "Knative Serving ${KNATIVE_VERSION} with Kourier"
+step "Knative Serving ${KNATIVE_VERSION} with ${INGRESS_CLASS:-Kourier}${KNATIVE_MANIFESTS:+ (from $KNATIVE_MANIFESTS)}"
 SERVING_URL=https://github.com/knative/serving/releases/download/knative-${KNATIVE_VERSION}
 KOURIER_URL=https://github.com/knative/net-kourier/releases/download/knative-${KNATIVE_VERSION}
-apply_url "$SERVING_URL/serving-crds.yaml"
+apply_url "$(release serving-crds.yaml "$SERVING_URL")"
 k wait crd --all --for=condition=Established --timeout=2m
-apply_url "$SERVING_URL/serving-core.yaml"
+apply_url "$(release serving-core.yaml "$SERVING_URL")"
 wait_deployments knative-serving
-apply_url "$KOURIER_URL/kourier.yaml"
-wait_deployments kourier-system
-wait_deployments knative-serving
-# Knative routes through Kourier.
-k patch configmap/config-network -n knative-serving --type merge \
-	-p '{"data":{"ingress-class":"kourier.ingress.networking.knative.dev"}}'
+if [[ -n $INGRESS_CLASS ]]; then
+	# The cluster brings its own Knative ingress.
+	k patch configmap/config-network -n knative-serving --type merge \
+		-p "{\"data\":{\"ingress-class\":\"${INGRESS_CLASS}\"}}"
+else
+	apply_url "$(release kourier.yaml "$KOURIER_URL")"
+	wait_deployments kourier-system
+	wait_deployments knative-serving
+	# Knative routes through Kourier.
+	k patch configmap/config-network -n knative-serving --type merge \
+		-p '{"data":{"ingress-class":"kourier.ingress.networking.knative.dev"}}'
+fi
+if [[ $CLUSTER == kind && -z $INGRESS_CLASS ]]; then
 # Kourier's gateway on node port 31080, which kind/cluster.yaml maps to
 # 127.0.0.1:80 (as `kn quickstart kind` does).
 k apply -f - <<'EOF'
@@ -221,21 +330,36 @@ spec:
       port: 80
       targetPort: 8080
 EOF
-# URLs are <service>.<namespace>.127.0.0.1.sslip.io, which resolve to 127.0.0.1.
-k patch configmap/config-domain -n knative-serving --type merge -p "{\"data\":{\"${DOMAIN}\":\"\"}}"
-# Knative resolves image tags to digests by asking the registry from inside
-# the controller pod, where localhost:5001 is nothing: skip it for the local
-# registry (the tags are content hashes, see "build").
-k patch configmap/config-deployment -n knative-serving --type merge \
-	-p "{\"data\":{\"registries-skipping-tag-resolving\":\"kind.local,ko.local,dev.local,localhost:${REG_PORT}\"}}"
+fi
+if [[ -n $DOMAIN ]]; then
+	# kind: URLs are <service>.<namespace>.127.0.0.1.sslip.io, which resolve
+	# to 127.0.0.1.
+	k patch configmap/config-domain -n knative-serving --type merge -p "{\"data\":{\"${DOMAIN}\":\"\"}}"
+fi
+if [[ $CLUSTER == kind ]]; then
+	# Knative resolves image tags to digests by asking the registry from inside
+	# the controller pod, where localhost:5001 is nothing: skip it for the local
+	# registry (the tags are content hashes, see "build").
+	k patch configmap/config-deployment -n knative-serving --type merge \
+		-p "{\"data\":{\"registries-skipping-tag-resolving\":\"kind.local,ko.local,dev.local,localhost:${REG_PORT}\"}}"
+fi
 
 # --- 4. Dapr -----------------------------------------------------------------
-step "Dapr ${DAPR_VERSION} (${DAPR_INSTALLER})"
-if [[ $DAPR_INSTALLER == helm ]]; then
+step "Dapr ${DAPR_VERSION} (${DAPR_INSTALLER}${DAPR_CHART:+ from $DAPR_CHART})"
+# shellcheck disable=SC2206 # extra helm arguments, split on spaces
+helm_args=($DAPR_HELM_ARGS)
+if [[ -n $DAPR_CHART ]]; then
+	[[ $DAPR_INSTALLER == helm ]] || die "DAPR_CHART needs helm"
+	[[ -e $DAPR_CHART ]] || die "DAPR_CHART=$DAPR_CHART does not exist"
+	[[ -z $DAPR_REGISTRY ]] || helm_args+=(--set "global.registry=${DAPR_REGISTRY}")
+	helm upgrade --install dapr "$DAPR_CHART" --set "global.tag=${DAPR_VERSION}" \
+		--kube-context "$CONTEXT" --namespace dapr-system --create-namespace \
+		--set global.ha.enabled=false "${helm_args[@]}" --wait --timeout 10m
+elif [[ $DAPR_INSTALLER == helm ]]; then
 	helm repo add dapr https://dapr.github.io/helm-charts/ --force-update >/dev/null
 	helm upgrade --install dapr dapr/dapr --version "$DAPR_VERSION" \
 		--kube-context "$CONTEXT" --namespace dapr-system --create-namespace \
-		--set global.ha.enabled=false --wait --timeout 10m
+		--set global.ha.enabled=false "${helm_args[@]}" --wait --timeout 10m
 elif k get deployment dapr-operator -n dapr-system >/dev/null 2>&1; then
 	have=$(k get deployment dapr-operator -n dapr-system -o jsonpath='{.spec.template.spec.containers[0].image}')
 	info "already installed: $have"
@@ -252,13 +376,13 @@ if [[ $SUBSCRIBER == keda ]]; then
 	# Server-side apply: the KEDA CRDs are too large for client-side apply's
 	# last-applied annotation.
 	k apply --server-side --force-conflicts \
-		-f "https://github.com/kedacore/keda/releases/download/${KEDA_VERSION}/keda-${KEDA_VERSION#v}.yaml"
+		-f "${KEDA_MANIFEST:-https://github.com/kedacore/keda/releases/download/${KEDA_VERSION}/keda-${KEDA_VERSION#v}.yaml}"
 	wait_deployments keda
 fi
 
 # --- 6. Broker ---------------------------------------------------------------
 step "broker: ${PUBSUB}"
-k apply -n "$NS" -f "$DEPLOY/brokers/${PUBSUB}.yaml"
+apply_broker
 k rollout status -n "$NS" "deployment/${PUBSUB}" --timeout=5m
 
 # --- 7. Dapr resources -------------------------------------------------------
@@ -327,16 +451,41 @@ source_hash() {
 }
 # in_registry NAME TAG: the registry already has NAME:TAG.
 in_registry() {
+	local host=${REGISTRY%%/*} path="" scheme=https
+	[[ $REGISTRY != */* ]] || path=${REGISTRY#*/}/
+	[[ -z $REGISTRY_INSECURE ]] || scheme=http
 	curl -fsS -o /dev/null \
 		-H 'Accept: application/vnd.oci.image.index.v1+json' \
 		-H 'Accept: application/vnd.oci.image.manifest.v1+json' \
 		-H 'Accept: application/vnd.docker.distribution.manifest.list.v2+json' \
 		-H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
-		"http://localhost:${REG_PORT}/v2/funcd/$1/manifests/$2" 2>/dev/null
+		"${scheme}://${host}/v2/${path}$1/manifests/$2" 2>/dev/null
+}
+# stage FUNCTION: the copy func builds FUNCTION from, in $WORK/src.
+stage() {
+	[[ -d $WORK/src/$1 ]] && return
+	if [[ $1 == funcd-binding ]]; then
+		stage_binding "$WORK/src/$1"
+	else
+		stage_function "$REPO/functions/$1" "$WORK/src/$1"
+	fi
+}
+# func_flags: what func build and func deploy are given about the registry.
+func_flags() {
+	[[ -z $REGISTRY_INSECURE ]] || echo --registry-insecure
 }
 
 FUNCTIONS=(checkout order-processor)
 [[ $SUBSCRIBER == binding ]] && FUNCTIONS+=(funcd-binding)
+# Knative Services func deploy makes (DEPLOY_WITH=func); the KEDA variant's
+# order-processor is a Deployment, deployed from its manifest either way.
+FUNC_DEPLOYED=()
+if [[ $DEPLOY_WITH == func ]]; then
+	FUNC_DEPLOYED=(checkout)
+	[[ $SUBSCRIBER == binding ]] && FUNC_DEPLOYED+=(order-processor funcd-binding)
+fi
+func_deployed() { [[ " ${FUNC_DEPLOYED[*]} " == *" $1 "* ]]; }
+
 if [[ -n $SKIP_BUILD ]]; then
 	step "images: using tag ${IMAGE_TAG} (SKIP_BUILD)"
 	for fn in "${FUNCTIONS[@]}"; do
@@ -346,11 +495,11 @@ else
 	step "images: func build --builder=host, pushed to ${REGISTRY}"
 	mkdir -p "$WORK/tags"
 	for fn in "${FUNCTIONS[@]}"; do
-		if [[ $fn == funcd-binding ]]; then
-			stage_binding "$WORK/src/$fn"
-		else
-			stage_function "$REPO/functions/$fn" "$WORK/src/$fn"
+		if func_deployed "$fn"; then
+			info "$fn: func deploy builds it (step functions)"
+			continue
 		fi
+		stage "$fn"
 		# The tag is a hash of the function's source: an unchanged function
 		# is not rebuilt, and its Knative Service gets no new revision.
 		tag=src-$(source_hash "$WORK/src/$fn")
@@ -365,8 +514,9 @@ else
 		(
 			cd "$WORK/src/$fn"
 			# GOFLAGS=-mod=mod: func's generated go.mod lists only func-go.
+			# shellcheck disable=SC2046 # func_flags prints zero or one flag
 			FUNC_ENABLE_HOST_BUILDER=true GOFLAGS=-mod=mod \
-				"$FUNC" build --builder=host --image "$ref" --push --registry-insecure
+				"$FUNC" build --builder=host --image "$ref" --push $(func_flags)
 		)
 		in_registry "$fn" "$tag" || die "func build reported success but ${ref} is not in the registry"
 		info "$ref: built and pushed in $((SECONDS - t0))s"
@@ -374,13 +524,32 @@ else
 fi
 
 # --- 9. Deploy the functions -------------------------------------------------
-step "functions (${SUBSCRIBER} variant)"
-k apply -n "$NS" -f <(with_images "$DEPLOY/knative/checkout.yaml")
+# A kubeconfig with the one context, for func (which has no --context).
+k config view --minify --flatten >"$WORK/kubeconfig"
+# deploy FUNCTION MANIFEST: with func deploy (from func.yaml) or the manifest.
+deploy() {
+	local t0=$SECONDS
+	if ! func_deployed "$1"; then
+		k apply -n "$NS" -f "$2"
+		return
+	fi
+	stage "$1"
+	info "func deploy $1 (builds, pushes to ${REGISTRY}, waits for the Service)"
+	(
+		cd "$WORK/src/$1"
+		# shellcheck disable=SC2046 # func_flags prints zero or one flag
+		KUBECONFIG=$WORK/kubeconfig FUNC_ENABLE_HOST_BUILDER=true GOFLAGS=-mod=mod \
+			"$FUNC" deploy --builder=host --registry "$REGISTRY" $(func_flags) --namespace "$NS"
+	)
+	info "$1: deployed in $((SECONDS - t0))s"
+}
+step "functions (${SUBSCRIBER} variant, with ${DEPLOY_WITH})"
+deploy checkout <(with_images "$DEPLOY/knative/checkout.yaml")
 if [[ $SUBSCRIBER == binding ]]; then
 	k delete scaledobject.keda.sh order-processor -n "$NS" --ignore-not-found 2>/dev/null || true
 	k delete deployment order-processor -n "$NS" --ignore-not-found
-	k apply -n "$NS" -f <(with_images "$DEPLOY/knative/order-processor.yaml")
-	k apply -n "$NS" -f <(with_images "$DEPLOY/knative/funcd-binding.yaml" |
+	deploy order-processor <(with_images "$DEPLOY/knative/order-processor.yaml")
+	deploy funcd-binding <(with_images "$DEPLOY/knative/funcd-binding.yaml" |
 		sed "s#funcd.dev/resources-checksum: \"unset\"#funcd.dev/resources-checksum: \"${RESOURCES_SUM}\"#")
 	k wait ksvc/checkout ksvc/order-processor ksvc/funcd-binding -n "$NS" --for=condition=Ready --timeout=10m
 else
@@ -394,23 +563,37 @@ fi
 k get ksvc -n "$NS"
 
 # --- Done --------------------------------------------------------------------
-HOSTPORT=""
-[[ $INGRESS_HOST_PORT == 80 ]] || HOSTPORT=":${INGRESS_HOST_PORT}"
-CHECKOUT_HOST=checkout.${NS}.${DOMAIN}
+CHECKOUT_HOST=$(k get ksvc checkout -n "$NS" -o jsonpath='{.status.url}' 2>/dev/null || true)
+CHECKOUT_HOST=${CHECKOUT_HOST#http*://}
+CHECKOUT_HOST=${CHECKOUT_HOST:-checkout.${NS}.${DOMAIN:-example.com}}
+if [[ -n $INGRESS_URL ]]; then
+	URL=${INGRESS_URL%/}/
+	HOST_HEADER=" -H 'Host: ${CHECKOUT_HOST}'"
+elif [[ $CLUSTER == kind ]]; then
+	HOSTPORT=""
+	[[ $INGRESS_HOST_PORT == 80 ]] || HOSTPORT=":${INGRESS_HOST_PORT}"
+	URL=http://${CHECKOUT_HOST}${HOSTPORT}/
+	HOST_HEADER=""
+else
+	URL="http://<the ingress address: kubectl get svc -n kourier-system kourier>/"
+	HOST_HEADER=" -H 'Host: ${CHECKOUT_HOST}'"
+fi
 cat <<EOF
 
 ==> ready in $((SECONDS - START))s
 
-Place an order through Kourier (a binary-mode CloudEvent):
+Place an order through the ingress (a binary-mode CloudEvent):
 
-  curl -i http://${CHECKOUT_HOST}${HOSTPORT}/ \\
+  curl -i ${URL}${HOST_HEADER} \\
     -H 'ce-specversion: 1.0' -H 'ce-id: order-1' -H 'ce-source: /curl' \\
     -H 'ce-type: com.example.order' -H 'Content-Type: application/json' \\
     -d '{"orderId":1,"customerName":"Ada","amount":42.5}'
 
-  (no DNS for sslip.io? use http://127.0.0.1${HOSTPORT}/ with -H 'Host: ${CHECKOUT_HOST}')
-
 EOF
+if [[ $CLUSTER == kind ]]; then
+	echo "  (no DNS for sslip.io? use http://127.0.0.1${HOSTPORT}/ with -H 'Host: ${CHECKOUT_HOST}')"
+	echo
+fi
 if [[ $SUBSCRIBER == binding ]]; then
 	cat <<EOF
 Watch order-processor go to zero (about 90 s after the last order: the 60 s
