@@ -5,7 +5,10 @@
 #   e2e/cluster/cluster.sh up       start it (builds and caches what it needs)
 #   e2e/cluster/cluster.sh down     stop every process it started, remove its state
 #   e2e/cluster/cluster.sh status   what runs
-#   e2e/cluster/cluster.sh env      export lines: KUBECONFIG, REGISTRY, INGRESS_URL...
+#   e2e/cluster/cluster.sh env      export lines: KUBECONFIG, PATH, and deploy/setup.sh's settings
+#   e2e/cluster/cluster.sh setup [VAR=value...]
+#                                   deploy/setup.sh into this cluster (Knative, Dapr,
+#                                   Redis and the functions, from local files)
 #
 # The node lives in its own network namespace, so nothing it does (bridge,
 # iptables, ports) touches the machine's own network: etcd, kube-apiserver,
@@ -43,6 +46,7 @@ REGISTRY=${NODE_IP}:5000
 CGROUP=funcd-cluster
 K8S_VERSION=v1.37.2
 PAUSE_TAG=3.10.2 # kubeadm v1.37's pause version
+REDIS_TAG=$(redis-server --version 2>/dev/null | sed -E 's/.*v=([0-9.]+).*/\1/')
 INGRESS_CLASS=kingress.fixture.funcd.dev
 INGRESS_NODEPORT=31080
 
@@ -384,7 +388,7 @@ registry() {
 }
 
 images() {
-	local t0=$SECONDS k d n v
+	local t0=$SECONDS k d n v b
 	log "images (built from the cached binaries, pushed to ${REGISTRY})"
 	mkdir -p "$CACHE/cluster/pause"
 	# Kubernetes' own pause, from its source in the module.
@@ -411,16 +415,55 @@ images() {
 	done
 	image dapr-daprd "$REGISTRY/dapr/daprd:1.16.0" "$(stamp_of daprd)" \
 		-entrypoint /daprd "$(tools --dir daprd)/daprd:/daprd"
-	# Redis: Debian's binary and the libraries it links.
-	local files=(/usr/bin/redis-server:/usr/local/bin/redis-server) lib
-	for lib in $(ldd /usr/bin/redis-server | awk '/=>/ { print $3 } /^\s*\/lib/ { print $1 }'); do
+	# Redis: Debian's binaries and the libraries they link.
+	local files=() lib
+	for b in redis-server redis-cli; do
+		files+=("/usr/bin/$b:/usr/local/bin/$b")
+	done
+	for lib in $(ldd /usr/bin/redis-server /usr/bin/redis-cli | awk '/=>/ { print $3 } /^\s*\/lib/ { print $1 }' | sort -u); do
 		files+=("$(readlink -f "$lib"):$lib")
 	done
-	image redis "$REGISTRY/redis:$(redis-server --version | sed -E 's/.*v=([0-9.]+).*/\1/')" \
-		"$(sha256sum /usr/bin/redis-server)" -user 999 -entrypoint /usr/local/bin/redis-server "${files[@]}"
+	image redis "$REGISTRY/redis:$REDIS_TAG" "$(cat /usr/bin/redis-server /usr/bin/redis-cli | sha256sum)" \
+		-user 999 -workdir /data -entrypoint /usr/local/bin/redis-server "${files[@]}"
 	image kingress "$REGISTRY/kingress:dev" "$(sha256sum <"$STATE/bin/kingress")" \
 		-entrypoint /ko-app/kingress "$STATE/bin/kingress:/ko-app/kingress"
 	info "pushed in $((SECONDS - t0))s"
+}
+
+# --- release files (what the projects publish, made here from their source) -------
+# knative_release: Knative Serving's serving-crds.yaml and serving-core.yaml,
+# made as its hack/generate-yamls.sh makes them (ko resolve over config/core),
+# from knative.dev/serving v0.50.0 = Knative v1.23.0: ko:// references become
+# the images pushed above, and the files the repository symlinks from its
+# vendored knative.dev/networking and knative.dev/caching (which module zips
+# leave out) come from those modules, at the versions serving requires.
+knative_release() {
+	local mod out=$STATE/release/knative f n
+	mod=$(cd "$REPO/tools/knative" && GOWORK=off go list -m -f '{{.Dir}}' knative.dev/serving)
+	local net cach
+	net=$(cd "$REPO/tools/knative" && GOWORK=off go list -m -f '{{.Dir}}' knative.dev/networking)
+	cach=$(cd "$REPO/tools/knative" && GOWORK=off go list -m -f '{{.Dir}}' knative.dev/caching)
+	mkdir -p "$out"
+	resolve() {
+		local script=(-e 's|app.kubernetes.io/version: devel|app.kubernetes.io/version: "1.23.0"|')
+		for n in controller webhook activator autoscaler queue; do
+			script+=(-e "s|ko://knative.dev/serving/cmd/$n\b|$REGISTRY/knative/$n:v1.23.0|")
+		done
+		for f in "$@"; do
+			printf -- '---\n# Source: %s\n' "${f#"$mod"/}"
+			sed "${script[@]}" "$f"
+			echo
+		done
+	}
+	local crds=("$mod"/config/core/300-resources/*.yaml
+		"$net"/config/{certificate,domain-claim,ingress,serverlessservice}.yaml "$cach/config/image.yaml")
+	resolve "${crds[@]}" >"$out/serving-crds.yaml"
+	# config/core in ko's (lexical, recursive) order, the symlinks in place.
+	local core=()
+	while IFS= read -r f; do core+=("$f"); done < <(find "$mod/config/core" -name '*.yaml' | LC_ALL=C sort)
+	core+=("$cach/config/image.yaml" "$net"/config/{certificate,domain-claim,ingress,serverlessservice,config-network}.yaml)
+	resolve "${core[@]}" >"$out/serving-core.yaml"
+	if grep -q 'ko://' "$out"/*.yaml; then die "unresolved ko:// references in $out"; fi
 }
 
 # --- add-ons ------------------------------------------------------------------------
@@ -492,16 +535,25 @@ EOF
 }
 
 # --- commands -------------------------------------------------------------------------
+# env_lines: how to use the cluster, and what deploy/setup.sh needs to
+# install into it from local files and the node's registry.
 env_lines() {
+	local dapr k8s
+	dapr=$(cd "$REPO/tools/daprd" && GOWORK=off go list -m -f '{{.Dir}}' github.com/dapr/dapr)
+	k8s=$(tools --dir kubernetes)
 	cat <<EOF
 export KUBECONFIG=$STATE/kubeconfig/admin.conf
-export REGISTRY=$REGISTRY
-export NODE_IP=$NODE_IP
-export INGRESS_URL=http://$NODE_IP:$INGRESS_NODEPORT
-export INGRESS_CLASS=$INGRESS_CLASS
-export KUBECTL=$(bin kubernetes kubectl)
-export HELM=$(bin helm helm)
+export PATH=$k8s:$(tools --dir helm):\$PATH
 export FUNC=$(bin func func)
+export NODE_IP=$NODE_IP
+# deploy/setup.sh on this cluster:
+export CLUSTER=current
+export REGISTRY=$REGISTRY/funcd REGISTRY_INSECURE=1
+export KNATIVE_MANIFESTS=$STATE/release/knative
+export INGRESS_CLASS=$INGRESS_CLASS INGRESS_URL=http://$NODE_IP:$INGRESS_NODEPORT DOMAIN=example.com
+export DAPR_CHART=$dapr/charts/dapr DAPR_REGISTRY=$REGISTRY/dapr
+export DAPR_HELM_ARGS="--set dapr_scheduler.cluster.inMemoryStorage=true"
+export REDIS_IMAGE=$REGISTRY/redis:$REDIS_TAG
 EOF
 }
 
@@ -524,6 +576,7 @@ up() {
 	images
 	control_plane
 	node
+	knative_release
 	addons
 	env_lines >"$STATE/env"
 	log "up: node $NODE_NAME at $NODE_IP; eval \"\$($0 env)\""
@@ -585,8 +638,14 @@ up) up ;;
 down) down ;;
 status) status ;;
 env) env_lines ;;
+setup)
+	# deploy/setup.sh into this cluster, from local files and the node's registry.
+	shift
+	eval "$(env_lines)"
+	exec env "$@" "$REPO/deploy/setup.sh"
+	;;
 *)
-	echo "usage: $0 up|down|status|env" >&2
+	echo "usage: $0 up|down|status|env|setup [VAR=value...]" >&2
 	exit 2
 	;;
 esac

@@ -2,7 +2,7 @@
 // almost empty base, no Dockerfile, no daemon) and pushes them, for the
 // local cluster, where no image can be pulled from anywhere:
 //
-//	image build -o DIR [-entrypoint PATH] [-user UID] [-env K=V]... SRC:DST[:MODE]...
+//	image build -o DIR [-entrypoint PATH] [-user UID] [-workdir DIR] [-env K=V]... SRC:DST[:MODE]...
 //	image push [-insecure] DIR REF
 //
 // build writes an OCI image layout to DIR: one layer with the base (/tmp,
@@ -69,13 +69,19 @@ func build(args []string) error {
 	out := fs.String("o", "", "OCI layout folder to write (replaced)")
 	entrypoint := fs.String("entrypoint", "", "entrypoint (a path in the image)")
 	user := fs.String("user", "65532", "user the image runs as")
+	workdir := fs.String("workdir", "", "working directory (created, owned by the user)")
 	var env list
 	fs.Var(&env, "env", "K=V in the image's environment (repeatable)")
 	_ = fs.Parse(args)
 	if *out == "" || fs.NArg() == 0 {
 		usage()
 	}
-	base, err := layer(baseFiles())
+	bases := baseFiles()
+	if *workdir != "" {
+		uid, _ := strconv.Atoi(*user)
+		bases = append(bases, entry{hdr: tar.Header{Typeflag: tar.TypeDir, Name: strings.Trim(*workdir, "/") + "/", Mode: 0o755, Uid: uid, Gid: uid}})
+	}
+	base, err := layer(bases)
 	if err != nil {
 		return err
 	}
@@ -99,6 +105,7 @@ func build(args []string) error {
 	cfg.Architecture, cfg.OS = "amd64", "linux"
 	cfg.Config.User = *user
 	cfg.Config.Env = append([]string{"PATH=/usr/local/bin:/usr/bin:/bin", "KO_DATA_PATH=/var/run/ko"}, env...)
+	cfg.Config.WorkingDir = *workdir
 	if *entrypoint != "" {
 		cfg.Config.Entrypoint = []string{*entrypoint}
 	}
