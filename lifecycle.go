@@ -51,6 +51,9 @@ func (f *Function) Start(ctx context.Context, cfgMap map[string]string) error {
 	if err != nil {
 		return fmt.Errorf("binding resources: %w", err)
 	}
+	if err := binding.Check(bindingConfig(set, log)); err != nil {
+		return fmt.Errorf("binding resources: %w", err)
+	}
 	ctx, ok := f.starting(ctx)
 	if !ok {
 		return nil
@@ -89,9 +92,9 @@ func (f *Function) connect(ctx context.Context, cfg Config, log *slog.Logger, se
 	if err := dapr.WaitComponents(wait, client, names...); err != nil {
 		return nil, errors.Join(err, r.close(ctx))
 	}
-	r.binding, err = binding.New(binding.Config{
-		Subscriptions: set.Subscriptions, Resiliency: set.Resiliencies, PubSubs: r.comps, Target: urls(cfg), Logger: log,
-	})
+	bc := bindingConfig(set, log)
+	bc.PubSubs, bc.Target = r.comps, urls(cfg)
+	r.binding, err = binding.New(bc)
 	if err == nil {
 		// Subscriptions outlive ctx: Stop drains them, then closes them.
 		err = r.binding.Start(context.WithoutCancel(ctx))
@@ -100,6 +103,12 @@ func (f *Function) connect(ctx context.Context, cfg Config, log *slog.Logger, se
 		return nil, errors.Join(err, r.close(ctx))
 	}
 	return r, nil
+}
+
+// bindingConfig is what the resources tell the binding; connect adds the
+// sidecar's components and the function URLs.
+func bindingConfig(set *resources.Set, log *slog.Logger) binding.Config {
+	return binding.Config{Subscriptions: set.Subscriptions, Resiliency: set.Resiliencies, Components: set.Components, Logger: log}
 }
 
 // starting registers a cancel func for Stop, or reports false after Stop.

@@ -41,15 +41,25 @@ type Config struct {
 	// and circuit breaker policies they give a subscription's component
 	// replace Retry and Timeout for its deliveries.
 	Resiliency []resources.Resiliency
+	// Components are the pub/sub Components the subscriptions name. A
+	// subscription whose deliveries can outlast its component's redelivery
+	// timeout is refused (see Policy.Budget and
+	// resources.Component.Redelivery); one whose component is not listed
+	// is not checked.
+	Components []resources.Component
 	// Batch reports whether a function accepts CloudEvent batches: bulk
 	// subscriptions deliver batches only to those. nil: none does.
 	Batch  func(function string) bool
 	Logger *slog.Logger
 }
 
-// DefaultTimeout bounds one delivery attempt when nothing else does.
-const DefaultTimeout = 30 * time.Second
+// DefaultTimeout bounds one delivery attempt when nothing else does. With
+// DefaultRetryPolicy a delivery holds a message at most 6 × 4s + 3.7s of
+// backoff, inside the shortest default redelivery timeout (JetStream's 30s
+// ack wait).
+const DefaultTimeout = 4 * time.Second
 
+// withDefaults fills in the optional settings.
 func (c Config) withDefaults() (Config, error) {
 	if c.Retry == (RetryPolicy{}) {
 		c.Retry = DefaultRetryPolicy
@@ -65,9 +75,6 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Batch == nil {
 		c.Batch = func(string) bool { return false }
-	}
-	if c.PubSubs == nil || c.Target == nil {
-		return c, errors.New("binding: PubSubs and Target are required")
 	}
 	return c, nil
 }
@@ -94,6 +101,9 @@ func New(cfg Config) (*Binding, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.PubSubs == nil || cfg.Target == nil {
+		return nil, errors.New("binding: PubSubs and Target are required")
+	}
 	b := &Binding{
 		cfg: cfg, log: cfg.Logger,
 		deliverer: NewDeliverer(cfg.Target, cfg.Client, cfg.Logger),
@@ -108,6 +118,26 @@ func New(cfg Config) (*Binding, error) {
 		b.subs = append(b.subs, s)
 	}
 	return b, nil
+}
+
+// Check resolves every subscription as New does (routes, delivery
+// settings, policies, and their fit inside the component's redelivery
+// timeout) without opening anything, so a configuration error shows before
+// a connection is made. PubSubs and Target are not used.
+func Check(cfg Config) error {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return err
+	}
+	b := &Binding{cfg: cfg, log: cfg.Logger,
+		policies: NewPolicies(cfg.Resiliency, Policy{Retry: cfg.Retry, Timeout: cfg.Timeout}, cfg.Logger)}
+	var errs []error
+	for _, sub := range cfg.Subscriptions {
+		if _, err := b.resolve(sub); err != nil {
+			errs = append(errs, fmt.Errorf("%s: subscription %s: %w", sub.File, sub.Name, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Start subscribes to every subscription; deliveries run until Stop.

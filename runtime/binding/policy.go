@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"math"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,6 +20,35 @@ type Policy struct {
 	Timeout time.Duration
 	// Breaker, when set, refuses attempts while open.
 	Breaker *Breaker
+	// Source says where the policy comes from, for messages.
+	Source string
+}
+
+// Budget is the longest a delivery under p can hold a message: every
+// attempt running into its timeout, every wait between them at its
+// largest. Unlimited retries stop starting attempts after MaxElapsed
+// (DefaultMaxElapsed when zero), so the last one may end a Timeout later.
+func (p Policy) Budget() time.Duration {
+	if p.Retry.Unlimited() {
+		return satAdd(p.Retry.MaxElapsedOrDefault(), p.Timeout)
+	}
+	attempts := float64(p.Retry.MaxRetries) + 1
+	return satAdd(clampDuration(attempts*float64(p.Timeout)), p.Retry.MaxBackoff())
+}
+
+// describeBudget spells out how Budget adds up.
+func (p Policy) describeBudget() string {
+	if p.Retry.Unlimited() {
+		return fmt.Sprintf("unlimited retries stop after %s, and the last attempt may take its timeout, %s", p.Retry.MaxElapsedOrDefault(), p.Timeout)
+	}
+	return fmt.Sprintf("%d attempts × %s timeout + up to %s of backoff", p.Retry.MaxRetries+1, p.Timeout, p.Retry.MaxBackoff().Round(time.Millisecond))
+}
+
+func satAdd(a, b time.Duration) time.Duration {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
 }
 
 // ComponentKind is a component type as daprd's default policy names spell
@@ -96,15 +127,18 @@ func (p *Policies) Inbound(component string, kind ComponentKind, app string) (Po
 	m := p.merge(app)
 	names, targeted := m.targets[component]
 	where := fmt.Sprintf("resiliency for component %s (app %s)", component, app)
+	source := "the binding's default policy"
 	if targeted {
 		where = fmt.Sprintf("%s: targets.components.%s.inbound (app %s)", m.files[component], component, app)
-	} else {
-		names = m.defaultNames(kind)
+		source = where
+	} else if names = m.defaultNames(kind); names != (resources.PolicyNames{}) {
+		source = fmt.Sprintf("Dapr's default policies %s (app %s)", joinNames(names), app)
 	}
 	pol, err := p.apply(m, names, component+"-"+app)
 	if err != nil {
 		return Policy{}, fmt.Errorf("%s: %w", where, err)
 	}
+	pol.Source = source
 	return pol, nil
 }
 
@@ -141,6 +175,17 @@ func (p *Policies) apply(m merged, names resources.PolicyNames, key string) (Pol
 		pol.Breaker = b
 	}
 	return pol, nil
+}
+
+// joinNames lists the policy names that are set.
+func joinNames(n resources.PolicyNames) string {
+	var set []string
+	for _, v := range []string{n.Timeout, n.Retry, n.CircuitBreaker} {
+		if v != "" {
+			set = append(set, v)
+		}
+	}
+	return strings.Join(set, ", ")
 }
 
 func (m merged) defaultNames(kind ComponentKind) resources.PolicyNames {

@@ -2,6 +2,7 @@ package binding
 
 import (
 	"errors"
+	"math"
 	"math/rand/v2"
 	"time"
 )
@@ -67,22 +68,56 @@ func (p RetryPolicy) next(n int, elapsed time.Duration) (time.Duration, bool) {
 	if !p.Unlimited() {
 		return wait, n <= p.MaxRetries
 	}
-	limit := p.MaxElapsed
-	if limit == 0 {
-		limit = DefaultMaxElapsed
+	return wait, elapsed+wait < p.MaxElapsedOrDefault()
+}
+
+// MaxElapsedOrDefault is how long unlimited retries go on before the
+// message is handed back to the broker.
+func (p RetryPolicy) MaxElapsedOrDefault() time.Duration {
+	if p.MaxElapsed == 0 {
+		return DefaultMaxElapsed
 	}
-	return wait, elapsed+wait < limit
+	return p.MaxElapsed
 }
 
 // Backoff returns the wait before retry number n (1-based).
 func (p RetryPolicy) Backoff(n int) time.Duration {
-	d := float64(p.Initial)
-	for i := 1; i < n && d < float64(p.Max); i++ {
-		d *= p.Multiplier
-	}
-	d = min(d, float64(p.Max))
+	d := p.base(n)
 	if p.Jitter > 0 {
 		d *= 1 + p.Jitter*(2*rand.Float64()-1)
 	}
 	return time.Duration(d)
+}
+
+// base is the wait before retry n without jitter: Initial grown by
+// Multiplier per retry, capped at Max.
+func (p RetryPolicy) base(n int) float64 {
+	d := float64(p.Initial)
+	for i := 1; i < n && d < float64(p.Max); i++ {
+		d *= p.Multiplier
+	}
+	return min(d, float64(p.Max))
+}
+
+// MaxBackoff is the most the waits between all of a limited policy's
+// retries can add up to: each at its cap and its largest jitter.
+func (p RetryPolicy) MaxBackoff() time.Duration {
+	var sum float64
+	for n := 1; n <= p.MaxRetries; n++ {
+		d := p.base(n)
+		if d >= float64(p.Max) { // capped from here on
+			sum += d * float64(p.MaxRetries-n+1)
+			break
+		}
+		sum += d
+	}
+	return clampDuration(sum * (1 + p.Jitter))
+}
+
+// clampDuration converts nanoseconds to a Duration, saturating.
+func clampDuration(ns float64) time.Duration {
+	if ns >= math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return time.Duration(ns)
 }

@@ -3,6 +3,7 @@ package binding
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -55,11 +56,23 @@ func (b *Binding) newSubscription(res resources.Subscription) (*subscription, er
 	if !ok {
 		return nil, fmt.Errorf("pub/sub component %q is not loaded", res.PubsubName)
 	}
+	s, err := b.resolve(res)
+	if err != nil {
+		return nil, err
+	}
+	s.ps = ps
+	return s, b.bulk(s)
+}
+
+// resolve reads a subscription's routes, delivery settings and per-function
+// policies, and checks that every delivery fits inside the component's
+// redelivery timeout. It opens nothing.
+func (b *Binding) resolve(res resources.Subscription) (*subscription, error) {
 	r, err := newRouter(res)
 	if err != nil {
 		return nil, err
 	}
-	s := &subscription{res: res, ps: ps, router: r, raw: rawPayload(res.Metadata),
+	s := &subscription{res: res, router: r, raw: rawPayload(res.Metadata),
 		replyTopic: res.Metadata[MetaReplyTopic], policies: map[string]Policy{}, batchers: map[string]*batcher{}}
 	if s.replyTopic != "" && s.replyTopic == res.Topic {
 		return nil, fmt.Errorf("spec.metadata.%s %q is the subscribed topic: replies would be delivered again", MetaReplyTopic, s.replyTopic)
@@ -74,7 +87,55 @@ func (b *Binding) newSubscription(res resources.Subscription) (*subscription, er
 			return nil, err
 		}
 	}
-	return s, b.bulk(s)
+	return s, b.fits(s)
+}
+
+// fits refuses a subscription whose deliveries to some function can hold a
+// message longer than its component waits before handing the message out
+// again: the broker would deliver it a second time while the first
+// delivery is still being retried.
+func (b *Binding) fits(s *subscription) error {
+	i := slices.IndexFunc(b.cfg.Components, func(c resources.Component) bool { return c.Name == s.res.PubsubName })
+	if i < 0 {
+		return nil
+	}
+	c := b.cfg.Components[i]
+	r, known, err := c.Redelivery()
+	if err != nil {
+		return fmt.Errorf("component %s (%s): %w", c.Name, c.File, err)
+	}
+	if !known || r.After == 0 {
+		return nil
+	}
+	for _, fn := range s.router.functions() {
+		pol := s.policies[fn]
+		budget, how := pol.Budget(), pol.describeBudget()
+		if wait := b.bulkWait(s.res, fn); wait > 0 {
+			budget, how = satAdd(budget, wait), how+fmt.Sprintf(" + %s collecting a batch", wait)
+		}
+		if budget > r.After {
+			fix := "shorten the timeout or the retries"
+			if r.Key != "" {
+				fix += ", or raise " + r.Key
+			}
+			return fmt.Errorf("deliveries to %s can hold a message %s (%s; policy: %s), longer than component %s (%s, %s) waits before delivering it again, %s (%s): "+
+				"it would be delivered twice while still being retried; %s",
+				fn, budget.Round(time.Millisecond), how, pol.Source, c.Name, c.Type, c.File, r.After, r.Setting, fix)
+		}
+	}
+	return nil
+}
+
+// bulkWait is how long a message may wait for its batch to fill before
+// its delivery starts: zero unless fn takes batches of this subscription.
+func (b *Binding) bulkWait(res resources.Subscription, fn string) time.Duration {
+	if !res.BulkSubscribe.Enabled || !b.cfg.Batch(fn) {
+		return 0
+	}
+	if ms := res.BulkSubscribe.MaxAwaitDurationMs; ms > 0 {
+		return time.Duration(ms) * time.Millisecond
+	}
+	return defaultBulkAwait
 }
 
 // concurrency reads maxConcurrency and ordered.

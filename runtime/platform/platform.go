@@ -160,7 +160,7 @@ func (p *Platform) newDeliveries(ctx context.Context, set *resources.Set, fns []
 	var err error
 	if p.binding, err = binding.New(binding.Config{
 		Subscriptions: activeSubscriptions(set.Subscriptions, p.access, p.log), PubSubs: p.pubsubs, Target: deliveries{p.activator},
-		Resiliency: set.Resiliencies, Batch: batch, Logger: p.log,
+		Resiliency: set.Resiliencies, Components: set.Components, Batch: batch, Logger: p.log,
 	}); err != nil {
 		return err
 	}

@@ -22,10 +22,10 @@ import (
 // balancers.
 type Controller struct {
 	Client   clientset.Interface
-	Class    string    // the networking.knative.dev/ingress.class it serves
-	Public   string    // the public gateway's Service, name.namespace.svc.cluster.local
-	Private  string    // the private gateway's Service
-	Gateways []*Proxy  // get every new table
+	Class    string   // the networking.knative.dev/ingress.class it serves
+	Public   string   // the public gateway's Service, name.namespace.svc.cluster.local
+	Private  string   // the private gateway's Service
+	Gateways []*Proxy // get every new table
 	Log      *slog.Logger
 	Resync   time.Duration
 	changed  chan struct{}
