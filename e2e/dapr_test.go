@@ -48,8 +48,11 @@ func startOrderSystem(t *testing.T, env ...string) *orderSystem {
 	// daprd reads the Component only: a declarative Subscription routing
 	// to order-processor would make daprd deliver to the binding's Handle.
 	sidecarRes := writeResources(t, map[string]string{"pubsub.yaml": comp})
+	// The binding's deliveries must fit inside the Component's short
+	// processingTimeout (2s): 3 attempts of 500ms, 200ms apart.
 	bindingRes := writeResources(t, map[string]string{"pubsub.yaml": comp,
-		"subscription.yaml": subscription("order-processor-orders", "orderpubsub", "orders", "order-processor", "orders-deadletter")})
+		"subscription.yaml": subscription("order-processor-orders", "orderpubsub", "orders", "order-processor", "orders-deadletter"),
+		"resiliency.yaml":   deliveryResiliency("500ms", "200ms", 2)})
 
 	opFn, opBin := buildFunction(t, "../functions/order-processor")
 	coFn, coBin := buildFunction(t, "../functions/checkout")

@@ -191,9 +191,10 @@ func (p *orderPublisher) unknownIDs() []int {
 // runner restarts the process, the binding retries, and every published
 // order is processed.
 func TestOrdersSurviveFunctionKill(t *testing.T) {
-	components := t.TempDir()
-	writeComponents(t, components)
-	f := startFuncd(t, components, t.TempDir(), []string{"PROCESSING_DELAY=50ms"})
+	// The project's resources as shipped: funcd is not killed, so the ack
+	// wait does not matter, and the default retries (about 3 s of backoff)
+	// span the restart.
+	f := startFuncd(t, "../components", t.TempDir(), []string{"PROCESSING_DELAY=50ms"})
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
 	pub, published := publishUnderLoad(ctx, t, f)

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -111,7 +112,9 @@ func TestAcceptedOrdersSurviveKill(t *testing.T) {
 }
 
 // writeComponents writes the project's resources with a short ack wait, so
-// the broker redelivers unacknowledged orders seconds after the restart.
+// the broker redelivers unacknowledged orders seconds after the restart,
+// and a Resiliency whose deliveries fit inside it (funcd refuses a
+// subscription whose deliveries can outlast its component's ack wait).
 func writeComponents(t *testing.T, dir string) {
 	t.Helper()
 	pubsub, err := os.ReadFile("../components/pubsub.yaml")
@@ -126,11 +129,39 @@ func writeComponents(t *testing.T, dir string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, content := range map[string]string{"pubsub.yaml": short, "subscription.yaml": string(sub)} {
+	for name, content := range map[string]string{"pubsub.yaml": short, "subscription.yaml": string(sub),
+		"resiliency.yaml": deliveryResiliency("1s", "200ms", 1)} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
+}
+
+// deliveryResiliency bounds orderpubsub's deliveries to fit a short
+// redelivery timeout: attempts of at most timeout, maxRetries retries wait
+// apart, so a delivery holds a message at most (maxRetries+1) × timeout +
+// maxRetries × wait.
+func deliveryResiliency(timeout, wait string, maxRetries int) string {
+	return fmt.Sprintf(`apiVersion: dapr.io/v1alpha1
+kind: Resiliency
+metadata:
+  name: orders-delivery
+spec:
+  policies:
+    timeouts:
+      delivery: %s
+    retries:
+      delivery:
+        policy: constant
+        duration: %s
+        maxRetries: %d
+  targets:
+    components:
+      orderpubsub:
+        inbound:
+          timeout: delivery
+          retry: delivery
+`, timeout, wait, maxRetries)
 }
 
 func post(t *testing.T, url, contentType, body string, headers map[string]string) (int, string) {

@@ -74,6 +74,7 @@ func writeRedisComponents(t *testing.T, dir, addr string) {
 	for name, content := range map[string]string{
 		"pubsub.yaml":       fmt.Sprintf(redisPubSub, addr),
 		"subscription.yaml": string(sub),
+		"resiliency.yaml":   deliveryResiliency("1s", "200ms", 1), // 2.2s, inside processingTimeout
 	} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
 			t.Fatal(err)

@@ -233,7 +233,7 @@ func TestExampleResiliency(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := set.Resiliencies[0]
-	want := Retry{Policy: RetryExponential, Duration: DefaultRetryDuration, MaxInterval: 5 * time.Second, MaxRetries: 6}
+	want := Retry{Policy: RetryExponential, Duration: DefaultRetryDuration, MaxInterval: 2 * time.Second, MaxRetries: 4}
 	if got := r.Retries["orders"]; !reflect.DeepEqual(got, want) {
 		t.Errorf("got retry %+v, want %+v", got, want)
 	}

@@ -1,0 +1,176 @@
+package binding
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/funcd/funcd/runtime/resources"
+)
+
+func TestBudget(t *testing.T) {
+	tests := []struct {
+		name string
+		pol  Policy
+		want time.Duration
+	}{
+		{"no retries", Policy{Timeout: 10 * time.Second}, 10 * time.Second},
+		{"constant", Policy{Timeout: time.Second, Retry: RetryPolicy{MaxRetries: 3, Initial: time.Second, Max: time.Second, Multiplier: 1}}, 4*time.Second + 3*time.Second},
+		// 100ms, 200ms, 400ms, 800ms, 1.6s, each up to +20%.
+		{"default", Policy{Timeout: DefaultTimeout, Retry: DefaultRetryPolicy}, 6*DefaultTimeout + 3720*time.Millisecond},
+		// Dapr exponential with maxInterval 2s: 500ms, 750ms, 1.125s,
+		// 1.6875s, then 2s, each up to +50%.
+		{"dapr exponential", Policy{Timeout: 30 * time.Second, Retry: FromDapr(resources.Retry{Policy: resources.RetryExponential, MaxInterval: 2 * time.Second, MaxRetries: 5})},
+			180*time.Second + 9093750*time.Microsecond},
+		{"capped early", Policy{Timeout: time.Second, Retry: RetryPolicy{MaxRetries: 4, Initial: time.Second, Max: 2 * time.Second, Multiplier: 4}}, 5*time.Second + 7*time.Second},
+		{"unlimited", Policy{Timeout: 3 * time.Second, Retry: RetryPolicy{MaxRetries: UnlimitedRetries, Initial: time.Second, Max: time.Second, Multiplier: 1}}, DefaultMaxElapsed + 3*time.Second},
+		{"unlimited with MaxElapsed", Policy{Timeout: 3 * time.Second, Retry: RetryPolicy{MaxRetries: UnlimitedRetries, Initial: time.Second, Max: time.Second, Multiplier: 1, MaxElapsed: 5 * time.Second}}, 8 * time.Second},
+		{"saturates", Policy{Timeout: time.Hour, Retry: RetryPolicy{MaxRetries: 1 << 30, Initial: time.Hour, Max: time.Hour, Multiplier: 1}}, 1<<63 - 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.pol.Budget(); got != tt.want {
+				t.Errorf("Budget() = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestBudgetBoundsBackoff: no jittered wait exceeds what MaxBackoff counts.
+func TestBudgetBoundsBackoff(t *testing.T) {
+	for _, p := range []RetryPolicy{DefaultRetryPolicy, FromDapr(resources.Retry{Policy: resources.RetryExponential, MaxInterval: 2 * time.Second, MaxRetries: 5})} {
+		for range 1000 {
+			var sum time.Duration
+			for n := 1; n <= p.MaxRetries; n++ {
+				sum += p.Backoff(n)
+			}
+			if sum > p.MaxBackoff() {
+				t.Fatalf("%+v: waits add up to %v, more than MaxBackoff %v", p, sum, p.MaxBackoff())
+			}
+		}
+	}
+}
+
+// TestRedeliveryFit: New and Check refuse a subscription whose deliveries
+// can outlast the component's redelivery timeout, naming the component, the
+// subscription, the policy and both durations, and accept one that fits.
+func TestRedeliveryFit(t *testing.T) {
+	sub := resources.Subscription{Name: "orders-sub", PubsubName: "orderpubsub", Topic: "orders",
+		Routes: resources.Routes{Default: "/order-processor"}, File: "subscription.yaml"}
+	comp := func(typ string, meta map[string]string) []resources.Component {
+		return []resources.Component{{Name: "orderpubsub", Type: typ, Version: "v1", Metadata: meta, File: "pubsub.yaml"}}
+	}
+	resiliency := func(timeout time.Duration, retries int) []resources.Resiliency {
+		return []resources.Resiliency{{Name: "r", File: "resiliency.yaml",
+			Timeouts:   map[string]time.Duration{"t": timeout},
+			Retries:    map[string]resources.Retry{"x": {Policy: resources.RetryExponential, MaxInterval: 2 * time.Second, MaxRetries: retries}},
+			Components: map[string]resources.ComponentPolicies{"orderpubsub": {Inbound: resources.PolicyNames{Timeout: "t", Retry: "x"}}}}}
+	}
+	bulk := sub
+	bulk.BulkSubscribe = resources.BulkSubscribe{Enabled: true, MaxAwaitDurationMs: 20000}
+	tests := []struct {
+		name    string
+		sub     resources.Subscription
+		comps   []resources.Component
+		res     []resources.Resiliency
+		retry   RetryPolicy
+		timeout time.Duration
+		batch   bool
+		wantErr []string // empty: accepted
+		absent  []string // not in the error
+	}{
+		{name: "redis: resiliency too long", comps: comp("pubsub.redis", map[string]string{"processingTimeout": "60s"}), res: resiliency(30*time.Second, 5),
+			wantErr: []string{"subscription.yaml: subscription orders-sub", "deliveries to order-processor", "3m9.094s", "6 attempts × 30s timeout",
+				"resiliency.yaml: targets.components.orderpubsub.inbound", "component orderpubsub (pubsub.redis, pubsub.yaml)", "1m0s (processingTimeout)", "raise processingTimeout"}},
+		{name: "redis: resiliency fits", comps: comp("pubsub.redis", map[string]string{"processingTimeout": "60s"}), res: resiliency(10*time.Second, 3)},
+		{name: "redis default processingTimeout", comps: comp("pubsub.redis", nil), res: resiliency(30*time.Second, 1),
+			wantErr: []string{"1m0s (processingTimeout (unset: the default))"}},
+		{name: "redis redelivery off", comps: comp("pubsub.redis", map[string]string{"redeliverInterval": "0"}), res: resiliency(30*time.Second, 5)},
+		{name: "jetstream: default policy fits the default ack wait", comps: comp("pubsub.jetstream", nil)},
+		{name: "jetstream: short ackWait", comps: comp("pubsub.jetstream", map[string]string{"ackWait": "3s"}),
+			wantErr: []string{"27.72s", "the binding's default policy", "3s (ackWait)", "raise ackWait"}},
+		{name: "jetstream: configured policy fits a short ackWait", comps: comp("pubsub.jetstream", map[string]string{"ackWait": "3s"}),
+			retry: RetryPolicy{MaxRetries: 2, Initial: 100 * time.Millisecond, Max: 100 * time.Millisecond, Multiplier: 1}, timeout: 500 * time.Millisecond},
+		{name: "kafka: fixed rebalance timeout", comps: comp("pubsub.kafka", nil), res: resiliency(15*time.Second, 3),
+			wantErr: []string{"1m0s (the consumer group's rebalance timeout", "shorten the timeout or the retries"}, absent: []string{"raise"}},
+		{name: "kafka: fits", comps: comp("pubsub.kafka", nil), res: resiliency(10*time.Second, 3)},
+		{name: "in-memory never redelivers", comps: comp("pubsub.in-memory", nil), res: resiliency(time.Hour, 5)},
+		{name: "unmodelled type is not checked", comps: comp("pubsub.rabbitmq", nil), res: resiliency(time.Hour, 5)},
+		{name: "component not given is not checked", res: resiliency(time.Hour, 5)},
+		{name: "bad processingTimeout", comps: comp("pubsub.redis", map[string]string{"processingTimeout": "later"}),
+			wantErr: []string{"component orderpubsub (pubsub.yaml)", "processingTimeout"}},
+		{name: "bulk wait counts for batch takers", sub: bulk, batch: true, comps: comp("pubsub.jetstream", nil),
+			wantErr: []string{"20s collecting a batch"}},
+		{name: "bulk wait does not count for single events", sub: bulk, comps: comp("pubsub.jetstream", nil)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := sub
+			if tt.sub.Name != "" {
+				s = tt.sub
+			}
+			cfg := Config{Subscriptions: []resources.Subscription{s}, Components: tt.comps, Resiliency: tt.res,
+				Retry: tt.retry, Timeout: tt.timeout, Batch: func(string) bool { return tt.batch }}
+			check := Check(cfg)
+			cfg.PubSubs, cfg.Target = registry{"orderpubsub": &fakePubSub{}}, staticTarget{}
+			_, err := New(cfg)
+			for name, err := range map[string]error{"Check": check, "New": err} {
+				if len(tt.wantErr) == 0 {
+					if err != nil {
+						t.Errorf("%s: got %v, want no error", name, err)
+					}
+					continue
+				}
+				if err == nil {
+					t.Fatalf("%s: got no error, want one", name)
+				}
+				for _, want := range tt.wantErr {
+					if !strings.Contains(err.Error(), want) {
+						t.Errorf("%s: got %q, want it to contain %q", name, err, want)
+					}
+				}
+				for _, not := range tt.absent {
+					if strings.Contains(err.Error(), not) {
+						t.Errorf("%s: got %q, want no %q in it", name, err, not)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestShippedResourcesFit: components/ as shipped, with each broker swap
+// and with the example Resiliency enabled, passes the check.
+func TestShippedResourcesFit(t *testing.T) {
+	root := filepath.Join("..", "..", "components")
+	for _, pubsub := range []string{"pubsub.yaml", "redis/pubsub.yaml", "kafka/pubsub.yaml"} {
+		for _, extra := range []string{"", "examples/resiliency.yaml"} {
+			t.Run(pubsub+"+"+extra, func(t *testing.T) {
+				dir := t.TempDir()
+				files := map[string]string{"pubsub.yaml": pubsub, "subscription.yaml": "subscription.yaml"}
+				if extra != "" {
+					files["resiliency.yaml"] = extra
+				}
+				for to, from := range files {
+					data, err := os.ReadFile(filepath.Join(root, from))
+					if err != nil {
+						t.Fatal(err)
+					}
+					if err := os.WriteFile(filepath.Join(dir, to), data, 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+				set, err := resources.Load(dir, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				cfg := Config{Subscriptions: set.Subscriptions, Resiliency: set.Resiliencies, Components: set.Components}
+				if err := Check(cfg); err != nil {
+					t.Errorf("got %v, want the shipped resources to fit", err)
+				}
+			})
+		}
+	}
+}
