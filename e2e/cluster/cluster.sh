@@ -123,7 +123,7 @@ build_tools() {
 	log "tools (tools/build.sh --cluster; cached by version)"
 	tools --cluster
 	mkdir -p "$STATE/bin"
-	(cd "$HERE" && GOWORK=off CGO_ENABLED=0 go build -trimpath -o "$STATE/bin/" ./cmd/image ./cmd/registry ./cmd/kingress)
+	(cd "$HERE" && GOWORK=off CGO_ENABLED=0 go build -trimpath -o "$STATE/bin/" ./cmd/image ./cmd/registry ./cmd/kingress ./cmd/kfake)
 }
 
 # --- network --------------------------------------------------------------------
@@ -425,8 +425,10 @@ images() {
 	done
 	image redis "$REGISTRY/redis:$REDIS_TAG" "$(cat /usr/bin/redis-server /usr/bin/redis-cli | sha256sum)" \
 		-user 999 -workdir /data -entrypoint /usr/local/bin/redis-server "${files[@]}"
-	image kingress "$REGISTRY/kingress:dev" "$(sha256sum <"$STATE/bin/kingress")" \
-		-entrypoint /ko-app/kingress "$STATE/bin/kingress:/ko-app/kingress"
+	# Test fixtures: the ingress (no Envoy here) and the Kafka broker.
+	for n in kingress kfake; do
+		image "$n" "$REGISTRY/$n:dev" "$(sha256sum <"$STATE/bin/$n")" -entrypoint "/ko-app/$n" "$STATE/bin/$n:/ko-app/$n"
+	done
 	info "pushed in $((SECONDS - t0))s"
 }
 
@@ -554,6 +556,8 @@ export INGRESS_CLASS=$INGRESS_CLASS INGRESS_URL=http://$NODE_IP:$INGRESS_NODEPOR
 export DAPR_CHART=$dapr/charts/dapr DAPR_REGISTRY=$REGISTRY/dapr
 export DAPR_HELM_ARGS="--set dapr_scheduler.cluster.inMemoryStorage=true"
 export REDIS_IMAGE=$REGISTRY/redis:$REDIS_TAG
+# No Kafka broker here: franz-go's kfake stands in (a test fixture).
+export KAFKA_IMAGE=$REGISTRY/kfake:dev
 EOF
 }
 
