@@ -141,36 +141,48 @@ func TestRedeliveryFit(t *testing.T) {
 	}
 }
 
-// TestShippedResourcesFit: components/ as shipped, with each broker swap
-// and with the example Resiliency enabled, passes the check.
+// TestShippedResourcesFit: the resources the project ships pass the check:
+// components/ as shipped, with each broker swap and with the example
+// Resiliency enabled; deploy/dapr as the binding's ConfigMap holds it, with
+// the Kafka swap; and the KEDA variant's Component with the same
+// Subscription and Resiliency (its daprd retries by the same arithmetic).
 func TestShippedResourcesFit(t *testing.T) {
-	root := filepath.Join("..", "..", "components")
+	components := filepath.Join("..", "..", "components")
+	deploy := filepath.Join("..", "..", "deploy")
+	sets := map[string]map[string]string{}
 	for _, pubsub := range []string{"pubsub.yaml", "redis/pubsub.yaml", "kafka/pubsub.yaml"} {
 		for _, extra := range []string{"", "examples/resiliency.yaml"} {
-			t.Run(pubsub+"+"+extra, func(t *testing.T) {
-				dir := t.TempDir()
-				files := map[string]string{"pubsub.yaml": pubsub, "subscription.yaml": "subscription.yaml"}
-				if extra != "" {
-					files["resiliency.yaml"] = extra
-				}
-				for to, from := range files {
-					data, err := os.ReadFile(filepath.Join(root, from))
-					if err != nil {
-						t.Fatal(err)
-					}
-					if err := os.WriteFile(filepath.Join(dir, to), data, 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
-				set, err := resources.Load(dir, nil)
+			files := map[string]string{"pubsub.yaml": filepath.Join(components, pubsub), "subscription.yaml": filepath.Join(components, "subscription.yaml")}
+			if extra != "" {
+				files["resiliency.yaml"] = filepath.Join(components, extra)
+			}
+			sets["components/"+pubsub+"+"+extra] = files
+		}
+	}
+	for name, pubsub := range map[string]string{"deploy/dapr": "dapr/pubsub.yaml", "deploy/dapr with kafka": "dapr/kafka/pubsub.yaml", "deploy/keda": "keda/pubsub.yaml"} {
+		sets[name] = map[string]string{"pubsub.yaml": filepath.Join(deploy, pubsub),
+			"subscription.yaml": filepath.Join(deploy, "dapr", "subscription.yaml"), "resiliency.yaml": filepath.Join(deploy, "dapr", "resiliency.yaml")}
+	}
+	for name, files := range sets {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			for to, from := range files {
+				data, err := os.ReadFile(from)
 				if err != nil {
 					t.Fatal(err)
 				}
-				cfg := Config{Subscriptions: set.Subscriptions, Resiliency: set.Resiliencies, Components: set.Components}
-				if err := Check(cfg); err != nil {
-					t.Errorf("got %v, want the shipped resources to fit", err)
+				if err := os.WriteFile(filepath.Join(dir, to), data, 0o644); err != nil {
+					t.Fatal(err)
 				}
-			})
-		}
+			}
+			set, err := resources.Load(dir, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := Config{Subscriptions: set.Subscriptions, Resiliency: set.Resiliencies, Components: set.Components}
+			if err := Check(cfg); err != nil {
+				t.Errorf("got %v, want the shipped resources to fit", err)
+			}
+		})
 	}
 }
