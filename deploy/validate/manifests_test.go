@@ -427,11 +427,28 @@ func TestKEDA(t *testing.T) {
 		t.Errorf("no Subscription in deploy/dapr is scoped to %s on %s", appID, comp.Name)
 	}
 
-	// keda/pubsub.yaml is deploy/dapr/pubsub.yaml with other scopes.
+	// Each pod's daprd delivers at most app-max-concurrency at once; more
+	// workers would hold messages inside daprd while processingTimeout runs.
+	workers, err := strconv.Atoi(comp.Metadata["concurrency"])
+	if err != nil {
+		t.Fatalf("keda/pubsub.yaml: set concurrency explicitly (a whole number): %v", err)
+	}
+	appMax, err := strconv.Atoi(d.Spec.Template.Annotations["dapr.io/app-max-concurrency"])
+	if err != nil {
+		t.Fatalf("keda/order-processor.yaml: set dapr.io/app-max-concurrency: %v", err)
+	}
+	if workers > appMax {
+		t.Errorf("keda/pubsub.yaml concurrency %d > dapr.io/app-max-concurrency %d: %d messages would wait inside daprd while processingTimeout runs", workers, appMax, workers-appMax)
+	}
+
+	// keda/pubsub.yaml is deploy/dapr/pubsub.yaml with other scopes and
+	// concurrency.
 	binding := component(t, filepath.Join(deployDir, "dapr", "pubsub.yaml"))
 	comp.Scopes, binding.Scopes, comp.File, binding.File = nil, nil, "", ""
+	delete(comp.Metadata, "concurrency")
+	delete(binding.Metadata, "concurrency")
 	if !equalComponents(comp, binding) {
-		t.Errorf("keda/pubsub.yaml and dapr/pubsub.yaml differ beyond scopes:\n%+v\n%+v", comp, binding)
+		t.Errorf("keda/pubsub.yaml and dapr/pubsub.yaml differ beyond scopes and concurrency:\n%+v\n%+v", comp, binding)
 	}
 }
 
