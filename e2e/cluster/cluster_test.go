@@ -1,0 +1,157 @@
+//go:build cluster
+
+package cluster
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestCluster runs deploy/ as users run it, on a real single-node Kubernetes
+// made here (cluster.sh): Knative Serving and Dapr's control plane from their
+// own source and chart, Redis, the functions deployed with the real
+// `func deploy`, curl through the ingress. Only the ingress's data plane
+// (kingress) and, for the Kafka swap, the broker (kfake) are test fixtures.
+//
+//	make test-cluster                  (cold: builds every binary; see README)
+//	KEEP_CLUSTER=1 make test-cluster   leaves the cluster up afterwards
+//
+// It prints a timeline: setup stages, Knative's cold start of
+// order-processor, each order's way end to end, pods over time.
+func TestCluster(t *testing.T) {
+	c := newCluster(t)
+	tl := c.timeline
+	defer func() {
+		report := "\n" + tl.String()
+		if c.pods != nil {
+			report += "\n" + c.pods.chart(tl.start, 120)
+		}
+		t.Log(report + "\n" + c.summary())
+	}()
+
+	c.up(t)
+	c.setup(t, "DEPLOY_WITH=func")
+	c.watch(t)
+
+	t.Run("deployed as func.yaml says", func(t *testing.T) { checkServices(t, c) })
+	t.Run("zero, one order, zero", func(t *testing.T) { scaleFromAndToZero(t, c) })
+	t.Run("binding killed mid-stream", func(t *testing.T) { bindingKilled(t, c) })
+	t.Run("order-processor scales out", func(t *testing.T) { scaleOut(t, c) })
+	if os.Getenv("SKIP_KAFKA") == "" {
+		t.Run("kafka swap", func(t *testing.T) { kafkaSwap(t, c) })
+	}
+}
+
+// checkServices: func deploy made the Services that deploy/knative
+// describes: the binding cluster-local with one pod and its function URL,
+// daprd injected where Dapr is wanted and nowhere else.
+func checkServices(t *testing.T, c *cluster) {
+	for _, tc := range []struct {
+		fn, jsonpath, want string
+	}{
+		{"funcd-binding", `{.metadata.labels.networking\.knative\.dev/visibility}`, "cluster-local"},
+		{"order-processor", `{.metadata.labels.networking\.knative\.dev/visibility}`, "cluster-local"},
+		{"funcd-binding", `{.spec.template.metadata.annotations.autoscaling\.knative\.dev/min-scale}`, "1"},
+		{"funcd-binding", `{.spec.template.metadata.annotations.autoscaling\.knative\.dev/max-scale}`, "1"},
+		{"order-processor", `{.spec.template.metadata.annotations.autoscaling\.knative\.dev/min-scale}`, "0"},
+		{"order-processor", `{.spec.template.metadata.annotations.dapr\.io/enabled}`, "false"},
+		{"checkout", `{.spec.template.metadata.annotations.dapr\.io/enabled}`, "true"},
+	} {
+		if got := c.kubectl(t, "get", "ksvc", tc.fn, "-o", "jsonpath="+tc.jsonpath); got != tc.want {
+			t.Errorf("ksvc %s %s = %q, want %q", tc.fn, tc.jsonpath, got, tc.want)
+		}
+	}
+	env := c.kubectl(t, "get", "ksvc", "funcd-binding", "-o", `jsonpath={range .spec.template.spec.containers[0].env[*]}{.name}={.value}{"\n"}{end}`)
+	if !strings.Contains(env, "FUNCTION_URL_ORDER_PROCESSOR=http://order-processor.default.svc.cluster.local") {
+		t.Errorf("the binding has no URL for order-processor:\n%s", env)
+	}
+	for fn, want := range map[string]string{"checkout": "daprd", "funcd-binding": "daprd", "order-processor": ""} {
+		containers := c.kubectl(t, "get", "pods", "-l", "serving.knative.dev/service="+fn, "-o",
+			`jsonpath={.items[0].spec.containers[*].name}`)
+		if has := strings.Contains(containers, "daprd"); has != (want == "daprd") {
+			t.Errorf("%s pod containers %q: daprd injected = %v, want %v", fn, containers, has, want == "daprd")
+		}
+	}
+}
+
+// scaleFromAndToZero: with order-processor at zero pods, one order through
+// the ingress reaches it: the binding's delivery goes to the activator, which
+// starts a pod; after the retention window it is back at zero.
+func scaleFromAndToZero(t *testing.T, c *cluster) {
+	c.waitPods(t, "order-processor", 0, 5*time.Minute)
+	if mode := c.kubectl(t, "get", "sks", "-l", "serving.knative.dev/service=order-processor",
+		"-o", "jsonpath={.items[*].spec.mode}"); mode != "Proxy" {
+		t.Errorf("order-processor at zero: serverless service mode %q, want Proxy (requests go to the activator)", mode)
+	}
+	if !c.activatorEndpoints(t, "order-processor") {
+		t.Error("order-processor at zero: its revision's Service does not point at the activator")
+	}
+	id := c.nextOrder()
+	sent := time.Now()
+	c.timeline.Mark("order %d sent to checkout (order-processor at zero)", id)
+	if status := c.order(t, id); status != 200 {
+		t.Fatalf("checkout answered %d to order %d, want 200", status, id)
+	}
+	pod := c.waitPodReady(t, "order-processor", sent, 2*time.Minute)
+	c.timeline.Mark("order-processor pod %s ready: Knative cold start %.1fs", pod, time.Since(sent).Seconds())
+	got := c.logs.wait(t, id, 2*time.Minute)
+	c.timeline.Mark("order %d logged by order-processor: end to end %.1fs", id, got.Sub(sent).Seconds())
+	c.coldStart, c.firstOrder = c.readyAt(pod).Sub(sent), got.Sub(sent)
+	c.waitPods(t, "order-processor", 0, 5*time.Minute)
+	c.timeline.Mark("order-processor back at zero pods")
+}
+
+// bindingKilled: the binding's pod is killed (SIGKILL, no grace) while
+// orders stream in; every order checkout accepted reaches order-processor.
+func bindingKilled(t *testing.T, c *cluster) {
+	const n = 300
+	load := c.startLoad(t, n, 8)
+	load.waitAccepted(t, n/3, 2*time.Minute)
+	pod := c.kubectl(t, "get", "pods", "-l", "serving.knative.dev/service=funcd-binding",
+		"--field-selector=status.phase=Running", "-o", "jsonpath={.items[0].metadata.name}")
+	c.kubectl(t, "delete", "pod", pod, "--grace-period=0", "--force", "--wait=false")
+	c.timeline.Mark("binding pod %s killed after %d accepted orders", pod, load.accepted())
+	accepted := load.wait(t, 5*time.Minute)
+	c.timeline.Mark("load done: %d of %d orders accepted", len(accepted), n)
+	missing := c.logs.waitAll(t, accepted, 6*time.Minute)
+	if len(missing) > 0 {
+		t.Fatalf("%d accepted orders never reached order-processor: %v", len(missing), missing)
+	}
+	c.timeline.Mark("every accepted order logged (%d duplicates: at-least-once redeliveries)", c.logs.duplicates(accepted))
+}
+
+// scaleOut: under load order-processor runs more than one pod.
+func scaleOut(t *testing.T, c *cluster) {
+	const n = 4000
+	before := c.pods.max("order-processor")
+	load := c.startLoad(t, n, 48)
+	accepted := load.wait(t, 10*time.Minute)
+	c.timeline.Mark("load of %d orders: %d accepted", n, len(accepted))
+	if missing := c.logs.waitAll(t, accepted, 6*time.Minute); len(missing) > 0 {
+		t.Errorf("%d accepted orders never reached order-processor", len(missing))
+	}
+	if got := c.pods.maxSince("order-processor", load.start); got < 2 {
+		t.Errorf("order-processor ran at most %d pod(s) under load, want more than 1 (before: %d)", got, before)
+	}
+}
+
+// kafkaSwap: the same functions and YAML on Kafka instead of Redis (one
+// file), setup.sh run again; an order goes through.
+func kafkaSwap(t *testing.T, c *cluster) {
+	c.setup(t, "DEPLOY_WITH=func", "PUBSUB=kafka")
+	id := c.nextOrder()
+	sent := time.Now()
+	if status := c.order(t, id); status != 200 {
+		t.Fatalf("checkout on Kafka answered %d, want 200", status)
+	}
+	got := c.logs.wait(t, id, 3*time.Minute)
+	c.timeline.Mark("Kafka: order %d logged by order-processor, end to end %.1fs", id, got.Sub(sent).Seconds())
+}
+
+func (c *cluster) summary() string {
+	return fmt.Sprintf("Knative cold start of order-processor %.1fs; first order end to end %.1fs",
+		c.coldStart.Seconds(), c.firstOrder.Seconds())
+}
