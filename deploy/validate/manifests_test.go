@@ -379,6 +379,25 @@ func TestDaprResources(t *testing.T) {
 	}
 }
 
+// TestConsumerNames: every replica of an app reads with one consumer
+// group (two binding pods during a rollout share the load, not each get
+// every order), and on Kafka each pod has its own name within it.
+func TestConsumerNames(t *testing.T) {
+	for _, f := range []string{
+		filepath.Join(deployDir, "dapr", "pubsub.yaml"),
+		filepath.Join(deployDir, "dapr", "kafka", "pubsub.yaml"),
+		filepath.Join(deployDir, "keda", "pubsub.yaml"),
+	} {
+		c := component(t, f)
+		if err := ConsumerNames(c.Type, c.Metadata); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+		if got := ConsumerGroup(c, "some-app"); got != "some-app" {
+			t.Errorf("%s: consumer group for app some-app is %q, want the app id", f, got)
+		}
+	}
+}
+
 // TestKEDA: the ScaledObject and its Deployment, and that they measure the
 // consumer group the Deployment's daprd actually reads with.
 func TestKEDA(t *testing.T) {

@@ -165,6 +165,19 @@ func checkComponent(doc []byte) error {
 	return nil
 }
 
+func checkConsumerNames(doc []byte) error {
+	set, err := resources.Parse("inline.yaml", doc, nil)
+	if err != nil {
+		return err
+	}
+	for _, c := range set.Components {
+		if err := ConsumerNames(c.Type, c.Metadata); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func checkSubscription(doc []byte) error {
 	set, err := resources.Parse("inline.yaml", doc, nil)
 	if err != nil {
@@ -219,6 +232,9 @@ func TestChecksRejectBrokenManifests(t *testing.T) {
 		{"component: misspelled metadata", checkComponent, goodComponent, edit{"name: redisHost", "name: redisHots"}, `unknown metadata "redisHots"`},
 		{"component: unknown field", checkComponent, goodComponent, edit{"  version: v1", "  versoin: v1"}, "versoin"},
 		{"component: unlisted type", checkComponent, goodComponent, edit{"pubsub.redis", "pubsub.rabbitmq"}, "no metadata list"},
+		{"component: a consumer group per pod", checkConsumerNames, goodComponent, edit{`value: "{appID}"`, `value: "{podName}"`}, "each replica would be its own consumer group"},
+		{"component: a random consumer group", checkConsumerNames, goodComponent, edit{`value: "{appID}"`, `value: "orders-{uuid}"`}, "contains {uuid}"},
+		{"component: kafka without a name per pod", checkConsumerNames, goodComponent, edit{"pubsub.redis", "pubsub.kafka"}, `give each pod its own name`},
 		{"subscription: no route", checkSubscription, goodSubscription, edit{"  routes:\n    default: /fn\n", ""}, "a route is required"},
 		{"subscription: scoped to the binding", checkSubscription, goodSubscription, edit{"  - fn", "  - " + bindingName}, "a loop"},
 		{"subscription: unscoped", checkSubscription, goodSubscription, edit{"scopes:\n  - fn\n", ""}, "no scopes"},
@@ -234,6 +250,7 @@ func TestChecksRejectBrokenManifests(t *testing.T) {
 	}{
 		{"ksvc", checkKsvc, goodKsvc}, {"scaledobject", checkScaledObject, goodScaledObject},
 		{"deployment", checkKEDADeployment, goodDeployment}, {"component", checkComponent, goodComponent},
+		{"component consumer names", checkConsumerNames, goodComponent},
 		{"subscription", checkSubscription, goodSubscription}, {"kind", checkKind, goodKind},
 	} {
 		if err := g.check([]byte(g.doc)); err != nil {

@@ -403,6 +403,33 @@ func ConsumerGroup(c resources.Component, appID string) string {
 	return strings.ReplaceAll(id, "{appID}", appID)
 }
 
+// podPlaceholders are the metadata placeholders daprd 1.16 fills in
+// differently in every pod (pkg/runtime/meta: {podName} from POD_NAME,
+// {uuid} a new random id per use; {appID} and {namespace} are the same in
+// every replica).
+var podPlaceholders = []string{"{podName}", "{uuid}"}
+
+// ConsumerNames checks how a pub/sub Component names its consumers. The
+// consumer group must be the same in every replica of an app, or every pod
+// becomes its own group and gets every message; for pubsub.redis that value
+// (consumerID) is the consumer name too, since components-contrib v1.16.1
+// has no separate key for it. A pubsub.kafka Component gives each pod its
+// own client id within the group ("{podName}").
+func ConsumerNames(typ string, meta map[string]string) error {
+	var errs []error
+	for _, key := range []string{"consumerID", "consumerGroup"} {
+		for _, p := range podPlaceholders {
+			if strings.Contains(meta[key], p) {
+				errs = append(errs, fmt.Errorf("%s %q contains %s: each replica would be its own consumer group and get every message; keep the group the same for every pod (\"{appID}\")", key, meta[key], p))
+			}
+		}
+	}
+	if typ == "pubsub.kafka" && !strings.Contains(meta["clientID"], "{podName}") {
+		errs = append(errs, fmt.Errorf("clientID %q: give each pod its own name within the group with \"{podName}\"", meta["clientID"]))
+	}
+	return errors.Join(errs...)
+}
+
 // ---------------------------------------------------------------------------
 // KEDA
 
