@@ -2,8 +2,11 @@ package validate
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -81,23 +84,47 @@ func knativeServices(t *testing.T) map[string]*servingv1.Service {
 	return out
 }
 
-// parseResources reads one Dapr resource file with funcd's loader.
-func parseResources(t *testing.T, path string) *resources.Set {
+// dapr decodes Dapr resource files into Dapr 1.16's own types.
+func dapr(t *testing.T, paths ...string) *DaprSet {
 	t.Helper()
-	set, err := resources.Parse(path, read(t, path), nil)
+	set, err := LoadDapr(paths...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return set
 }
 
-func component(t *testing.T, path string) resources.Component {
+func component(t *testing.T, path string) Component {
 	t.Helper()
-	set := parseResources(t, path)
+	set := dapr(t, path)
 	if len(set.Components) != 1 {
 		t.Fatalf("%s: want one Component, got %d", path, len(set.Components))
 	}
 	return set.Components[0]
+}
+
+// contribDir is the source of the components-contrib release the root
+// module builds with, from the module cache (downloaded if missing): the
+// metadata.yaml files there are what each component documents it reads.
+func contribDir(t *testing.T) string {
+	t.Helper()
+	const mod = "github.com/dapr/components-contrib"
+	m := regexp.MustCompile(`(?m)^\s*` + regexp.QuoteMeta(mod) + `\s+(v\S+)`).FindStringSubmatch(string(read(t, filepath.Join(repoDir, "go.mod"))))
+	if m == nil {
+		t.Fatalf("the root go.mod does not require %s", mod)
+	}
+	cmd := exec.Command("go", "mod", "download", "-json", mod+"@"+m[1])
+	cmd.Dir = t.TempDir() // outside any module
+	cmd.Env = append(os.Environ(), "GOFLAGS=", "GOWORK=off")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go mod download %s@%s: %v", mod, m[1], err)
+	}
+	var info struct{ Dir string }
+	if err := json.Unmarshal(out, &info); err != nil || info.Dir == "" {
+		t.Fatalf("go mod download %s@%s: no source folder in %s", mod, m[1], out)
+	}
+	return info.Dir
 }
 
 func annotation(svc *servingv1.Service, key string) string {
@@ -275,46 +302,54 @@ func TestMatchesFuncYAML(t *testing.T) {
 	}
 }
 
-// TestDaprResources: deploy/dapr loads with funcd's loader (the binding's
-// exact view), every variant file parses, component metadata names are ones
-// the component reads, and the names match components/ so one Subscription
-// works on the laptop and on the cluster.
+// TestDaprResources: every Dapr file in deploy/ (variants included) and in
+// components/ decodes strictly into Dapr 1.16's own types; Components match
+// their components-contrib metadata.yaml, Subscriptions and Resiliency are
+// what daprd accepts. deploy/dapr also loads with funcd's loader (the
+// binding's exact view of its ConfigMap), with the Kafka swap too; the
+// names match components/ so one Subscription works on the laptop and on
+// the cluster.
 func TestDaprResources(t *testing.T) {
 	dir := filepath.Join(deployDir, "dapr")
-	set, err := resources.Load(dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := set.Component("orderpubsub"); !ok {
-		t.Fatal("deploy/dapr has no orderpubsub Component")
-	}
-	if len(set.Resiliencies) == 0 {
-		t.Error("deploy/dapr has no Resiliency")
-	}
-	if len(set.Skipped) > 0 {
-		t.Errorf("deploy/dapr holds resources the binding does not read: %v", set.Skipped)
-	}
-
-	// Every Dapr file, variants included, parses; component metadata is known.
 	files := []string{filepath.Join(deployDir, "keda", "pubsub.yaml")}
-	err = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".yaml") {
-			files = append(files, p)
+	for _, root := range []string{dir, filepath.Join(repoDir, "components")} {
+		err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() && strings.HasSuffix(p, ".yaml") {
+				files = append(files, p)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
+	contrib := contribDir(t)
 	for _, f := range files {
-		for _, c := range parseResources(t, f).Components {
-			if err := ComponentMetadata(c); err != nil {
+		set := dapr(t, f)
+		for _, c := range set.Components {
+			if err := CheckComponent(c, contrib); err != nil {
 				t.Errorf("%s: %v", f, err)
 			}
 		}
+		for _, s := range set.Subscriptions {
+			if err := CheckSubscription(s); err != nil {
+				t.Error(err)
+			}
+		}
+		if err := CheckResiliencies(set.Resiliencies); err != nil {
+			t.Error(err)
+		}
 	}
 
-	// The Kafka swap, as setup.sh builds the binding's ConfigMap.
+	// The binding's view: deploy/dapr as its ConfigMap holds it, and with
+	// the Kafka swap, as setup.sh builds the ConfigMap.
+	bset, err := resources.Load(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bset.Skipped) > 0 {
+		t.Errorf("deploy/dapr holds resources the binding does not read: %v", bset.Skipped)
+	}
 	swap := t.TempDir()
 	for _, f := range glob(t, filepath.Join(dir, "*.yaml")) {
 		if err := os.WriteFile(filepath.Join(swap, filepath.Base(f)), read(t, f), 0o644); err != nil {
@@ -328,31 +363,41 @@ func TestDaprResources(t *testing.T) {
 		t.Errorf("deploy/dapr with kafka/pubsub.yaml as pubsub.yaml: %v", err)
 	}
 
+	set := dapr(t, glob(t, filepath.Join(dir, "*.yaml"))...)
+	if i := slices.IndexFunc(set.Components, func(c Component) bool { return c.Name == "orderpubsub" }); i < 0 {
+		t.Fatal("deploy/dapr has no orderpubsub Component")
+	}
+	if len(set.Resiliencies) == 0 {
+		t.Error("deploy/dapr has no Resiliency")
+	}
+	if err := CheckResiliencies(set.Resiliencies); err != nil {
+		t.Error(err)
+	}
+
 	// Same names as the laptop's resources.
 	redis, kafka := component(t, filepath.Join(dir, "pubsub.yaml")), component(t, filepath.Join(dir, "kafka", "pubsub.yaml"))
-	for path, c := range map[string]resources.Component{
+	for path, c := range map[string]Component{
 		filepath.Join(repoDir, "components/redis/pubsub.yaml"): redis,
 		filepath.Join(repoDir, "components/kafka/pubsub.yaml"): kafka,
 	} {
 		local := component(t, path)
-		if local.Name != c.Name || local.Type != c.Type {
-			t.Errorf("%s is %s (%s), deploy/dapr has %s (%s): keep the names identical", path, local.Name, local.Type, c.Name, c.Type)
+		if local.Name != c.Name || local.Spec.Type != c.Spec.Type {
+			t.Errorf("%s is %s (%s), deploy/dapr has %s (%s): keep the names identical", path, local.Name, local.Spec.Type, c.Name, c.Spec.Type)
 		}
 	}
 	if !slices.Equal(redis.Scopes, kafka.Scopes) {
 		t.Errorf("kafka/pubsub.yaml scopes %v differ from pubsub.yaml %v: the swap is one file", kafka.Scopes, redis.Scopes)
 	}
-	local := parseResources(t, filepath.Join(repoDir, "components/subscription.yaml")).Subscriptions
-	for _, l := range local {
-		i := slices.IndexFunc(set.Subscriptions, func(s resources.Subscription) bool { return s.Name == l.Name })
+	for _, l := range dapr(t, filepath.Join(repoDir, "components/subscription.yaml")).Subscriptions {
+		i := slices.IndexFunc(set.Subscriptions, func(s Subscription) bool { return s.Name == l.Name })
 		if i < 0 {
 			t.Errorf("components/ has Subscription %s, deploy/dapr does not", l.Name)
 			continue
 		}
 		c := set.Subscriptions[i]
-		if c.PubsubName != l.PubsubName || c.Topic != l.Topic || c.DeadLetterTopic != l.DeadLetterTopic ||
+		if c.Spec.Pubsubname != l.Spec.Pubsubname || c.Spec.Topic != l.Spec.Topic || c.Spec.DeadLetterTopic != l.Spec.DeadLetterTopic ||
 			!slices.Equal(c.Paths(), l.Paths()) {
-			t.Errorf("Subscription %s differs between components/ and deploy/dapr: %+v vs %+v", l.Name, l, c)
+			t.Errorf("Subscription %s differs between components/ and deploy/dapr: %+v vs %+v", l.Name, l.Spec, c.Spec)
 		}
 	}
 
@@ -389,10 +434,10 @@ func TestConsumerNames(t *testing.T) {
 		filepath.Join(deployDir, "keda", "pubsub.yaml"),
 	} {
 		c := component(t, f)
-		if err := ConsumerNames(c.Type, c.Metadata); err != nil {
+		if err := ConsumerNames(c.Spec.Type, c.Metadata); err != nil {
 			t.Errorf("%s: %v", f, err)
 		}
-		if got := ConsumerGroup(c, "some-app"); got != "some-app" {
+		if got := ConsumerGroup(c.Metadata, "some-app"); got != "some-app" {
 			t.Errorf("%s: consumer group for app some-app is %q, want the app id", f, got)
 		}
 	}
@@ -422,7 +467,7 @@ func TestKEDA(t *testing.T) {
 	}
 
 	comp := component(t, filepath.Join(deployDir, "keda", "pubsub.yaml"))
-	if got := ConsumerGroup(comp, appID); got != meta.ConsumerGroupName {
+	if got := ConsumerGroup(comp.Metadata, appID); got != meta.ConsumerGroupName {
 		t.Errorf("daprd reads with consumer group %q (consumerID %q, app id %q), the ScaledObject measures %q",
 			got, comp.Metadata["consumerID"], appID, meta.ConsumerGroupName)
 	}
@@ -432,13 +477,13 @@ func TestKEDA(t *testing.T) {
 	if !slices.Contains(comp.Scopes, appID) {
 		t.Errorf("keda/pubsub.yaml must be scoped to %s", appID)
 	}
-	subs := parseResources(t, filepath.Join(deployDir, "dapr", "subscription.yaml")).Subscriptions
+	subs := dapr(t, filepath.Join(deployDir, "dapr", "subscription.yaml")).Subscriptions
 	found := false
 	for _, s := range subs {
-		if slices.Contains(s.Scopes, appID) && s.PubsubName == comp.Name {
+		if slices.Contains(s.Scopes, appID) && s.Spec.Pubsubname == comp.Name {
 			found = true
-			if s.Topic != meta.StreamName {
-				t.Errorf("subscription %s reads topic %q, the ScaledObject measures stream %q (Dapr's Redis stream = topic)", s.Name, s.Topic, meta.StreamName)
+			if s.Spec.Topic != meta.StreamName {
+				t.Errorf("subscription %s reads topic %q, the ScaledObject measures stream %q (Dapr's Redis stream = topic)", s.Name, s.Spec.Topic, meta.StreamName)
 			}
 		}
 	}
@@ -463,24 +508,11 @@ func TestKEDA(t *testing.T) {
 	// keda/pubsub.yaml is deploy/dapr/pubsub.yaml with other scopes and
 	// concurrency.
 	binding := component(t, filepath.Join(deployDir, "dapr", "pubsub.yaml"))
-	comp.Scopes, binding.Scopes, comp.File, binding.File = nil, nil, "", ""
 	delete(comp.Metadata, "concurrency")
 	delete(binding.Metadata, "concurrency")
-	if !equalComponents(comp, binding) {
-		t.Errorf("keda/pubsub.yaml and dapr/pubsub.yaml differ beyond scopes and concurrency:\n%+v\n%+v", comp, binding)
+	if comp.Name != binding.Name || comp.Spec.Type != binding.Spec.Type || comp.Spec.Version != binding.Spec.Version || !maps.Equal(comp.Metadata, binding.Metadata) {
+		t.Errorf("keda/pubsub.yaml and dapr/pubsub.yaml differ beyond scopes and concurrency:\n%+v\n%+v", comp.Metadata, binding.Metadata)
 	}
-}
-
-func equalComponents(a, b resources.Component) bool {
-	if a.Name != b.Name || a.Type != b.Type || a.Version != b.Version || len(a.Metadata) != len(b.Metadata) {
-		return false
-	}
-	for k, v := range a.Metadata {
-		if b.Metadata[k] != v {
-			return false
-		}
-	}
-	return true
 }
 
 // TestBrokers: the broker manifests decode strictly, Redis is 7+, and the

@@ -4,8 +4,6 @@ import (
 	"context"
 	"strings"
 	"testing"
-
-	"github.com/funcd/funcd/runtime/resources"
 )
 
 // Each check must reject a broken manifest. Every case starts from a valid
@@ -115,6 +113,52 @@ scopes:
   - fn
 `
 
+const goodResiliency = `
+apiVersion: dapr.io/v1alpha1
+kind: Resiliency
+metadata:
+  name: fn-deliveries
+spec:
+  policies:
+    timeouts:
+      delivery: 10s
+    retries:
+      delivery:
+        policy: exponential
+        maxInterval: 2s
+        maxRetries: 3
+    circuitBreakers:
+      fn:
+        maxRequests: 1
+        timeout: 30s
+        trip: consecutiveFailures > 10
+  targets:
+    apps:
+      fn:
+        timeout: delivery
+    components:
+      orderpubsub:
+        inbound:
+          timeout: delivery
+          retry: delivery
+          circuitBreaker: fn
+scopes:
+  - fn
+`
+
+const goodSubscriptionV1 = `
+apiVersion: dapr.io/v1alpha1
+kind: Subscription
+metadata:
+  name: fn-orders
+spec:
+  pubsubname: orderpubsub
+  topic: orders
+  route: /fn
+scopes:
+  - fn
+`
+
 const goodKind = `
 kind: Cluster
 apiVersion: kind.x-k8s.io/v1alpha4
@@ -152,26 +196,30 @@ func checkKEDADeployment(doc []byte) error {
 	return err
 }
 
-func checkComponent(doc []byte) error {
-	set, err := resources.Parse("inline.yaml", doc, nil)
-	if err != nil {
-		return err
-	}
-	for _, c := range set.Components {
-		if err := ComponentMetadata(c); err != nil {
+// checkComponent decodes a Component into Dapr's type and checks it
+// against components-contrib's metadata.yaml in contrib.
+func checkComponent(contrib string) func([]byte) error {
+	return func(doc []byte) error {
+		set, err := DecodeDapr("inline.yaml", doc)
+		if err != nil {
 			return err
 		}
+		for _, c := range set.Components {
+			if err := CheckComponent(c, contrib); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
-	return nil
 }
 
 func checkConsumerNames(doc []byte) error {
-	set, err := resources.Parse("inline.yaml", doc, nil)
+	set, err := DecodeDapr("inline.yaml", doc)
 	if err != nil {
 		return err
 	}
 	for _, c := range set.Components {
-		if err := ConsumerNames(c.Type, c.Metadata); err != nil {
+		if err := ConsumerNames(c.Spec.Type, c.Metadata); err != nil {
 			return err
 		}
 	}
@@ -179,11 +227,24 @@ func checkConsumerNames(doc []byte) error {
 }
 
 func checkSubscription(doc []byte) error {
-	set, err := resources.Parse("inline.yaml", doc, nil)
+	set, err := DecodeDapr("inline.yaml", doc)
 	if err != nil {
 		return err
 	}
+	for _, s := range set.Subscriptions {
+		if err := CheckSubscription(s); err != nil {
+			return err
+		}
+	}
 	return SubscriptionScopes(set.Subscriptions, bindingName)
+}
+
+func checkResiliency(doc []byte) error {
+	set, err := DecodeDapr("inline.yaml", doc)
+	if err != nil {
+		return err
+	}
+	return CheckResiliencies(set.Resiliencies)
 }
 
 func checkKind(doc []byte) error {
@@ -192,6 +253,7 @@ func checkKind(doc []byte) error {
 }
 
 func TestChecksRejectBrokenManifests(t *testing.T) {
+	checkComponent := checkComponent(contribDir(t))
 	tests := []struct {
 		name  string
 		check func([]byte) error
@@ -228,10 +290,24 @@ func TestChecksRejectBrokenManifests(t *testing.T) {
 		{"keda deployment: selector mismatch", checkKEDADeployment, goodDeployment, edit{"      labels:\n        app: fn", "      labels:\n        app: other"}, "does not match"},
 		{"keda deployment: probe on unknown port", checkKEDADeployment, goodDeployment, edit{"port: http", "port: web"}, "probe port web"},
 		{"keda deployment: dapr bool typo", checkKEDADeployment, goodDeployment, edit{`dapr.io/enabled: "true"`, `dapr.io/enabled: "yes please"`}, "dapr.io/enabled"},
-		// Dapr resources through funcd's loader.
+		// Dapr resources in Dapr 1.16's own types; Components against
+		// components-contrib's metadata.yaml.
 		{"component: misspelled metadata", checkComponent, goodComponent, edit{"name: redisHost", "name: redisHots"}, `unknown metadata "redisHots"`},
-		{"component: unknown field", checkComponent, goodComponent, edit{"  version: v1", "  versoin: v1"}, "versoin"},
-		{"component: unlisted type", checkComponent, goodComponent, edit{"pubsub.redis", "pubsub.rabbitmq"}, "no metadata list"},
+		{"component: another type's metadata", checkComponent, goodComponent, edit{"name: redisHost", "name: brokers"}, `unknown metadata "brokers"`},
+		{"component: unknown field", checkComponent, goodComponent, edit{"  version: v1", "  versoin: v1"}, `unknown field "versoin"`},
+		{"component: no such type", checkComponent, goodComponent, edit{"pubsub.redis", "pubsub.rediss"}, "components-contrib has no pubsub/rediss/metadata.yaml"},
+		{"component: wrong version", checkComponent, goodComponent, edit{"version: v1", "version: v2"}, `version "v2", components-contrib has "v1"`},
+		{"component: redeliverInterval with a unit", checkComponent, goodComponent, edit{"  metadata:\n", "  metadata:\n    - name: redeliverInterval\n      value: 15s\n"}, "is ignored"},
+		{"component: value and envRef", checkComponent, goodComponent, edit{"      value: redis:6379", "      value: redis:6379\n      envRef: REDIS"}, "more than one of value"},
+		{"subscription: misspelled field", checkSubscription, goodSubscription, edit{"topic:", "topik:"}, `unknown field "topik"`},
+		{"subscription v1alpha1: v2alpha1 routes", checkSubscription, goodSubscriptionV1, edit{"route: /fn", "routes:\n    default: /fn"}, `unknown field "routes"`},
+		{"subscription v1alpha1: no route", checkSubscription, goodSubscriptionV1, edit{"  route: /fn\n", ""}, "a route is required"},
+		{"resiliency: actors-only field on an app", checkResiliency, goodResiliency, edit{"        timeout: delivery\n    components:", "        timeout: delivery\n        circuitBreakerScope: id\n    components:"}, `unknown field "circuitBreakerScope"`},
+		{"resiliency: bad timeout", checkResiliency, goodResiliency, edit{"delivery: 10s", "delivery: 10 s"}, "timeouts.delivery"},
+		{"resiliency: unknown retry policy", checkResiliency, goodResiliency, edit{"policy: exponential", "policy: linear"}, "unexpected back off policy type: linear"},
+		{"resiliency: bad maxInterval", checkResiliency, goodResiliency, edit{"maxInterval: 2s", "maxInterval: soon"}, "retries.delivery"},
+		{"resiliency: bad breaker timeout", checkResiliency, goodResiliency, edit{"timeout: 30s", "timeout: half a minute"}, "circuitBreakers.fn"},
+		{"resiliency: undefined policy", checkResiliency, goodResiliency, edit{"          retry: delivery", "          retry: deliveryRetry"}, `retry policy "deliveryRetry" is not defined`},
 		{"component: a consumer group per pod", checkConsumerNames, goodComponent, edit{`value: "{appID}"`, `value: "{podName}"`}, "each replica would be its own consumer group"},
 		{"component: a random consumer group", checkConsumerNames, goodComponent, edit{`value: "{appID}"`, `value: "orders-{uuid}"`}, "contains {uuid}"},
 		{"component: kafka without a name per pod", checkConsumerNames, goodComponent, edit{"pubsub.redis", "pubsub.kafka"}, `give each pod its own name`},
@@ -251,7 +327,8 @@ func TestChecksRejectBrokenManifests(t *testing.T) {
 		{"ksvc", checkKsvc, goodKsvc}, {"scaledobject", checkScaledObject, goodScaledObject},
 		{"deployment", checkKEDADeployment, goodDeployment}, {"component", checkComponent, goodComponent},
 		{"component consumer names", checkConsumerNames, goodComponent},
-		{"subscription", checkSubscription, goodSubscription}, {"kind", checkKind, goodKind},
+		{"subscription", checkSubscription, goodSubscription}, {"subscription v1alpha1", checkSubscription, goodSubscriptionV1},
+		{"resiliency", checkResiliency, goodResiliency}, {"kind", checkKind, goodKind},
 	} {
 		if err := g.check([]byte(g.doc)); err != nil {
 			t.Fatalf("good %s is rejected: %v", g.name, err)

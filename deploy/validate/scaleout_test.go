@@ -79,11 +79,11 @@ func TestScaleOut(t *testing.T) {
 	target := podTarget(t, op)
 	maxScale := number(t, "order-processor max-scale", op.Spec.Template.Annotations[autoscaling.MaxScaleAnnotationKey])
 
-	subs := parseResources(t, filepath.Join(deployDir, "dapr", "subscription.yaml")).Subscriptions
+	subs := dapr(t, filepath.Join(deployDir, "dapr", "subscription.yaml")).Subscriptions
 	if len(subs) != 1 {
 		t.Fatalf("deploy/dapr/subscription.yaml: want one Subscription, got %d", len(subs))
 	}
-	maxConc := number(t, "subscription maxConcurrency", subs[0].Metadata["maxConcurrency"])
+	maxConc := number(t, "subscription maxConcurrency", subs[0].Spec.Metadata["maxConcurrency"])
 
 	redis := component(t, filepath.Join(deployDir, "dapr", "pubsub.yaml"))
 	for _, tt := range []struct {

@@ -6,9 +6,10 @@
 //   - dapr.io/* annotations: against Dapr 1.16's sidecar injector
 //     (pkg/injector/patcher.SidecarConfig: every known key and its type),
 //     stricter than the injector, which logs and ignores a bad value;
-//   - Dapr Components, Subscriptions, Resiliency: funcd's own loader
-//     (runtime/resources), which is what the binding reads them with, plus
-//     the metadata keys components-contrib v1.16.1 documents;
+//   - Dapr Components, Subscriptions, Resiliency: strict decoding into Dapr
+//     1.16's own API types, daprd's duration and retry decoding, and each
+//     Component's metadata names against the metadata.yaml its
+//     components-contrib release ships (dapr.go);
 //   - the KEDA ScaledObject: KEDA v2.21.0 types, its trigger checks and its
 //     typed-config parser on the redis-streams trigger's metadata;
 //   - the kind cluster config: kind v0.33.0 v1alpha4 types.
@@ -32,7 +33,6 @@ import (
 	"time"
 
 	"github.com/dapr/dapr/pkg/injector/patcher"
-	"github.com/funcd/funcd/runtime/resources"
 	kedav1alpha1 "github.com/kedacore/keda/v2/apis/keda/v1alpha1"
 	"github.com/kedacore/keda/v2/pkg/scalers/scalersconfig"
 	appsv1 "k8s.io/api/apps/v1"
@@ -322,112 +322,6 @@ func DaprAnnotations(anns map[string]string, pod DaprPod) []error {
 		}
 	}
 	return errs
-}
-
-// ---------------------------------------------------------------------------
-// Dapr resources
-
-// componentMetadata lists the metadata names components-contrib v1.16.1
-// documents for each component type used here (pubsub/<name>/metadata.yaml,
-// including the authentication profiles). Another type is an error: add its
-// list from that file first.
-var componentMetadata = map[string][]string{
-	"pubsub.redis": {
-		"azuread", "clientCert", "clientKey", "concurrency", "consumerID", "dialTimeout", "enableTLS", "failover",
-		"idleCheckFrequency", "idleTimeout", "maxConnAge", "maxLenApprox", "minIdleConns", "poolSize", "poolTimeout",
-		"processingTimeout", "queueDepth", "readTimeout", "redeliverInterval", "redisDB", "redisHost",
-		"redisMaxRetries", "redisMaxRetryInterval", "redisMinRetryInterval", "redisPassword", "redisType",
-		"redisUsername", "sentinelMasterName", "sentinelPassword", "sentinelUsername", "streamTTL", "useEntraID",
-		"writeTimeout",
-	},
-	"pubsub.kafka": {
-		"authType", "awsAccessKey", "awsIamRoleArn", "awsSecretKey", "awsSessionToken", "awsStsSessionName",
-		"brokers", "caCert", "channelBufferSize", "clientCert", "clientConnectionKeepAliveInterval",
-		"clientConnectionTopicMetadataRefreshInterval", "clientID", "clientKey", "compression",
-		"consumeRetryEnabled", "consumeRetryInterval", "consumerFetchDefault", "consumerFetchMin", "consumerGroup",
-		"consumerGroupRebalanceStrategy", "disableTls", "escapeHeaders", "excludeHeaderMetaRegex",
-		"heartbeatInterval", "initialOffset", "maxMessageBytes", "oidcClientID", "oidcClientSecret",
-		"oidcExtensions", "oidcScopes", "oidcTokenEndpoint", "saslMechanism", "saslPassword", "saslUsername",
-		"schemaCachingEnabled", "schemaLatestVersionCacheTTL", "schemaRegistryAPIKey", "schemaRegistryAPISecret",
-		"schemaRegistryURL", "sessionTimeout", "skipVerify", "useAvroJSON", "version",
-		// Not in metadata.yaml, but read by the component
-		// (common/component/kafka/metadata.go: the consumer group when
-		// consumerGroup is unset) and set by daprd for every pub/sub.
-		"consumerID",
-	},
-}
-
-// ComponentMetadata checks a Component's metadata names against what its
-// type reads: a misspelled name is ignored by Dapr, silently.
-func ComponentMetadata(c resources.Component) error {
-	known, ok := componentMetadata[c.Type]
-	if !ok {
-		return fmt.Errorf("component %s: type %s has no metadata list here (add it from components-contrib)", c.Name, c.Type)
-	}
-	var errs []error
-	for _, k := range sortedKeys(c.Metadata) {
-		if !slices.Contains(known, k) {
-			errs = append(errs, fmt.Errorf("component %s (%s): unknown metadata %q", c.Name, c.Type, k))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// SubscriptionScopes rejects a Subscription the binding's own daprd would
-// load: daprd would deliver the topic to the binding's Handle, which
-// publishes what it receives back to the topic (see the root function.go).
-func SubscriptionScopes(subs []resources.Subscription, bindingAppID string) error {
-	var errs []error
-	for _, s := range subs {
-		if len(s.Scopes) == 0 {
-			errs = append(errs, fmt.Errorf("subscription %s (%s) has no scopes: every daprd would load it, the binding's too", s.Name, s.File))
-		}
-		if slices.Contains(s.Scopes, bindingAppID) {
-			errs = append(errs, fmt.Errorf("subscription %s (%s) is scoped to %s: its daprd would deliver the topic to the binding's Handle, which publishes it again (a loop)", s.Name, s.File, bindingAppID))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// ConsumerGroup is the consumer group daprd uses with a component: its
-// consumerID (or Kafka consumerGroup) with {appID} resolved; the app id
-// when unset.
-func ConsumerGroup(c resources.Component, appID string) string {
-	id := c.Metadata["consumerID"]
-	if g := c.Metadata["consumerGroup"]; g != "" {
-		id = g
-	}
-	if strings.TrimSpace(id) == "" {
-		return appID
-	}
-	return strings.ReplaceAll(id, "{appID}", appID)
-}
-
-// podPlaceholders are the metadata placeholders daprd 1.16 fills in
-// differently in every pod (pkg/runtime/meta: {podName} from POD_NAME,
-// {uuid} a new random id per use; {appID} and {namespace} are the same in
-// every replica).
-var podPlaceholders = []string{"{podName}", "{uuid}"}
-
-// ConsumerNames checks how a pub/sub Component names its consumers. The
-// consumer group must be the same in every replica of an app, or every pod
-// becomes its own group and gets every message; for pubsub.redis that value
-// (consumerID) is the consumer name too, since components-contrib v1.16.1
-// has no separate key for it. A pubsub.kafka Component gives each pod its
-// own client id within the group ("{podName}").
-func ConsumerNames(typ string, meta map[string]string) error {
-	var errs []error
-	for _, key := range []string{"consumerID", "consumerGroup"} {
-		for _, p := range podPlaceholders {
-			if strings.Contains(meta[key], p) {
-				errs = append(errs, fmt.Errorf("%s %q contains %s: each replica would be its own consumer group and get every message; keep the group the same for every pod (\"{appID}\")", key, meta[key], p))
-			}
-		}
-	}
-	if typ == "pubsub.kafka" && !strings.Contains(meta["clientID"], "{podName}") {
-		errs = append(errs, fmt.Errorf("clientID %q: give each pod its own name within the group with \"{podName}\"", meta["clientID"]))
-	}
-	return errors.Join(errs...)
 }
 
 // ---------------------------------------------------------------------------
