@@ -40,16 +40,18 @@ cache=${FUNCD_TOOLS_CACHE:-$HOME/.cache/funcd-tools}
 
 k8sversion=k8s.io/component-base/version
 # tool | module folder | module that sets the version | packages to build |
-# build tags | ldflags (%v = version without "v", %M/%m = major/minor)
+# build tags | ldflags (%v = version without "v", %M/%m = major/minor) |
+# build environment (what goes into the local cluster's images is static,
+# as ko and the projects' own release builds make it: CGO_ENABLED=0)
 specs=(
-	"daprd|daprd|github.com/dapr/dapr|github.com/dapr/dapr/cmd/daprd|stablecomponents|-X github.com/dapr/dapr/pkg/buildinfo.version=%v"
+	"daprd|daprd|github.com/dapr/dapr|github.com/dapr/dapr/cmd/daprd|stablecomponents|-X github.com/dapr/dapr/pkg/buildinfo.version=%v|CGO_ENABLED=0"
 	"func|func|knative.dev/func|knative.dev/func/cmd/func||-X knative.dev/func/pkg/app.vers=%v"
 	"cloudevents|cloudevents|github.com/cloudevents/conformance|github.com/cloudevents/conformance/cmd/cloudevents||"
 	"kubernetes|kubernetes|k8s.io/kubernetes|$(printf 'k8s.io/kubernetes/cmd/%s ' kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubeadm kubectl)||-X $k8sversion.gitVersion=v%v -X $k8sversion.gitMajor=%M -X $k8sversion.gitMinor=%m -X $k8sversion.gitTreeState=clean"
 	"etcd|etcd|go.etcd.io/etcd/server/v3|funcd.local/tools/etcd||"
-	"coredns|coredns|github.com/coredns/coredns|funcd.local/tools/coredns||"
-	"knative|knative|knative.dev/serving|$(printf 'knative.dev/serving/cmd/%s ' controller webhook activator autoscaler queue)||"
-	"dapr|daprd|github.com/dapr/dapr|$(printf 'github.com/dapr/dapr/cmd/%s ' operator injector sentry placement scheduler)||-X github.com/dapr/dapr/pkg/buildinfo.version=%v"
+	"coredns|coredns|github.com/coredns/coredns|funcd.local/tools/coredns|||CGO_ENABLED=0"
+	"knative|knative|knative.dev/serving|$(printf 'knative.dev/serving/cmd/%s ' controller webhook activator autoscaler queue)|||CGO_ENABLED=0"
+	"dapr|daprd|github.com/dapr/dapr|$(printf 'github.com/dapr/dapr/cmd/%s ' operator injector sentry placement scheduler)||-X github.com/dapr/dapr/pkg/buildinfo.version=%v|CGO_ENABLED=0"
 	"helm|helm|helm.sh/helm/v3|helm.sh/helm/v3/cmd/helm||-X helm.sh/helm/v3/internal/version.version=v%v"
 )
 test_tools=(cloudevents func daprd)
@@ -89,6 +91,7 @@ stamp() {
 		field "$1" 4
 		field "$1" 5
 		field "$1" 6
+		field "$1" 7
 	} | sha256sum | cut -d' ' -f1
 }
 
@@ -102,8 +105,8 @@ built() {
 }
 
 build() {
-	local tool=$1 pkgs tags ldflags v out want start n mm
-	pkgs=$(field "$tool" 4) tags=$(field "$tool" 5)
+	local tool=$1 pkgs tags ldflags v out want start n mm env
+	pkgs=$(field "$tool" 4) tags=$(field "$tool" 5) env=$(field "$tool" 7)
 	v=$(version "$tool")
 	mm=${v#v}
 	ldflags=$(field "$tool" 6)
@@ -118,7 +121,7 @@ build() {
 		return
 	fi
 	n=$(wc -w <<<"$pkgs")
-	log "$tool $v: building $n command(s)${tags:+ (tags: $tags)} ..."
+	log "$tool $v: building $n command(s)${tags:+ (tags: $tags)}${env:+ ($env)} ..."
 	start=$SECONDS
 	mkdir -p "$out"
 	rm -rf "$out.tmp" && mkdir -p "$out.tmp"
@@ -128,8 +131,8 @@ build() {
 		# shellcheck disable=SC2086 # pkgs is a list of packages
 		GOWORK=off GOFLAGS=-mod=readonly go list -deps -tags "$tags" $pkgs >/dev/null
 		log "$tool $v: modules ready after $((SECONDS - start))s; compiling ..."
-		# shellcheck disable=SC2086
-		GOWORK=off GOFLAGS=-mod=readonly go build -trimpath -tags "$tags" -ldflags "$ldflags" -o "$out.tmp/" $pkgs
+		# shellcheck disable=SC2086 # env is a list of assignments
+		env $env GOWORK=off GOFLAGS=-mod=readonly go build -trimpath -tags "$tags" -ldflags "$ldflags" -o "$out.tmp/" $pkgs
 	)
 	mv "$out.tmp"/* "$out/"
 	rmdir "$out.tmp"

@@ -274,6 +274,9 @@ control_plane() {
 	"$(bin kubernetes kubectl)" --kubeconfig "$STATE/kubeconfig/super-admin.conf" \
 		create clusterrolebinding kubeadm:cluster-admins --clusterrole cluster-admin \
 		--group kubeadm:cluster-admins >/dev/null
+	# ...and the apiserver may read from kubelets (logs, exec).
+	kc create clusterrolebinding kubeadm:apiserver-kubelet-client --clusterrole system:kubelet-api-admin \
+		--user kube-apiserver-kubelet-client >/dev/null
 
 	log "kube-controller-manager, kube-scheduler"
 	start kube-controller-manager "$k8s/kube-controller-manager" \
@@ -312,7 +315,10 @@ node() {
 	cat /sys/fs/cgroup/cpuset/cpuset.cpus >"/sys/fs/cgroup/cpuset/$CGROUP/cpuset.cpus"
 	cat /sys/fs/cgroup/cpuset/cpuset.mems >"/sys/fs/cgroup/cpuset/$CGROUP/cpuset.mems"
 	mkdir -p "$STATE/kubelet/pki"
+	# Paths outside $STATE that kubelet (device plugins) and containerd's
+	# CNI (its result cache) always use: removed by down if up made them.
 	[[ -e /var/lib/kubelet ]] || touch "$STATE/created-var-lib-kubelet"
+	[[ -e /var/lib/cni ]] || touch "$STATE/created-var-lib-cni"
 	printf 'nameserver %s\n' "$HOST_IP" >"$STATE/resolv.conf"
 	cat >"$STATE/kubelet.yaml" <<EOF
 apiVersion: kubelet.config.k8s.io/v1beta1
@@ -333,6 +339,7 @@ clusterDNS: [${DNS_IP}]
 clusterDomain: cluster.local
 resolvConf: ${STATE}/resolv.conf
 volumePluginDir: ${STATE}/kubelet/volume-plugins
+podLogsDir: ${STATE}/pod-logs
 readOnlyPort: 0
 healthzBindAddress: 127.0.0.1
 # The whole machine's disk is shared with the rest of it: evict on memory only.
@@ -622,9 +629,8 @@ down() {
 	ip netns del "$NETNS" 2>/dev/null || true
 	ip link del funcd-host 2>/dev/null || true
 	rm -f /var/lib/cni/results/funcd-* 2>/dev/null || true
-	if [[ -f $STATE/created-var-lib-kubelet ]]; then
-		rm -rf /var/lib/kubelet
-	fi
+	[[ ! -f $STATE/created-var-lib-kubelet ]] || rm -rf /var/lib/kubelet
+	[[ ! -f $STATE/created-var-lib-cni ]] || rm -rf /var/lib/cni
 	rm -rf "$STATE"
 	log "down: nothing of the cluster is left"
 }
