@@ -580,6 +580,7 @@ up() {
 	fi
 	build_tools
 	mkdir -p "$STATE"
+	touch "$STATE/started"
 	network
 	pki
 	containerd_config
@@ -628,7 +629,11 @@ down() {
 	done
 	ip netns del "$NETNS" 2>/dev/null || true
 	ip link del funcd-host 2>/dev/null || true
-	rm -f /var/lib/cni/results/funcd-* 2>/dev/null || true
+	if [[ -f $STATE/started ]]; then
+		# Results of our pods' CNI calls (funcd network and loopback).
+		find /var/lib/cni/results \( -name 'funcd-*' -o -name 'cni-loopback-*' \) \
+			-newer "$STATE/started" -delete 2>/dev/null || true
+	fi
 	[[ ! -f $STATE/created-var-lib-kubelet ]] || rm -rf /var/lib/kubelet
 	[[ ! -f $STATE/created-var-lib-cni ]] || rm -rf /var/lib/cni
 	rm -rf "$STATE"
