@@ -35,7 +35,7 @@ type Config struct {
 	Client *http.Client
 	// Retry bounds in-process retries; the zero value uses DefaultRetryPolicy.
 	Retry RetryPolicy
-	// Timeout bounds one delivery attempt (default 30s).
+	// Timeout bounds one delivery attempt (default DefaultTimeout).
 	Timeout time.Duration
 	// Resiliency holds Dapr Resiliency resources: the inbound retry, timeout
 	// and circuit breaker policies they give a subscription's component
