@@ -3,11 +3,14 @@
 #   make run    the main job: the order system on the embedded broker, with
 #               the 19 demo checkouts
 #   make test   every module's tests with -race (what CI runs)
+#   make test-cluster   deploy/ on a real single-node Kubernetes made here
+#               (e2e/cluster; root, Linux; long: see README "The cluster test")
 
 GO        ?= go
 comma     := ,
 FUNCTIONS := $(sort $(dir $(wildcard functions/*/func.yaml)))
 VALIDATE  := deploy/validate
+CLUSTER   := e2e/cluster
 ARGS      ?= --demo
 # The Dapr resources folder make build looks at (funcd up --components).
 COMPONENTS ?= components
@@ -21,7 +24,8 @@ uses     = $(shell grep -lsE '^[[:space:]]*type:[[:space:]]*["'"'"']?pubsub\.$(1
 omit     := $(if $(call uses,kafka),,funcd_nokafka) $(if $(call uses,redis),,funcd_noredis)
 TAGS     := $(subst $(eval) ,$(comma),$(strip $(omit)))
 
-.PHONY: run build deps test test-root test-lean test-functions test-deploy vet bench clean
+.PHONY: run build deps test test-root test-lean test-functions test-deploy test-fixtures vet bench clean \
+	test-cluster cluster-up cluster-down
 
 run: build
 	./bin/funcd up $(ARGS)
@@ -29,7 +33,7 @@ run: build
 build:
 	$(GO) build -tags '$(TAGS)' -ldflags='-s -w' -o bin/funcd ./cmd/funcd
 
-test: deps vet test-root test-lean test-functions test-deploy
+test: deps vet test-root test-lean test-functions test-deploy test-fixtures
 
 # What the tests run for real: redis-server and shellcheck (apt, when
 # missing), daprd, func and the conformance CLI (tools/build.sh, cached).
@@ -39,6 +43,7 @@ deps:
 vet:
 	$(GO) vet ./...
 	@for d in $(FUNCTIONS) $(VALIDATE); do echo "go vet $$d"; (cd $$d && $(GO) vet ./...) || exit 1; done
+	cd $(CLUSTER) && $(GO) vet -tags cluster ./...
 
 test-root:
 	$(GO) test -race -timeout 80m ./...
@@ -56,6 +61,22 @@ test-functions:
 # types (no concurrency there, so no -race: it would only slow the build).
 test-deploy:
 	cd $(VALIDATE) && $(GO) test ./...
+
+# The cluster test's fixtures (kingress, kfake) and scripts, without a cluster.
+test-fixtures:
+	cd $(CLUSTER) && $(GO) test -race ./...
+
+# deploy/ on a real single-node Kubernetes made here from the real binaries
+# (needs root and Linux; builds Kubernetes, Knative, Dapr, CoreDNS, etcd and
+# helm into the tools cache the first time). KEEP_CLUSTER=1 leaves it up.
+test-cluster:
+	cd $(CLUSTER) && $(GO) test -tags cluster -run TestCluster -count=1 -v -timeout 150m .
+
+cluster-up:
+	$(CLUSTER)/cluster.sh up
+
+cluster-down:
+	$(CLUSTER)/cluster.sh down
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./runtime/...
