@@ -561,7 +561,8 @@ export REGISTRY=$REGISTRY/funcd REGISTRY_INSECURE=1
 export KNATIVE_MANIFESTS=$STATE/release/knative
 export INGRESS_CLASS=$INGRESS_CLASS INGRESS_URL=http://$NODE_IP:$INGRESS_NODEPORT DOMAIN=example.com
 export DAPR_CHART=$dapr/charts/dapr DAPR_REGISTRY=$REGISTRY/dapr
-export DAPR_HELM_ARGS="--set dapr_scheduler.cluster.inMemoryStorage=true"
+# No storage provisioner on the node: Dapr keeps its state in memory.
+export DAPR_HELM_ARGS="--set dapr_scheduler.cluster.inMemoryStorage=true --set dapr_placement.cluster.forceInMemoryLog=true"
 export REDIS_IMAGE=$REGISTRY/redis:$REDIS_TAG
 # No Kafka broker here: franz-go's kfake stands in (a test fixture).
 export KAFKA_IMAGE=$REGISTRY/kfake:dev
