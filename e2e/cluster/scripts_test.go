@@ -1,7 +1,9 @@
 package cluster
 
 import (
+	"os"
 	"os/exec"
+	"path/filepath"
 	"testing"
 )
 
@@ -21,5 +23,37 @@ func TestScripts(t *testing.T) {
 	}
 	if out, err := exec.Command(sc, append([]string{"--shell=bash", "--severity=style"}, scripts...)...).CombinedOutput(); err != nil {
 		t.Errorf("shellcheck: %v\n%s", err, out)
+	}
+}
+
+// TestBuildWithoutFlock: tools/build.sh works where flock(1) is missing
+// (macOS): it takes its lock with mkdir instead, and gives it back.
+func TestBuildWithoutFlock(t *testing.T) {
+	bin := t.TempDir()
+	seen := map[string]bool{"flock": true} // left out
+	for _, dir := range filepath.SplitList(os.Getenv("PATH")) {
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if seen[e.Name()] {
+				continue
+			}
+			seen[e.Name()] = true
+			if err := os.Symlink(filepath.Join(dir, e.Name()), filepath.Join(bin, e.Name())); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	cache := t.TempDir()
+	cmd := exec.Command("bash", "../../tools/build.sh", "cloudevents")
+	cmd.Env = append(os.Environ(), "PATH="+bin, "FUNCD_TOOLS_CACHE="+cache)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("tools/build.sh without flock: %v\n%s", err, out)
+	}
+	matches, _ := filepath.Glob(filepath.Join(cache, "cloudevents-*", "cloudevents"))
+	if len(matches) != 1 {
+		t.Errorf("no cloudevents binary in %s", cache)
+	}
+	if _, err := os.Stat(filepath.Join(cache, ".lock.d")); !os.IsNotExist(err) {
+		t.Errorf("the lock %s/.lock.d is still there (%v)", cache, err)
 	}
 }
