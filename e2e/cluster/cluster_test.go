@@ -53,7 +53,6 @@ func checkServices(t *testing.T, c *cluster) {
 		fn, jsonpath, want string
 	}{
 		{"funcd-binding", `{.metadata.labels.networking\.knative\.dev/visibility}`, "cluster-local"},
-		{"order-processor", `{.metadata.labels.networking\.knative\.dev/visibility}`, "cluster-local"},
 		{"funcd-binding", `{.spec.template.metadata.annotations.autoscaling\.knative\.dev/min-scale}`, "1"},
 		{"funcd-binding", `{.spec.template.metadata.annotations.autoscaling\.knative\.dev/max-scale}`, "1"},
 		{"order-processor", `{.spec.template.metadata.annotations.autoscaling\.knative\.dev/min-scale}`, "0"},

@@ -114,6 +114,18 @@ func (c *cluster) getenv(k string) string {
 	return ""
 }
 
+// tool finds a command on the PATH cluster.sh env gives (its kubectl, helm).
+func (c *cluster) tool(t *testing.T, name string) string {
+	for _, dir := range filepath.SplitList(c.getenv("PATH")) {
+		p := filepath.Join(dir, name)
+		if st, err := os.Stat(p); err == nil && st.Mode()&0o111 != 0 {
+			return p
+		}
+	}
+	t.Fatalf("%s is not on the cluster's PATH", name)
+	return ""
+}
+
 // setup runs deploy/setup.sh into the cluster with the given settings.
 func (c *cluster) setup(t *testing.T, vars ...string) {
 	t0 := time.Now()
@@ -126,7 +138,7 @@ func (c *cluster) setup(t *testing.T, vars ...string) {
 // kubectl runs kubectl against the cluster and returns its trimmed output.
 func (c *cluster) kubectl(t *testing.T, args ...string) string {
 	t.Helper()
-	cmd := exec.Command("kubectl", append([]string{"-n", "default"}, args...)...)
+	cmd := exec.Command(c.tool(t, "kubectl"), append([]string{"-n", "default"}, args...)...)
 	cmd.Env = append(os.Environ(), c.env...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
