@@ -122,16 +122,24 @@ func (r *Runner) compile(ctx context.Context, fn Function, bin string) error {
 		return err
 	}
 	tmp := filepath.Join(dir, "f")
-	// No -trimpath: with the same flags and module versions as the funcd
-	// binary, the Go build cache shares compiled packages (gRPC, protobuf,
-	// the Dapr protos) between funcd and the functions.
-	if err := r.goCmd(ctx, dir, "build", "-mod=readonly", "-o", tmp, "."); err != nil {
+	// -mod=mod lets the go command complete the scaffold's go.mod and go.sum
+	// (a newer dependency the function requires, a checksum neither go.sum
+	// holds), as func's users do with GOFLAGS=-mod=mod; only this temporary
+	// folder is written, never the function's. No -trimpath: with the same
+	// flags and module versions as the funcd binary, the Go build cache
+	// shares compiled packages (gRPC, protobuf, the Dapr protos) between
+	// funcd and the functions.
+	if err := r.goCmd(ctx, dir, "build", "-mod=mod", "-o", tmp, "."); err != nil {
 		return err
 	}
 	return os.Rename(tmp, bin)
 }
 
-// goToolchain describes the toolchain for cache keys; it runs `go env` once.
+// toolchainEnv are the go env variables that change what a build makes.
+var toolchainEnv = []string{"GOVERSION", "GOOS", "GOARCH", "GOFLAGS", "CGO_ENABLED", "GOEXPERIMENT", "GOAMD64", "GOARM64"}
+
+// goToolchain describes the toolchain and the build settings for cache
+// keys; it runs `go env` once.
 func (r *Runner) goToolchain(ctx context.Context) (string, error) {
 	r.toolchainMu.Lock()
 	defer r.toolchainMu.Unlock()
@@ -139,7 +147,7 @@ func (r *Runner) goToolchain(ctx context.Context) (string, error) {
 		return r.toolchain, nil
 	}
 	var out bytes.Buffer
-	cmd := exec.CommandContext(ctx, r.cfg.Go, "env", "GOVERSION", "GOOS", "GOARCH")
+	cmd := exec.CommandContext(ctx, r.cfg.Go, append([]string{"env"}, toolchainEnv...)...)
 	cmd.Env, cmd.Stdout = r.buildEnv(), &out
 	if err := cmd.Run(); err != nil {
 		if errors.Is(err, exec.ErrNotFound) {
@@ -147,7 +155,7 @@ func (r *Runner) goToolchain(ctx context.Context) (string, error) {
 		}
 		return "", fmt.Errorf("go env: %w", err)
 	}
-	r.toolchain = strings.Join(strings.Fields(out.String()), " ")
+	r.toolchain = strings.Join(strings.Split(strings.TrimSpace(out.String()), "\n"), "\x00")
 	return r.toolchain, nil
 }
 
@@ -163,7 +171,7 @@ func (r *Runner) goCmd(ctx context.Context, dir string, args ...string) error {
 }
 
 // buildEnv is Config.Environ with GOFLAGS cleared of -mod (the build sets
-// -mod=readonly itself) and workspaces off: a go.work around the cache must
+// -mod=mod itself) and workspaces off: a go.work around the cache must
 // not change what is built.
 func (r *Runner) buildEnv() []string {
 	var flags []string

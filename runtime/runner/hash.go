@@ -14,10 +14,10 @@ import (
 
 // sourceHash is the cache key of a build: a digest of every build input in
 // dir (all files but tests, hidden files and hidden folders such as .func/),
-// the scaffold version and the toolchain description.
+// the generated files' shape (scaffoldKey) and the toolchain description.
 func sourceHash(dir, toolchain string) (string, error) {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00", scaffoldVersion, toolchain)
+	fmt.Fprintf(h, "%s\x00%s\x00", scaffoldKey, toolchain)
 	err := walkInputs(dir, func(path, rel string, d fs.DirEntry) error {
 		return hashFile(h, path, rel, d.Type())
 	})

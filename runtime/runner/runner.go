@@ -23,7 +23,7 @@ type Runner struct {
 	reportMu sync.Mutex // serializes cfg.OnBuild
 
 	toolchainMu sync.Mutex
-	toolchain   string // `go env GOVERSION GOOS GOARCH`, once known
+	toolchain   string // `go env` of toolchainEnv, once known
 }
 
 // New returns a Runner for cfg, logging supervision events (exits and

@@ -12,19 +12,10 @@ import (
 	"path/filepath"
 	"strings"
 	"text/template"
-
-	"golang.org/x/mod/modfile"
 )
 
-// scaffoldVersion names the generated files' shape; it is part of every
-// build's cache key, so bump it whenever mainTemplate or scaffoldGoMod change.
-const scaffoldVersion = "funcd-scaffold-3"
-
-const (
-	functionModule = "function" // the module path func requires of functions
-	funcGoModule   = "knative.dev/func-go"
-	zeroVersion    = "v0.0.0-00010101000000-000000000000"
-)
+// functionModule is the module path func requires of functions.
+const functionModule = "function"
 
 // Scaffolding errors.
 var (
@@ -187,63 +178,9 @@ func scaffoldMain(s signature) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// scaffoldGoMod renders the go.mod of the generated main module: it requires
-// the function (replaced by its folder) and everything the function requires,
-// so the pruned module graph holds every package the build needs.
-func scaffoldGoMod(fnDir string) ([]byte, error) {
-	fnDir, err := filepath.Abs(fnDir)
-	if err != nil {
-		return nil, err
-	}
-	path := filepath.Join(fnDir, "go.mod")
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	src, err := modfile.Parse(path, data, nil)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkFunctionModule(path, src); err != nil {
-		return nil, err
-	}
-	out := new(modfile.File)
-	out.AddModuleStmt("scaffold")
-	if src.Go != nil {
-		out.AddGoStmt(src.Go.Version)
-	}
-	out.AddNewRequire(functionModule, zeroVersion, false)
-	for _, r := range src.Require {
-		out.AddNewRequire(r.Mod.Path, r.Mod.Version, r.Indirect)
-	}
-	out.AddReplace(functionModule, "", fnDir, "")
-	for _, r := range src.Replace {
-		out.AddReplace(r.Old.Path, r.Old.Version, absReplace(fnDir, r.New.Path, r.New.Version), r.New.Version)
-	}
-	return out.Format()
-}
-
-func checkFunctionModule(path string, f *modfile.File) error {
-	if f.Module == nil || f.Module.Mod.Path != functionModule {
-		return fmt.Errorf("%s: module path must be %q (func's convention)", path, functionModule)
-	}
-	for _, r := range f.Require {
-		if r.Mod.Path == funcGoModule {
-			return nil
-		}
-	}
-	return fmt.Errorf("%s: the function must require %s (the generated main package imports it): run `go get %s` in the function folder and keep it with an import, e.g. in a tools.go", path, funcGoModule, funcGoModule)
-}
-
-// absReplace makes a relative directory replacement absolute.
-func absReplace(dir, path, version string) string {
-	if version != "" || filepath.IsAbs(path) || !modfile.IsDirectoryPath(path) {
-		return path
-	}
-	return filepath.Join(dir, path)
-}
-
-// writeScaffold writes main.go, go.mod and go.sum of fn's main module to dir.
+// writeScaffold writes main.go, go.mod and go.sum of fn's main module to
+// dir: funcd's main package, func's go.mod and go.sum for the signature,
+// completed from the function's go.mod and go.sum.
 func writeScaffold(dir string, fn Function) error {
 	sig, err := detectSignature(fn.Dir, fn.Invoke)
 	if err != nil {
@@ -253,12 +190,16 @@ func writeScaffold(dir string, fn Function) error {
 	if err != nil {
 		return err
 	}
-	goMod, err := scaffoldGoMod(fn.Dir)
+	baseMod, baseSum, err := scaffoldFiles(sig)
 	if err != nil {
 		return err
 	}
-	goSum, err := os.ReadFile(filepath.Join(fn.Dir, "go.sum"))
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
+	goMod, err := scaffoldGoMod(baseMod, fn.Dir)
+	if err != nil {
+		return err
+	}
+	goSum, err := scaffoldGoSum(baseSum, fn.Dir)
+	if err != nil {
 		return err
 	}
 	return errors.Join(

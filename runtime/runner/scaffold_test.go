@@ -3,7 +3,6 @@ package runner
 import (
 	"errors"
 	"go/format"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -128,94 +127,5 @@ func TestScaffoldMain(t *testing.T) {
 				t.Errorf("main.go does not import the function as f:\n%s", got)
 			}
 		})
-	}
-}
-
-func TestScaffoldGoMod(t *testing.T) {
-	dir := t.TempDir()
-	writeFile(t, filepath.Join(dir, "go.mod"), `module function
-
-go 1.25.0
-
-toolchain go1.26.8
-
-require (
-	github.com/cloudevents/sdk-go/v2 v2.16.2
-	knative.dev/func-go v0.22.0
-)
-
-require github.com/google/uuid v1.6.0 // indirect
-
-replace example.com/lib => ../lib
-
-replace example.com/abs => /opt/abs
-
-replace example.com/pinned v1.0.0 => example.com/fork v1.0.1
-`)
-	got, err := scaffoldGoMod(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{
-		"module scaffold\n",
-		"go 1.25.0\n",
-		"function v0.0.0-00010101000000-000000000000\n",
-		"github.com/cloudevents/sdk-go/v2 v2.16.2\n",
-		"knative.dev/func-go v0.22.0\n",
-		"github.com/google/uuid v1.6.0 // indirect\n",
-		"function => " + dir + "\n",
-		"example.com/lib => " + filepath.Join(filepath.Dir(dir), "lib") + "\n",
-		"example.com/abs => /opt/abs\n",
-		"example.com/pinned v1.0.0 => example.com/fork v1.0.1\n",
-	} {
-		if !strings.Contains(string(got), want) {
-			t.Errorf("go.mod lacks %q:\n%s", want, got)
-		}
-	}
-	if strings.Contains(string(got), "toolchain") {
-		t.Errorf("go.mod copies the toolchain line:\n%s", got)
-	}
-}
-
-func TestScaffoldGoModErrors(t *testing.T) {
-	tests := []struct {
-		name, gomod, want string
-	}{
-		{"module path", "module example.com/fn\ngo 1.25\nrequire knative.dev/func-go v0.22.0\n", `module path must be "function"`},
-		{"no func-go", "module function\ngo 1.25\nrequire github.com/cloudevents/sdk-go/v2 v2.16.2\n", "the function must require knative.dev/func-go"},
-		{"malformed", "module function\nrequire (\n", "go.mod"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			writeFile(t, filepath.Join(dir, "go.mod"), tt.gomod)
-			_, err := scaffoldGoMod(dir)
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("got error %v, want one containing %q", err, tt.want)
-			}
-		})
-	}
-}
-
-func TestWriteScaffold(t *testing.T) {
-	fn, err := Load(filepath.Join("testdata", "echo"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	if err := writeScaffold(dir, fn); err != nil {
-		t.Fatal(err)
-	}
-	sum, err := os.ReadFile(filepath.Join(fn.Dir, "go.sum"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := os.ReadFile(filepath.Join(dir, "go.sum"))
-	if err != nil || string(got) != string(sum) {
-		t.Errorf("go.sum is not a copy of the function's (err %v)", err)
-	}
-	mainGo, err := os.ReadFile(filepath.Join(dir, "main.go"))
-	if err != nil || !strings.Contains(string(mainGo), "cloudevents.DefaultHandler{Handler: f.Handle}") {
-		t.Errorf("got main.go %s (err %v), want a static CloudEvents main", mainGo, err)
 	}
 }
