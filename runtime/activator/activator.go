@@ -41,6 +41,7 @@ type Activator struct {
 	mu    sync.RWMutex
 	pools map[string]*pool
 
+	started  bool // Start was called: Add starts MinScale instances itself
 	stopOnce sync.Once
 	done     chan struct{}
 	reaper   sync.WaitGroup
@@ -54,7 +55,8 @@ func New(log *slog.Logger) *Activator {
 	return &Activator{log: log, pools: map[string]*pool{}, done: make(chan struct{})}
 }
 
-// Add registers a function with its starter and scaling options.
+// Add registers a function with its starter and scaling options. After
+// Start, its MinScale instances start in the background.
 func (a *Activator) Add(name string, start Starter, opts Options) error {
 	opts = opts.withDefaults()
 	if err := opts.Validate(); err != nil {
@@ -65,12 +67,54 @@ func (a *Activator) Add(name string, start Starter, opts Options) error {
 	if _, dup := a.pools[name]; dup {
 		return fmt.Errorf("function %s is added twice", name)
 	}
-	a.pools[name] = newPool(name, start, opts, a.log.With("function", name))
+	p := newPool(name, start, opts, a.log.With("function", name))
+	a.pools[name] = p
+	if a.started {
+		p.mu.Lock()
+		p.startMin()
+		p.mu.Unlock()
+	}
 	return nil
 }
 
-// Start starts every function's minimum instances and the idle reaper.
+// Remove stops the function's instances (ctx bounds each stop) and forgets
+// it: callers then get ErrUnknownFunction.
+func (a *Activator) Remove(ctx context.Context, name string) error {
+	a.mu.Lock()
+	p, ok := a.pools[name]
+	delete(a.pools, name)
+	a.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("%w %q", ErrUnknownFunction, name)
+	}
+	return p.close(ctx)
+}
+
+// Fail records that the function cannot start, e.g. because its build
+// failed: while none of its instances runs, callers get an error wrapping
+// ErrStartFailed and err at once, and Status says "failed". Instances that
+// run keep serving. Recycle (after a new build) clears it.
+func (a *Activator) Fail(name string, err error) error {
+	a.mu.RLock()
+	p, ok := a.pools[name]
+	a.mu.RUnlock()
+	if !ok {
+		return fmt.Errorf("%w %q", ErrUnknownFunction, name)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.failed = err
+	p.broadcast() // waiters see the failure now
+	return nil
+}
+
+// Start starts every function's minimum instances and the idle reaper. A
+// function whose minimum instances fail to start is reported in the error
+// and started again on demand; the others run.
 func (a *Activator) Start(ctx context.Context) error {
+	a.mu.Lock()
+	a.started = true
+	a.mu.Unlock()
 	var errs []error
 	for _, p := range a.all() {
 		errs = append(errs, p.ensureMin(ctx))
@@ -113,7 +157,8 @@ func (a *Activator) Update(name string, opts Options) error {
 // Recycle replaces the function's running instances, after its code
 // changed: they take no new requests and stop once the requests they hold
 // end; the next request starts a new instance (MinScale ones start now).
-// It returns how many instances it replaced.
+// It clears a failure set by Fail and returns how many instances it
+// replaced.
 func (a *Activator) Recycle(name string) (int, error) {
 	a.mu.RLock()
 	p, ok := a.pools[name]

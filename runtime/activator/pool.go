@@ -22,6 +22,7 @@ type pool struct {
 	waiting  int
 	changed  chan struct{} // closed and replaced whenever capacity changes
 	lastErr  error         // the last failed start, until one succeeds
+	failed   error         // set by Activator.Fail: no start is tried
 	closed   bool
 	stopping sync.WaitGroup // instances being stopped by the reaper or recycle
 	retiring map[*slot]bool // recycled instances still serving requests
@@ -59,6 +60,10 @@ func (p *pool) acquire(ctx context.Context, kind Kind) (string, func(bool), erro
 			p.stats.count(kind)
 			p.mu.Unlock()
 			return s.inst.URL(), p.releaser(s, kind), nil
+		}
+		if err := p.failed; err != nil {
+			p.mu.Unlock()
+			return "", nil, fmt.Errorf("function %s: %w: %w", p.name, ErrStartFailed, err)
 		}
 		if err := p.lastErr; err != nil && p.starting == 0 && len(p.slots) == 0 && timeout != nil {
 			p.mu.Unlock()
@@ -175,15 +180,24 @@ func (p *pool) releaser(s *slot, kind Kind) func(bool) {
 	}
 }
 
-// ensureMin starts instances up to MinScale and waits for them.
+// ensureMin starts instances up to MinScale and waits for them, unless the
+// function failed.
 func (p *pool) ensureMin(ctx context.Context) error {
 	p.mu.Lock()
 	minScale := p.opts.MinScale
+	if p.failed != nil {
+		minScale = 0
+	}
 	p.mu.Unlock()
 	for range minScale {
 		inst, err := p.start(ctx)
 		if err != nil {
-			return fmt.Errorf("function %s: min-scale instance: %w", p.name, err)
+			err = fmt.Errorf("function %s: min-scale instance: %w", p.name, err)
+			p.mu.Lock()
+			p.lastErr = err
+			p.stats.startFailures++
+			p.mu.Unlock()
+			return err
 		}
 		p.mu.Lock()
 		p.slots = append(p.slots, &slot{inst: inst, lastUsed: time.Now()})
@@ -257,14 +271,20 @@ func (p *pool) recycle() int {
 			p.retire(s)
 		}
 	}
-	for range p.opts.MinScale {
-		p.starting++
-		go p.startOne(true)
-	}
+	p.failed, p.lastErr = nil, nil
+	p.startMin()
 	if p.waiting > 0 && p.opts.MinScale == 0 {
 		p.scaleUp()
 	}
 	return len(old)
+}
+
+// startMin starts MinScale instances in the background; call with mu held.
+func (p *pool) startMin() {
+	for range p.opts.MinScale {
+		p.starting++
+		go p.startOne(true)
+	}
 }
 
 // retire stops a recycled instance unless close took it; call with mu held.

@@ -7,8 +7,11 @@ import (
 
 // Status is one function's state and counters, for funcd status.
 type Status struct {
-	Function      string
-	State         string // "zero", "starting", "running"
+	Function string
+	State    string // "zero", "starting", "running", "failed"
+	// Error says why the function failed: what Activator.Fail recorded, or
+	// its last failed start while no instance runs.
+	Error         string
 	Instances     int
 	InFlight      int
 	Waiting       int
@@ -79,10 +82,14 @@ func (p *pool) status() Status {
 		st.InFlight += s.inflight
 	}
 	switch {
+	case p.failed != nil:
+		st.State, st.Error = "failed", p.failed.Error()
 	case len(p.slots) > 0:
 		st.State = "running"
 	case p.starting > 0:
 		st.State = "starting"
+	case p.lastErr != nil:
+		st.State, st.Error = "failed", p.lastErr.Error()
 	default:
 		st.State = "zero"
 	}
