@@ -53,9 +53,21 @@ func (a Answer) Cause() error {
 	return fmt.Errorf("function answered %d %s: %.200s", a.Status, http.StatusText(a.Status), a.Body)
 }
 
-// Deliver sends ev in binary mode to function, retrying transient failures
-// under pol, and returns the final answer.
+// StructuredTarget is an optional capability of a Target: the functions it
+// reports get each event in structured mode (the whole CloudEvent as JSON,
+// Content-Type application/cloudevents+json), the others in binary mode.
+type StructuredTarget interface {
+	Target
+	Structured(function string) bool
+}
+
+// Deliver sends ev to function, in binary mode unless the Target asks for
+// structured mode (StructuredTarget), retrying transient failures under
+// pol, and returns the final answer.
 func (d *Deliverer) Deliver(ctx context.Context, function string, ev *event.Event, pol Policy) Answer {
+	if st, ok := d.target.(StructuredTarget); ok && st.Structured(function) {
+		return d.deliver(ctx, function, structured{ev}, pol)
+	}
 	return d.deliver(ctx, function, single{ev}, pol)
 }
 

@@ -4,8 +4,9 @@
 // A Binding subscribes to every Subscription resource it is given, decodes
 // each message's Dapr envelope, picks the target function with the
 // subscription's routes (CEL rules evaluated as daprd evaluates them, then
-// the default route), POSTs the event in binary mode (or, for bulk
-// subscriptions to functions that accept them, as a CloudEvents batch), and
+// the default route), POSTs the event in binary mode (in structured mode to
+// the plain HTTP functions a StructuredTarget names; for bulk subscriptions
+// to functions that accept them, as a CloudEvents batch), and
 // settles the message by the outcome table (see Outcome and Classify):
 // acknowledge on 2xx after publishing any reply event to the reply topic,
 // dead-letter permanent failures, retry transient ones with backoff, then

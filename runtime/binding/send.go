@@ -46,6 +46,21 @@ func (s single) write(ctx context.Context, req *http.Request) error {
 	return nil
 }
 
+// structured is one event in structured mode: the whole CloudEvent as the
+// JSON body (application/cloudevents+json), as Dapr delivers to apps. Plain
+// HTTP functions get it, since they read the body, not ce-* headers.
+type structured struct{ ev *event.Event }
+
+func (s structured) id() string { return s.ev.ID() }
+
+func (s structured) write(ctx context.Context, req *http.Request) error {
+	if err := cehttp.WriteRequest(binding.WithForceStructured(ctx), binding.ToMessage(s.ev), req); err != nil {
+		return permanentf("encode event %s: %w", s.ev.ID(), err)
+	}
+	setTrace(req, s.ev)
+	return nil
+}
+
 // batch is events in the structured batch format, in order.
 type batch []*event.Event
 
