@@ -27,7 +27,7 @@ type Lister interface {
 // FunctionInfo is one row of GET /.
 type FunctionInfo struct {
 	Name         string `json:"name"`
-	State        string `json:"state"` // zero, starting or running
+	State        string `json:"state"` // zero, starting, running or failed
 	Instances    int    `json:"instances"`
 	InFlight     int    `json:"inFlight"`
 	ColdStarts   int    `json:"coldStarts"`
@@ -36,6 +36,9 @@ type FunctionInfo struct {
 	Requests     int64  `json:"requests"`
 	Deliveries   int64  `json:"deliveries"`
 	Failures     int64  `json:"failures"`
+	// Error says why a failed function failed: its build's or its last
+	// start's error.
+	Error string `json:"error,omitempty"`
 }
 
 // SubscriptionLister is an optional capability of a Lister: GET / then
@@ -89,14 +92,15 @@ func New(cfg Config) http.Handler {
 	if cfg.Metrics != nil {
 		mux.Handle("GET /metrics", cfg.Metrics)
 	}
-	mux.HandleFunc("POST /{function}", g.invoke)
-	mux.HandleFunc("POST /{function}/{rest...}", g.invoke)
+	// Any method: plain HTTP functions get requests as Knative routes them.
+	mux.HandleFunc("/{function}", g.invoke)
+	mux.HandleFunc("/{function}/{rest...}", g.invoke)
 	publish := cfg.Publish
 	if publish == nil {
 		publish = http.HandlerFunc(noPublishAPI)
 	}
-	// Method-qualified, so they do not clash with POST /{function}/{rest...};
-	// the Dapr API answers GET, POST and PUT (daprd publishes on both).
+	// Method-qualified, as the Dapr API answers GET, POST and PUT (daprd
+	// publishes on both); more specific than /{function}/{rest...}.
 	for _, prefix := range []string{"/v1.0/", "/v1.0-alpha1/"} {
 		for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodPut} {
 			mux.Handle(method+" "+prefix, publish)
@@ -122,6 +126,11 @@ type targetKey struct{}
 func (g *gateway) invoke(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("function")
 	if g.cfg.CloudEvents != nil && g.cfg.CloudEvents(name) {
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			writeError(w, http.StatusMethodNotAllowed, "function "+name+" takes CloudEvents: POST them")
+			return
+		}
 		if isBatch(r) {
 			g.invokeBatch(w, r, name)
 			return

@@ -3,6 +3,7 @@ package gateway
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"reflect"
 	"strings"
 	"testing"
@@ -112,19 +113,37 @@ func TestDaprAPI(t *testing.T) {
 }
 
 func TestMethods(t *testing.T) {
-	h := New(Config{Target: &fakeTarget{urls: map[string]string{"checkout": "http://127.0.0.1:1"}}})
+	fn := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Got", r.Method+" "+r.URL.RequestURI())
+		w.WriteHeader(http.StatusTeapot)
+	}))
+	t.Cleanup(fn.Close)
+	h := New(Config{
+		Target:      &fakeTarget{urls: map[string]string{"checkout": fn.URL, "web": fn.URL}},
+		CloudEvents: func(name string) bool { return name == "checkout" },
+	})
 	tests := []struct {
 		name, method, path string
 		wantStatus         int
+		wantGot            string // the request the function got
 	}{
-		{name: "GET a function", method: http.MethodGet, path: "/checkout", wantStatus: http.StatusMethodNotAllowed},
-		{name: "DELETE a sub-path", method: http.MethodDelete, path: "/checkout/x", wantStatus: http.StatusMethodNotAllowed},
+		{name: "GET a CloudEvent function", method: http.MethodGet, path: "/checkout", wantStatus: http.StatusMethodNotAllowed},
+		{name: "DELETE a CloudEvent function's sub-path", method: http.MethodDelete, path: "/checkout/x", wantStatus: http.StatusMethodNotAllowed},
 		{name: "POST the root", method: http.MethodPost, path: "/", wantStatus: http.StatusMethodNotAllowed},
+		{name: "GET an HTTP function", method: http.MethodGet, path: "/web", wantStatus: http.StatusTeapot, wantGot: "GET /"},
+		{name: "GET an HTTP function's path", method: http.MethodGet, path: "/web/a/b?q=1", wantStatus: http.StatusTeapot, wantGot: "GET /a/b?q=1"},
+		{name: "DELETE on an HTTP function", method: http.MethodDelete, path: "/web/x", wantStatus: http.StatusTeapot, wantGot: "DELETE /x"},
+		{name: "PUT on an HTTP function", method: http.MethodPut, path: "/web", wantStatus: http.StatusTeapot, wantGot: "PUT /"},
+		{name: "GET an unknown function", method: http.MethodGet, path: "/nope", wantStatus: http.StatusNotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if resp, body := do(t, h, tt.method, tt.path, "", nil); resp.StatusCode != tt.wantStatus {
+			resp, body := do(t, h, tt.method, tt.path, "", nil)
+			if resp.StatusCode != tt.wantStatus {
 				t.Errorf("got status %d (%s), want %d", resp.StatusCode, body, tt.wantStatus)
+			}
+			if got := resp.Header.Get("X-Got"); got != tt.wantGot {
+				t.Errorf("the function got %q, want %q", got, tt.wantGot)
 			}
 		})
 	}
