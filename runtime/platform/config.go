@@ -52,9 +52,19 @@ func (c Config) withDefaults() (Config, error) {
 		return c, err
 	}
 	c.Dir = abs
-	c.FunctionsDir = cmp.Or(c.FunctionsDir, filepath.Join(c.Dir, "functions"))
-	c.ResourcesDir = cmp.Or(c.ResourcesDir, filepath.Join(c.Dir, "components"))
-	c.DataDir = cmp.Or(c.DataDir, filepath.Join(c.Dir, ".funcd", "data"))
+	// Absolute, as function folders are named (runner.Load) and watched.
+	for _, d := range []struct {
+		dir *string
+		def string
+	}{
+		{&c.FunctionsDir, filepath.Join(c.Dir, "functions")},
+		{&c.ResourcesDir, filepath.Join(c.Dir, "components")},
+		{&c.DataDir, filepath.Join(c.Dir, ".funcd", "data")},
+	} {
+		if *d.dir, err = filepath.Abs(cmp.Or(*d.dir, d.def)); err != nil {
+			return c, err
+		}
+	}
 	c.GatewayAddr = cmp.Or(c.GatewayAddr, "127.0.0.1:8080")
 	if c.Environ == nil {
 		c.Environ = os.Environ()

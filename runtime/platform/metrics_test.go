@@ -48,7 +48,7 @@ func TestMetrics(t *testing.T) {
 	defer reg.Close()
 	sub := resources.Subscription{Name: "order-processor-orders", PubsubName: "orderpubsub", Topic: "orders",
 		Routes: resources.Routes{Default: "/order-processor"}}
-	b, err := binding.New(binding.Config{Subscriptions: []resources.Subscription{sub}, PubSubs: reg, Target: deliveries{act}})
+	b, err := binding.New(binding.Config{Subscriptions: []resources.Subscription{sub}, PubSubs: reg, Target: deliveries{a: act, structured: func(string) bool { return false }}})
 	if err != nil {
 		t.Fatal(err)
 	}

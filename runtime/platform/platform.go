@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
-	"path/filepath"
 	"slices"
 	"sync"
 	"time"
@@ -20,7 +18,6 @@ import (
 	"github.com/funcd/funcd/runtime/pubsub"
 	"github.com/funcd/funcd/runtime/resources"
 	"github.com/funcd/funcd/runtime/runner"
-	"github.com/funcd/funcd/runtime/sidecar"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -37,8 +34,8 @@ type Platform struct {
 	binding   *binding.Binding
 	inputs    *inputs.Inputs
 
-	fns      map[string]*function
-	names    []string
+	fnsMu    sync.RWMutex
+	fns      map[string]*function // the functions running; the watcher adds and removes
 	gateway  *http.Server
 	gwAddr   string
 	services errgroup.Group // sidecar and gateway servers
@@ -47,29 +44,6 @@ type Platform struct {
 	stopWatch context.CancelFunc
 	stopOnce  sync.Once
 	stopErr   error
-}
-
-// function is one function with its publish API.
-type function struct {
-	sidecar  *sidecar.Sidecar
-	grpcAddr string
-	httpAddr string
-
-	mu sync.Mutex
-	fn runner.Function // replaced when the watcher applies a new func.yaml
-}
-
-// current returns the function as its func.yaml last described it.
-func (f *function) current() runner.Function {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.fn
-}
-
-func (f *function) set(fn runner.Function) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.fn = fn
 }
 
 // Start brings the platform up: resources, broker and components, builds,
@@ -101,7 +75,9 @@ func (p *Platform) start(ctx, svcCtx context.Context) error {
 	}
 	fns, err := runner.Discover(p.cfg.FunctionsDir)
 	if err != nil {
-		return err
+		// A function whose func.yaml is wrong is left out, as one that does
+		// not build is; the watcher takes it up once its func.yaml changes.
+		p.log.Error("functions left out until their func.yaml is fixed", "error", err)
 	}
 	if err := p.checkRoutes(set, fns); err != nil {
 		return err
@@ -122,10 +98,9 @@ func (p *Platform) start(ctx, svcCtx context.Context) error {
 	}, p.log); err != nil {
 		return err
 	}
-	if err := p.runner.Build(ctx, fns); err != nil {
-		return err
-	}
-	if err := p.startFunctions(ctx, svcCtx, fns); err != nil {
+	// Stamps before the builds, so an edit made while they run is rebuilt.
+	ws := p.watchList(fns)
+	if err := p.startFunctions(ctx, svcCtx, fns, p.runner.BuildEach(ctx, fns)); err != nil {
 		return err
 	}
 	if err := p.binding.Start(svcCtx); err != nil {
@@ -140,7 +115,7 @@ func (p *Platform) start(ctx, svcCtx context.Context) error {
 	if p.cfg.Watch {
 		watchCtx, stopWatch := context.WithCancel(svcCtx)
 		p.stopWatch = stopWatch
-		p.services.Go(func() error { p.watch(watchCtx, fns); return nil })
+		p.services.Go(func() error { p.watch(watchCtx, svcCtx, ws); return nil })
 	}
 	return nil
 }
@@ -153,19 +128,16 @@ const AnnotationBatch = "funcd.dev/batch"
 // newDeliveries makes the binding (subscriptions) and the input bindings,
 // which deliver through the activator.
 func (p *Platform) newDeliveries(ctx context.Context, set *resources.Set, fns []runner.Function) error {
-	batch := func(name string) bool {
-		i := slices.IndexFunc(fns, func(f runner.Function) bool { return f.Name == name })
-		return i >= 0 && fns[i].Annotations[AnnotationBatch] == "true"
-	}
+	target := deliveries{a: p.activator, structured: p.takesHTTP}
 	var err error
 	if p.binding, err = binding.New(binding.Config{
-		Subscriptions: activeSubscriptions(set.Subscriptions, p.access, p.log), PubSubs: p.pubsubs, Target: deliveries{p.activator},
-		Resiliency: set.Resiliencies, Components: set.Components, Batch: batch, Logger: p.log,
+		Subscriptions: activeSubscriptions(set.Subscriptions, p.access, p.log), PubSubs: p.pubsubs, Target: target,
+		Resiliency: set.Resiliencies, Components: set.Components, Batch: p.takesBatches, Logger: p.log,
 	}); err != nil {
 		return err
 	}
 	p.inputs, err = inputs.New(ctx, inputs.Config{
-		Components: set.Components, Target: deliveries{p.activator}, Resiliency: set.Resiliencies, Logger: p.log,
+		Components: set.Components, Target: target, Resiliency: set.Resiliencies, Logger: p.log,
 	})
 	return err
 }
@@ -195,88 +167,20 @@ func (p *Platform) checkRoutes(set *resources.Set, fns []runner.Function) error 
 }
 
 // startFunctions gives each function its publish API and registers it with
-// the activator, which starts instances on demand (min-scale ones now).
-func (p *Platform) startFunctions(ctx, svcCtx context.Context, fns []runner.Function) error {
-	for _, fn := range fns {
-		f, err := p.startSidecar(svcCtx, fn)
-		if err != nil {
+// the activator, which starts instances on demand (min-scale ones now). A
+// function whose build failed (buildErrs[i]) is registered as failed: it
+// answers with its build error until a build succeeds; the others run.
+func (p *Platform) startFunctions(ctx, svcCtx context.Context, fns []runner.Function, buildErrs []error) error {
+	for i, fn := range fns {
+		if err := p.addFunction(svcCtx, fn, buildErrs[i]); err != nil {
 			return err
 		}
-		p.fns[fn.Name] = f
-		p.names = append(p.names, fn.Name)
-		opts, err := p.scaling(fn)
-		if err != nil {
-			return err
-		}
-		if err := p.activator.Add(fn.Name, p.starter(f), opts); err != nil {
-			return err
+		if buildErrs[i] != nil {
+			p.log.Error("function not started: its build failed; save a fix to build it again", "function", fn.Name)
 		}
 	}
-	return p.activator.Start(ctx)
-}
-
-// scaling reads a function's scaling settings from its func.yaml.
-func (p *Platform) scaling(fn runner.Function) (activator.Options, error) {
-	opts := activator.Options{
-		MinScale: int(fn.MinScale), MaxScale: int(fn.MaxScale), Concurrency: int(fn.Concurrency), Idle: p.cfg.Idle,
+	if err := p.activator.Start(ctx); err != nil {
+		p.log.Error("min-scale instances did not start; they start on the next event", "error", err)
 	}
-	if p.cfg.Idle == 0 {
-		var err error
-		if opts, err = opts.FromAnnotations(fn.Annotations); err != nil {
-			return opts, fmt.Errorf("%s: deploy.annotations: %w", filepath.Join(fn.Dir, runner.FuncYAML), err)
-		}
-	}
-	return opts, nil
-}
-
-func (p *Platform) startSidecar(svcCtx context.Context, fn runner.Function) (*function, error) {
-	var opts []sidecar.Option
-	if p.cfg.APIToken != "" {
-		opts = append(opts, sidecar.WithAPIToken(p.cfg.APIToken))
-	}
-	comps := scoped{comps: sidecar.FromRegistry(p.pubsubs), app: fn.Name, policy: p.access, log: p.log}
-	sc, err := sidecar.New(fn.Name, comps, append(opts, sidecar.WithLogger(p.log))...)
-	if err != nil {
-		return nil, err
-	}
-	gl, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("publish API for %s: %w", fn.Name, err)
-	}
-	hl, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		gl.Close()
-		return nil, fmt.Errorf("publish API for %s: %w", fn.Name, err)
-	}
-	p.services.Go(func() error { return sc.Serve(svcCtx, gl, hl) })
-	return &function{fn: fn, sidecar: sc, grpcAddr: gl.Addr().String(), httpAddr: hl.Addr().String()}, nil
-}
-
-// starter starts one instance of f with its publish API's environment.
-func (p *Platform) starter(f *function) activator.Starter {
-	return func(ctx context.Context) (activator.Instance, error) {
-		return p.startInstance(ctx, f)
-	}
-}
-
-func (p *Platform) startInstance(ctx context.Context, f *function) (*runner.Instance, error) {
-	fn := f.current()
-	_, grpcPort, _ := net.SplitHostPort(f.grpcAddr)
-	_, httpPort, _ := net.SplitHostPort(f.httpAddr)
-	env := map[string]string{
-		"APP_ID": fn.Name, "DAPR_GRPC_PORT": grpcPort, "DAPR_HTTP_PORT": httpPort,
-		"DAPR_GRPC_ENDPOINT": f.grpcAddr, "DAPR_HTTP_ENDPOINT": "http://" + f.httpAddr,
-	}
-	if p.cfg.APIToken != "" {
-		env["DAPR_API_TOKEN"] = p.cfg.APIToken
-	}
-	if _, set := p.cfg.lookup("FUNC_LOG_LEVEL"); !set {
-		env["FUNC_LOG_LEVEL"] = "warn" // func-go's debug lines drown the functions' own
-	}
-	inst, err := p.runner.Start(ctx, fn, env)
-	if err != nil {
-		return nil, err
-	}
-	p.log.Info("function ready", "function", fn.Name, "url", inst.URL(), "pid", inst.PID())
-	return inst, nil
+	return nil
 }

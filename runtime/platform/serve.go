@@ -11,20 +11,23 @@ import (
 	"github.com/funcd/funcd/runtime/activator"
 	"github.com/funcd/funcd/runtime/binding"
 	"github.com/funcd/funcd/runtime/gateway"
-	"github.com/funcd/funcd/runtime/runner"
 	"github.com/funcd/funcd/runtime/sidecar"
 )
 
 // requests and deliveries let the gateway and the binding acquire
-// instances through the activator, counted apart.
+// instances through the activator, counted apart. Deliveries to plain HTTP
+// functions carry structured CloudEvents (binding.StructuredTarget).
 type (
 	requests   struct{ a *activator.Activator }
-	deliveries struct{ a *activator.Activator }
+	deliveries struct {
+		a          *activator.Activator
+		structured func(function string) bool
+	}
 )
 
 var (
-	_ gateway.Target = requests{}
-	_ binding.Target = deliveries{}
+	_ gateway.Target           = requests{}
+	_ binding.StructuredTarget = deliveries{}
 )
 
 func (r requests) Acquire(ctx context.Context, name string) (string, func(bool), error) {
@@ -39,11 +42,7 @@ func (d deliveries) Acquire(ctx context.Context, name string) (string, func(bool
 	return d.a.Acquire(ctx, name, activator.Delivery)
 }
 
-// takesCloudEvents reports whether the function is invoked with CloudEvents.
-func (p *Platform) takesCloudEvents(name string) bool {
-	f, ok := p.fns[name]
-	return ok && f.current().Invoke != runner.InvokeHTTP
-}
+func (d deliveries) Structured(name string) bool { return d.structured(name) }
 
 // Functions lists the functions and their state, for the gateway's GET /.
 func (p *Platform) Functions() []gateway.FunctionInfo {
@@ -53,7 +52,7 @@ func (p *Platform) Functions() []gateway.FunctionInfo {
 			Name: st.Function, State: st.State, Instances: st.Instances, InFlight: st.InFlight,
 			ColdStarts: st.ColdStarts, ColdStartP50: st.ColdStartP50.Round(100 * time.Microsecond).String(),
 			ColdStartP99: st.ColdStartP99.Round(100 * time.Microsecond).String(),
-			Requests:     st.Requests, Deliveries: st.Deliveries, Failures: st.Failures,
+			Requests:     st.Requests, Deliveries: st.Deliveries, Failures: st.Failures, Error: st.Error,
 		})
 	}
 	return out

@@ -40,9 +40,15 @@ func (BuildDone) buildEvent()    {}
 // skipping those whose binary is cached. It returns the errors of all
 // failed builds, each including the compiler's output.
 func (r *Runner) Build(ctx context.Context, fns []Function) error {
+	return errors.Join(r.BuildEach(ctx, fns)...)
+}
+
+// BuildEach is Build with one result per function: errs[i] is nil when
+// fns[i] built (or was cached), else its build error.
+func (r *Runner) BuildEach(ctx context.Context, fns []Function) (errs []error) {
 	var g errgroup.Group
 	g.SetLimit(r.cfg.BuildJobs)
-	errs := make([]error, len(fns))
+	errs = make([]error, len(fns))
 	for i, fn := range fns {
 		r.console.fit(fn.Name)
 		g.Go(func() error {
@@ -52,7 +58,7 @@ func (r *Runner) Build(ctx context.Context, fns []Function) error {
 	}
 	_ = g.Wait() // the goroutines report through errs
 	r.trim()
-	return errors.Join(errs...)
+	return errs
 }
 
 // build returns the path of fn's binary, compiling it unless it is cached.

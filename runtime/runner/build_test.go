@@ -67,3 +67,17 @@ func TestBuildWithoutGo(t *testing.T) {
 		t.Errorf("got %v, want it to say Go is missing and what to install", err)
 	}
 }
+
+func TestBuildEachReportsEachFunction(t *testing.T) {
+	skipShort(t)
+	r, _ := newTestRunner(t, t.TempDir(), io.Discard)
+	good := copyEcho(t, nil)
+	broken := copyEcho(t, map[string]string{"broken.go": "package function\n\nvar _ = undefinedThing\n"})
+	errs := r.BuildEach(t.Context(), []Function{broken, good})
+	if len(errs) != 2 || errs[0] == nil || errs[1] != nil {
+		t.Fatalf("got errors %v, want one for the broken function only", errs)
+	}
+	if !strings.Contains(errs[0].Error(), "undefined: undefinedThing") {
+		t.Errorf("got %v, want the compiler's message", errs[0])
+	}
+}
