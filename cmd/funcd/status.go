@@ -46,7 +46,8 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 // writeStatus writes one line per function (state, instances, counters),
-// then one per subscription (what became of its messages).
+// why each failed function failed, then one line per subscription (what
+// became of its messages).
 func writeStatus(w io.Writer, fns []gateway.FunctionInfo, subs []gateway.SubscriptionInfo) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "FUNCTION\tSTATE\tINSTANCES\tIN FLIGHT\tCOLD STARTS\tCOLD P50\tCOLD P99\tREQUESTS\tDELIVERIES\tFAILURES")
@@ -54,8 +55,16 @@ func writeStatus(w io.Writer, fns []gateway.FunctionInfo, subs []gateway.Subscri
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t%s\t%d\t%d\t%d\n", f.Name, f.State, f.Instances, f.InFlight,
 			f.ColdStarts, f.ColdStartP50, f.ColdStartP99, f.Requests, f.Deliveries, f.Failures)
 	}
-	if err := tw.Flush(); err != nil || len(subs) == 0 {
+	if err := tw.Flush(); err != nil {
 		return err
+	}
+	for _, f := range fns {
+		if f.State == "failed" && f.Error != "" {
+			fmt.Fprintf(w, "\n%s failed:\n%s\n", f.Name, indent(f.Error))
+		}
+	}
+	if len(subs) == 0 {
+		return nil
 	}
 	fmt.Fprintln(w)
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

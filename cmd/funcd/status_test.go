@@ -49,3 +49,41 @@ func TestStatus(t *testing.T) {
 		t.Errorf("status with nothing running: exit %d, %q", code, errOut.String())
 	}
 }
+
+func TestWriteStatusFailures(t *testing.T) {
+	tests := []struct {
+		name    string
+		fns     []gateway.FunctionInfo
+		want    []string
+		notWant string
+	}{
+		{
+			name: "build failure",
+			fns: []gateway.FunctionInfo{{Name: "shipping", State: "zero"},
+				{Name: "web", State: "failed", Error: "build web: go build: exit status 1\n./handle.go:3:9: undefined: x"}},
+			want: []string{"web       failed", "\nweb failed:\n    build web: go build: exit status 1\n    ./handle.go:3:9: undefined: x\n"},
+		},
+		{
+			name:    "nothing failed",
+			fns:     []gateway.FunctionInfo{{Name: "shipping", State: "running", Instances: 1}},
+			want:    []string{"shipping  running"},
+			notWant: "failed",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out strings.Builder
+			if err := writeStatus(&out, tt.fns, nil); err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("got\n%s\nwant %q in it", out.String(), w)
+				}
+			}
+			if tt.notWant != "" && strings.Contains(out.String(), tt.notWant) {
+				t.Errorf("got\n%s\nwant no %q", out.String(), tt.notWant)
+			}
+		})
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -95,13 +96,24 @@ func up(ctx context.Context, f upFlags, log *slog.Logger, stdout, stderr io.Writ
 }
 
 func printReady(w io.Writer, p *platform.Platform, took time.Duration) {
-	var names []string
+	var names, failed []string
 	for _, fn := range p.Functions() {
 		names = append(names, fn.Name)
+		if fn.State == "failed" {
+			failed = append(failed, fn.Name)
+		}
 	}
 	fmt.Fprintf(w, "funcd: ready in %s — functions: %s (each starts on its first event, stops when idle)\n",
 		took.Round(time.Millisecond), strings.Join(names, ", "))
+	if len(failed) > 0 {
+		fmt.Fprintf(w, "funcd: not running, their build failed (output above): %s; save a fix and it is built again\n",
+			strings.Join(failed, ", "))
+	}
 	fmt.Fprintf(w, "funcd: gateway on %s (Ctrl-C to stop)\n", p.GatewayURL())
+	if !slices.Contains(names, "checkout") {
+		fmt.Fprintf(w, "funcd: try\n  curl %s/    # lists the functions; each is at %s/<name>\n", p.GatewayURL(), p.GatewayURL())
+		return
+	}
 	fmt.Fprintf(w, `funcd: try
   curl -i -X POST %s/checkout \
     -H 'ce-specversion: 1.0' -H 'ce-id: order-100' -H 'ce-source: /curl' -H 'ce-type: com.example.order' \
@@ -125,7 +137,7 @@ func buildProgress(w io.Writer) func(runner.BuildEvent) {
 			done[ev.Function] = true
 			switch {
 			case ev.Err != nil:
-				fmt.Fprintf(w, "funcd: build of %s failed after %s\n", ev.Function, ev.Took.Round(time.Millisecond))
+				fmt.Fprintf(w, "funcd: build of %s failed after %s:\n%s\n", ev.Function, ev.Took.Round(time.Millisecond), indent(ev.Err.Error()))
 			case ev.Cached:
 				fmt.Fprintf(w, "funcd: %s is up to date (cached build)\n", ev.Function)
 			default:
@@ -133,6 +145,11 @@ func buildProgress(w io.Writer) func(runner.BuildEvent) {
 			}
 		}
 	}
+}
+
+// indent indents every line of s, so a compiler's output stands apart.
+func indent(s string) string {
+	return "    " + strings.ReplaceAll(strings.TrimSpace(s), "\n", "\n    ")
 }
 
 func newLogger(w io.Writer, level slog.Level) *slog.Logger {
