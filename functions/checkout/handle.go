@@ -67,9 +67,10 @@ func newFunction(out io.Writer, dial dialFunc) *Function {
 }
 
 // Handle validates the order in e, publishes it and replies with an
-// accepted event. Invalid orders get 400 and a publish the sidecar's access
-// rules forbid gets 403, both final; a missing sidecar connection or another
-// failed publish gets 503, which Knative Eventing and Dapr both retry.
+// accepted event. Invalid orders get 400, a publish the sidecar's access
+// rules forbid gets 403, an order too large for the sidecar or the broker
+// gets 413, all final; a missing sidecar connection or another failed
+// publish gets 503, which Knative Eventing and Dapr both retry.
 func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, error) {
 	reply, err := f.checkout(ctx, e)
 	if err != nil {
@@ -123,6 +124,13 @@ func (f *Function) reject(e event.Event, err error) error {
 		// The sidecar's access rules (scopes, publishingScopes, protected
 		// topics) refuse the topic: no retry will change that.
 		status, outcome = http.StatusForbidden, "forbidden"
+	case grpcstatus.Code(err) == codes.ResourceExhausted:
+		// Over gRPC's message limit (4 MiB), or the broker's (funcd's
+		// publish API answers ResourceExhausted for both): final too.
+		status, outcome = http.StatusRequestEntityTooLarge, "too large"
+	case grpcstatus.Code(err) == codes.InvalidArgument:
+		// The sidecar refuses the request itself (e.g. an invalid topic).
+		status, outcome = http.StatusBadRequest, "rejected"
 	}
 	f.logger().Warn("order not accepted", "ce.id", e.ID(), "ce.type", e.Type(),
 		"outcome", outcome, "error", err)

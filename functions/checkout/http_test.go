@@ -120,6 +120,34 @@ func TestHTTPPublishFailureIsRetryable(t *testing.T) {
 	}
 }
 
+// TestHTTPPublishRefusals: what the sidecar refuses for good gets a final
+// 4xx, so Knative Eventing, Dapr and the binding do not retry it forever.
+func TestHTTPPublishRefusals(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want int
+	}{
+		{"over gRPC's limit", status.Error(codes.ResourceExhausted, "grpc: received message larger than max (5000105 vs. 4194304)"), 413},
+		{"over the broker's limit", status.Error(codes.ResourceExhausted, "message too large: maximum payload exceeded"), 413},
+		{"invalid topic", status.Error(codes.InvalidArgument, "invalid topic: wildcards"), 400},
+		{"broker down", status.Error(codes.Internal, "nats: no responders"), 503},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			serveDapr(t, listenDapr(t), &fakeDapr{err: tt.err})
+			base := serve(t, newFunction(new(syncBuffer), dialDapr))
+			waitReady(t, base)
+			code, _, body := send(t, http.MethodPost, base, binary("application/json"), `{"orderId":1}`)
+			if code != tt.want || !strings.Contains(body, statusMessage(tt.err)) {
+				t.Errorf("got %d %q, want %d naming the refusal", code, body, tt.want)
+			}
+		})
+	}
+}
+
+func statusMessage(err error) string { return status.Convert(err).Message() }
+
 func TestHTTPForbiddenPublishIsFinal(t *testing.T) {
 	dapr := &fakeDapr{err: status.Error(codes.PermissionDenied, "topic orders is not allowed for app id checkout")}
 	serveDapr(t, listenDapr(t), dapr)

@@ -25,6 +25,7 @@ type fakePubSub struct {
 	published []*pubsub.Message
 	handlers  map[string]pubsub.Handler
 	failPub   error
+	failOn    map[string]error // by topic
 }
 
 func (f *fakePubSub) Publish(_ context.Context, m *pubsub.Message) error {
@@ -32,6 +33,9 @@ func (f *fakePubSub) Publish(_ context.Context, m *pubsub.Message) error {
 	defer f.mu.Unlock()
 	if f.failPub != nil {
 		return f.failPub
+	}
+	if err := f.failOn[m.Topic]; err != nil {
+		return err
 	}
 	f.published = append(f.published, m)
 	return nil

@@ -50,7 +50,15 @@ func (b *Binding) settle(ctx context.Context, s *subscription, fn string, msgs [
 	switch a.Outcome {
 	case Ack:
 		if err := b.reply(ctx, s, fn, evs[0], a); err != nil {
-			fill(errs, err)
+			if !pubsub.Permanent(err) {
+				fill(errs, err) // the broker delivers it again; the reply may be stored then
+				return errs
+			}
+			// No redelivery would store this reply (too large, invalid
+			// topic): dead-letter the trigger rather than loop forever.
+			for i, m := range msgs {
+				errs[i] = b.deadLetter(ctx, s, m, evs[i].ID(), err)
+			}
 			return errs
 		}
 		s.counters.delivered.Add(int64(len(msgs)))
@@ -92,6 +100,12 @@ func (b *Binding) deadLetter(ctx context.Context, s *subscription, msg *pubsub.M
 	}
 	dl := &pubsub.Message{Topic: s.res.DeadLetterTopic, Data: msg.Data, Metadata: msg.Metadata, ContentType: msg.ContentType}
 	if err := s.ps.Publish(ctx, dl); err != nil {
+		if pubsub.Permanent(err) {
+			log.Error("dropped: the dead-letter topic refuses it for good", "dead_letter_topic", s.res.DeadLetterTopic,
+				"error", err, "cause", cause)
+			s.counters.dropped.Add(1)
+			return nil
+		}
 		return fmt.Errorf("dead-letter %s to %s: %w", id, s.res.DeadLetterTopic, err)
 	}
 	log.Warn("dead-lettered", "dead_letter_topic", s.res.DeadLetterTopic, "error", cause)

@@ -3,11 +3,13 @@ package binding
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 
+	"github.com/funcd/funcd/runtime/pubsub"
 	"github.com/funcd/funcd/runtime/resources"
 )
 
@@ -105,6 +107,39 @@ func TestReplyPublishFailureNacks(t *testing.T) {
 	ps.failPub = errors.New("broker down")
 	if err := deliver(t, ps, envelope(t, "application/json", []byte(order))); err == nil {
 		t.Fatal("handler = nil, want an error: the reply was not stored")
+	}
+}
+
+// TestPermanentPublishFailures: a reply or a dead letter the broker refuses
+// for good (too large, invalid topic) does not send the message round the
+// broker's redelivery forever: the trigger is dead-lettered, or dropped.
+func TestPermanentPublishFailures(t *testing.T) {
+	tooLarge := fmt.Errorf("publish: %w", pubsub.ErrTooLarge)
+	tests := []struct {
+		name               string
+		failOn             map[string]error
+		wantDead, wantDrop int
+		wantErr            bool
+	}{
+		{name: "reply too large", failOn: map[string]error{"shipped": tooLarge}, wantDead: 1},
+		{name: "reply and dead letter too large", failOn: map[string]error{"shipped": tooLarge, "dlq": tooLarge}, wantDrop: 1},
+		{name: "reply topic invalid", failOn: map[string]error{"shipped": pubsub.ErrInvalidTopic}, wantDead: 1},
+		{name: "reply failing for now", failOn: map[string]error{"shipped": errors.New("broker down")}, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			url := answering(t, 200, binaryReply, `{"status":"shipped"}`)
+			b, ps := setup(t, url, resources.Subscription{Metadata: map[string]string{MetaReplyTopic: "shipped"}, DeadLetterTopic: "dlq"})
+			ps.failOn = tt.failOn
+			err := deliver(t, ps, envelope(t, "application/json", []byte(order)))
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("handler: got %v, want error %v", err, tt.wantErr)
+			}
+			st := b.Status()[0]
+			if st.DeadLettered != int64(tt.wantDead) || st.Dropped != int64(tt.wantDrop) {
+				t.Errorf("got %d dead-lettered, %d dropped, want %d, %d", st.DeadLettered, st.Dropped, tt.wantDead, tt.wantDrop)
+			}
+		})
 	}
 }
 

@@ -8,9 +8,12 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+
+	"github.com/funcd/funcd/runtime/pubsub"
 )
 
 // Config configures the embedded broker.
@@ -134,14 +137,27 @@ func StreamName(topic string) string {
 	return clean + "_" + hex.EncodeToString(sum[:4])
 }
 
+// MaxTopicBytes bounds a topic name: its stream's name must fit a file
+// name (255 bytes) with the suffix StreamName may add.
+const MaxTopicBytes = 200
+
+// validTopic refuses names that are not one NATS subject without
+// wildcards: what is published there could not be read back as sent.
 func validTopic(topic string) error {
+	bad := func(why string) error {
+		return fmt.Errorf("%w %.64q: %s", pubsub.ErrInvalidTopic, topic, why)
+	}
 	switch {
 	case topic == "":
-		return errors.New("broker: topic is empty")
-	case strings.ContainsAny(topic, "*> \t\r\n"):
-		return fmt.Errorf("broker: topic %q: wildcards and spaces are not allowed", topic)
+		return bad("empty")
+	case len(topic) > MaxTopicBytes:
+		return bad(fmt.Sprintf("%d bytes, at most %d allowed", len(topic), MaxTopicBytes))
+	case !utf8.ValidString(topic):
+		return bad("not UTF-8")
+	case strings.ContainsFunc(topic, func(r rune) bool { return r <= ' ' || r == 0x7f || r == '*' || r == '>' }):
+		return bad("wildcards (*, >), spaces and control characters are not allowed")
 	case strings.HasPrefix(topic, ".") || strings.HasSuffix(topic, ".") || strings.Contains(topic, ".."):
-		return fmt.Errorf("broker: topic %q: empty segment between dots", topic)
+		return bad("empty segment between dots")
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -8,6 +9,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/funcd/funcd/runtime/pubsub"
 )
 
 // start runs a broker on a free port with its store in dir, closed at the
@@ -138,17 +141,30 @@ func TestEnsureStreamInvalidTopic(t *testing.T) {
 		{name: "leading dot", topic: ".orders"},
 		{name: "trailing dot", topic: "orders."},
 		{name: "empty segment", topic: "orders..eu"},
+		{name: "control character", topic: "orders\x00"},
+		{name: "delete", topic: "orders\x7f"},
+		{name: "not UTF-8", topic: "orders\xff"},
+		{name: "too long", topic: strings.Repeat("a", MaxTopicBytes+1)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := b.EnsureStream(tt.topic)
-			if err == nil {
-				t.Fatalf("EnsureStream(%q): got nil, want an error", tt.topic)
+			if !errors.Is(err, pubsub.ErrInvalidTopic) {
+				t.Fatalf("EnsureStream(%q): got %v, want pubsub.ErrInvalidTopic", tt.topic, err)
 			}
-			if want := fmt.Sprintf("%q", tt.topic); tt.topic != "" && !strings.Contains(err.Error(), want) {
+			if want := fmt.Sprintf("%.64q", tt.topic); tt.topic != "" && !strings.Contains(err.Error(), want) {
 				t.Errorf("got %q, want it to name the topic %s", err, want)
 			}
 		})
+	}
+}
+
+func TestEnsureStreamLongestTopic(t *testing.T) {
+	b := start(t, t.TempDir())
+	for _, topic := range []string{strings.Repeat("a", MaxTopicBytes), strings.Repeat("a.", MaxTopicBytes/2-1) + "ab"} {
+		if err := b.EnsureStream(topic); err != nil {
+			t.Errorf("EnsureStream(%d bytes): got %v, want a stream", len(topic), err)
+		}
 	}
 }
 

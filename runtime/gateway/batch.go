@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strings"
 
 	"github.com/cloudevents/sdk-go/v2/binding"
 	"github.com/cloudevents/sdk-go/v2/event"
@@ -15,12 +16,15 @@ import (
 
 const batchContentType = "application/cloudevents-batch+json"
 
-// maxBatchBytes bounds a batch request body.
-const maxBatchBytes = 16 << 20
-
 func isBatch(r *http.Request) bool {
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	return mt == batchContentType
+}
+
+// isStructured reports a structured-mode event, which checkEvent reads.
+func isStructured(r *http.Request) bool {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return strings.HasPrefix(mt, "application/cloudevents") && mt != batchContentType
 }
 
 // batchResult is one event's outcome in a failed batch's answer.
@@ -35,13 +39,18 @@ type batchResult struct {
 // events as a batch; otherwise it carries the first failure's status and
 // every event's result.
 func (g *gateway) invokeBatch(w http.ResponseWriter, r *http.Request, name string) {
-	events, err := cehttp.NewEventsFromHTTPRequest(&http.Request{
-		Header: r.Header, Body: http.MaxBytesReader(w, r.Body, maxBatchBytes),
-	})
+	body, err := io.ReadAll(r.Body) // limited by the gateway
+	if err != nil {
+		p := readProblem(err)
+		writeError(w, p.status, p.reason)
+		return
+	}
+	events, err := cehttp.NewEventsFromHTTPRequest(&http.Request{Header: r.Header, Body: io.NopCloser(bytes.NewReader(body))})
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "invalid CloudEvents batch: "+err.Error())
 		return
 	}
+
 	replies := make([]*event.Event, 0, len(events))
 	results := make([]batchResult, 0, len(events))
 	failure := 0

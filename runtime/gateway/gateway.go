@@ -1,13 +1,17 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -86,7 +90,8 @@ func New(cfg Config) http.Handler {
 	}
 	transport := &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second}
 	g := &gateway{cfg: cfg, client: &http.Client{Transport: transport}}
-	g.proxy = &httputil.ReverseProxy{Rewrite: g.rewrite, ErrorHandler: g.proxyError, Transport: transport}
+	g.proxy = &httputil.ReverseProxy{Rewrite: g.rewrite, ErrorHandler: g.proxyError, Transport: transport,
+		ModifyResponse: g.giveReason}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", g.list)
 	if cfg.Metrics != nil {
@@ -121,7 +126,16 @@ type gateway struct {
 	client *http.Client // batch deliveries
 }
 
+// maxEventBytes bounds a structured event or a batch the gateway reads.
+const maxEventBytes = 16 << 20
+
+// targetKey holds the *target of a proxied request in its context.
 type targetKey struct{}
+
+type target struct {
+	function string
+	url      *url.URL
+}
 
 func (g *gateway) invoke(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("function")
@@ -131,12 +145,15 @@ func (g *gateway) invoke(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusMethodNotAllowed, "function "+name+" takes CloudEvents: POST them")
 			return
 		}
+		if isBatch(r) || isStructured(r) {
+			r.Body = http.MaxBytesReader(w, r.Body, maxEventBytes)
+		}
 		if isBatch(r) {
 			g.invokeBatch(w, r, name)
 			return
 		}
-		if problem := cloudEventProblem(r); problem != "" {
-			writeError(w, http.StatusBadRequest, problem)
+		if p := g.checkEvent(r); p != nil {
+			writeError(w, p.status, p.reason)
 			return
 		}
 	}
@@ -157,7 +174,7 @@ func (g *gateway) invoke(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-	g.proxy.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), targetKey{}, u)))
+	g.proxy.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), targetKey{}, &target{function: name, url: u})))
 	release(rec.status >= 500)
 }
 
@@ -175,17 +192,37 @@ func (s *statusRecorder) WriteHeader(code int) {
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 func (g *gateway) rewrite(pr *httputil.ProxyRequest) {
-	u := pr.In.Context().Value(targetKey{}).(*url.URL)
-	pr.SetURL(u)
+	pr.SetURL(pr.In.Context().Value(targetKey{}).(*target).url)
 	pr.Out.URL.Path = "/" + pr.In.PathValue("rest")
 	pr.Out.URL.RawPath = ""
 	pr.SetXForwarded()
 }
 
 func (g *gateway) proxyError(w http.ResponseWriter, r *http.Request, err error) {
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		p := readProblem(err)
+		writeError(w, p.status, p.reason)
+		return
+	}
 	g.cfg.Logger.Warn("proxy failed", "function", r.PathValue("function"), "error", err)
 	w.Header().Set("Retry-After", "1")
 	writeError(w, http.StatusBadGateway, "function "+r.PathValue("function")+" did not answer: "+err.Error())
+}
+
+// giveReason gives a function's error answer without a body one that
+// says what happened, so no error reaches a caller without a reason.
+func (g *gateway) giveReason(resp *http.Response) error {
+	if resp.StatusCode < 400 || resp.ContentLength != 0 {
+		return nil
+	}
+	body, _ := json.Marshal(map[string]string{"error": fmt.Sprintf("function %s answered %d %s without a reason",
+		resp.Request.Context().Value(targetKey{}).(*target).function, resp.StatusCode, http.StatusText(resp.StatusCode))})
+	resp.Body.Close()
+	resp.Body, resp.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+	resp.Header.Set("Content-Type", "application/json")
+	resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
+	return nil
 }
 
 func (g *gateway) list(w http.ResponseWriter, _ *http.Request) {

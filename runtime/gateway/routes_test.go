@@ -156,21 +156,43 @@ func TestCloudEventCheck(t *testing.T) {
 		CloudEvents: func(name string) bool { return name == "order-processor" },
 	})
 	binary := http.Header{"Ce-Id": {"1"}, "Ce-Specversion": {"1.0"}, "Ce-Source": {"s"}, "Ce-Type": {"t"}}
+	structured := http.Header{"Content-Type": {"application/cloudevents+json; charset=utf-8"}}
+	const event = `{"specversion":"1.0","id":"1","source":"s","type":"t","data":{}}`
 	tests := []struct {
 		name, path string
 		header     http.Header
+		body       string
 		wantStatus int
 		wantError  string
 	}{
-		{name: "binary", path: "/order-processor", header: binary, wantStatus: http.StatusAccepted},
-		{name: "structured", path: "/order-processor", header: http.Header{"Content-Type": {"application/cloudevents+json; charset=utf-8"}}, wantStatus: http.StatusAccepted},
-		{name: "plain JSON", path: "/order-processor", header: http.Header{"Content-Type": {"application/json"}}, wantStatus: http.StatusBadRequest, wantError: "ce-specversion, ce-id, ce-source, ce-type"},
-		{name: "binary without id", path: "/order-processor/x", header: http.Header{"Ce-Specversion": {"1.0"}, "Ce-Source": {"s"}, "Ce-Type": {"t"}}, wantStatus: http.StatusBadRequest, wantError: "headers ce-id;"},
-		{name: "plain HTTP function", path: "/checkout", header: http.Header{"Content-Type": {"application/json"}}, wantStatus: http.StatusAccepted},
+		{name: "binary", path: "/order-processor", header: binary, body: "{}", wantStatus: http.StatusAccepted},
+		{name: "structured", path: "/order-processor", header: structured, body: event, wantStatus: http.StatusAccepted},
+		{name: "structured 0.3", path: "/order-processor", header: structured,
+			body: `{"specversion":"0.3","id":"1","source":"s","type":"t"}`, wantStatus: http.StatusAccepted},
+		{name: "plain JSON", path: "/order-processor", header: http.Header{"Content-Type": {"application/json"}}, body: "{}",
+			wantStatus: http.StatusBadRequest, wantError: "ce-specversion, ce-id, ce-source, ce-type"},
+		{name: "binary without id", path: "/order-processor/x", header: http.Header{"Ce-Specversion": {"1.0"}, "Ce-Source": {"s"}, "Ce-Type": {"t"}},
+			wantStatus: http.StatusBadRequest, wantError: "headers ce-id;"},
+		{name: "binary specversion 2.0", path: "/order-processor", header: http.Header{"Ce-Id": {"1"}, "Ce-Specversion": {"2.0"}, "Ce-Source": {"s"}, "Ce-Type": {"t"}},
+			wantStatus: http.StatusUnsupportedMediaType, wantError: `specversion "2.0" is not supported; use one of 1.0, 0.3`},
+		{name: "structured, malformed JSON", path: "/order-processor", header: structured, body: `{"specversion":"1.0",`,
+			wantStatus: http.StatusBadRequest, wantError: "not a JSON object: unexpected end of JSON input"},
+		{name: "structured, an array", path: "/order-processor", header: structured, body: `[]`,
+			wantStatus: http.StatusBadRequest, wantError: "not a JSON object"},
+		{name: "structured, no specversion", path: "/order-processor", header: structured, body: `{"id":"1"}`,
+			wantStatus: http.StatusBadRequest, wantError: "specversion is missing"},
+		{name: "structured, specversion 2.0", path: "/order-processor", header: structured,
+			body: `{"specversion":"2.0","id":"1","source":"s","type":"t"}`, wantStatus: http.StatusUnsupportedMediaType, wantError: `specversion "2.0"`},
+		{name: "structured, no source", path: "/order-processor", header: structured, body: `{"specversion":"1.0","id":"1","type":"t"}`,
+			wantStatus: http.StatusBadRequest, wantError: "source: REQUIRED"},
+		{name: "structured XML", path: "/order-processor", header: http.Header{"Content-Type": {"application/cloudevents+xml"}}, body: "<e/>",
+			wantStatus: http.StatusUnsupportedMediaType, wantError: "application/cloudevents+xml are not supported"},
+		{name: "plain HTTP function", path: "/checkout", header: http.Header{"Content-Type": {"application/json"}}, body: "{}",
+			wantStatus: http.StatusAccepted},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp, body := do(t, h, http.MethodPost, tt.path, "{}", tt.header)
+			resp, body := do(t, h, http.MethodPost, tt.path, tt.body, tt.header)
 			if resp.StatusCode != tt.wantStatus {
 				t.Fatalf("got status %d (%s), want %d", resp.StatusCode, body, tt.wantStatus)
 			}
@@ -178,6 +200,9 @@ func TestCloudEventCheck(t *testing.T) {
 				if got := errorBody(t, resp, body); !strings.Contains(got, tt.wantError) {
 					t.Errorf("got error %q, want it to contain %q", got, tt.wantError)
 				}
+			}
+			if tt.wantStatus == http.StatusAccepted && body != "echo:"+tt.body {
+				t.Errorf("got body %q, want the function to get %q", body, tt.body)
 			}
 		})
 	}

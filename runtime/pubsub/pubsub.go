@@ -42,5 +42,20 @@ type PubSub interface {
 	Close() error
 }
 
-// ErrClosed is returned by calls on a closed PubSub.
-var ErrClosed = errors.New("pubsub: closed")
+// Errors an adapter wraps so callers can tell what no retry will fix.
+var (
+	// ErrClosed is returned by calls on a closed PubSub.
+	ErrClosed = errors.New("pubsub: closed")
+	// ErrTooLarge: the message is larger than the component stores.
+	ErrTooLarge = errors.New("message too large for the broker")
+	// ErrInvalidTopic: the component cannot have a topic of that name.
+	ErrInvalidTopic = errors.New("invalid topic")
+	// ErrTopicLimit: the topic would be one more than the broker allows.
+	ErrTopicLimit = errors.New("topic limit reached")
+)
+
+// Permanent reports whether err is one no retry can fix: a message too
+// large, an invalid topic, the bound on topics reached.
+func Permanent(err error) bool {
+	return errors.Is(err, ErrTooLarge) || errors.Is(err, ErrInvalidTopic) || errors.Is(err, ErrTopicLimit)
+}

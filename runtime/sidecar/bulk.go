@@ -88,6 +88,9 @@ func publishEach(ctx context.Context, p Publisher, req *pubsub.BulkPublishReques
 // bulkError maps a bulk publish error like daprd; ok is false for a plain
 // publish failure, which the HTTP API answers with the failed entries.
 func (s *Sidecar) bulkError(name, topic string, err error) (apiErr error, ok bool) {
+	if apiErr, ok := refusal(name, topic, err); ok {
+		return apiErr, true
+	}
 	switch {
 	case errors.Is(err, ErrTopicForbidden), errors.Is(err, ErrPubSubNotFound):
 		return s.publishError(name, topic, err), true

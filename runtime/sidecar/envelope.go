@@ -30,7 +30,7 @@ func (s *Sidecar) encode(m *message, raw bool, features []pubsub.Feature) ([]byt
 	}
 	ce, err := s.cloudEvent(m)
 	if err != nil {
-		return nil, apierrors.PubSub(m.pubsub).WithAppError(s.appID, err).CloudEventCreation()
+		return nil, cloudEventRefused(m.pubsub, s.appID, err)
 	}
 	pubsub.ApplyMetadata(ce, features, m.metadata)
 	b, err := json.Marshal(ce)

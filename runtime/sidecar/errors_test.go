@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -18,7 +19,10 @@ import (
 var errBoom = errors.New("boom")
 
 // errorCase is one refused publish; codes and messages are daprd v1.16.0's
-// (pkg/api/errors/pubsub.go, tests/integration/suite/daprd/pubsub/http/errors.go).
+// (pkg/api/errors/pubsub.go, tests/integration/suite/daprd/pubsub/http/errors.go),
+// except where daprd answers a client error with 500 (see refusal.go):
+// a malformed CloudEvent, a message too large, an invalid topic, the topic
+// limit.
 type errorCase struct {
 	name        string
 	pubsub      string
@@ -45,9 +49,20 @@ func errorCases() []errorCase {
 			wantHTTP: 400, wantCode: "ERR_PUBSUB_REQUEST_METADATA", wantGRPC: codes.InvalidArgument,
 			wantMsg: "failed deserializing metadata. Error: rawPayload value must be a valid boolean: actual is 'maybe'"},
 		{name: "malformed cloudevent", pubsub: testPubSub, topic: testTopic, contentType: "application/cloudevents+json",
-			body: `{"}`, wantHTTP: 500, wantCode: "ERR_PUBSUB_CLOUD_EVENTS_SER", wantGRPC: codes.InvalidArgument, wantMsg: "cannot create cloudevent"},
+			body: `{"}`, wantHTTP: 400, wantCode: "ERR_PUBSUB_CLOUD_EVENTS_SER", wantGRPC: codes.InvalidArgument,
+			wantMsg: "cannot create cloudevent: unexpected EOF"},
 		{name: "null cloudevent", pubsub: testPubSub, topic: testTopic, contentType: "application/cloudevents+json",
-			body: ` null`, wantHTTP: 500, wantCode: "ERR_PUBSUB_CLOUD_EVENTS_SER", wantGRPC: codes.InvalidArgument, wantMsg: "cannot create cloudevent"},
+			body: ` null`, wantHTTP: 400, wantCode: "ERR_PUBSUB_CLOUD_EVENTS_SER", wantGRPC: codes.InvalidArgument,
+			wantMsg: "cannot create cloudevent: cloud event is not a JSON object"},
+		{name: "too large for the broker", pubsub: testPubSub, topic: testTopic, body: "x", pubErr: fmt.Errorf("nats: %w", ErrMessageTooLarge),
+			wantHTTP: 413, wantCode: "ERR_PUBSUB_PUBLISH_MESSAGE", wantGRPC: codes.ResourceExhausted,
+			wantMsg: "message too large: " + pubMsg + "nats: message too large for the broker"},
+		{name: "invalid topic", pubsub: testPubSub, topic: testTopic, body: "x", pubErr: fmt.Errorf("wildcards: %w", ErrInvalidTopic),
+			wantHTTP: 400, wantCode: "ERR_PUBSUB_PUBLISH_MESSAGE", wantGRPC: codes.InvalidArgument,
+			wantMsg: "invalid topic: " + pubMsg + "wildcards: invalid topic"},
+		{name: "topic limit", pubsub: testPubSub, topic: testTopic, body: "x", pubErr: fmt.Errorf("100 topics: %w", ErrTopicLimit),
+			wantHTTP: 403, wantCode: "ERR_PUBSUB_PUBLISH_MESSAGE", wantGRPC: codes.FailedPrecondition,
+			wantMsg: "topic limit reached: " + pubMsg + "100 topics: topic limit reached"},
 		{name: "publisher error", pubsub: testPubSub, topic: testTopic, body: "x", pubErr: errBoom,
 			wantHTTP: 500, wantCode: "ERR_PUBSUB_PUBLISH_MESSAGE", wantGRPC: codes.Internal, wantMsg: pubMsg + "boom"},
 		{name: "topic forbidden", pubsub: testPubSub, topic: testTopic, pubErr: fmt.Errorf("scopes: %w", ErrTopicForbidden),
@@ -142,11 +157,11 @@ func TestOversizedBody(t *testing.T) {
 	big := strings.Repeat("x", 2048)
 
 	resp := e.post(t, "/v1.0/publish/orderpubsub/orders", "", big, nil)
-	if resp.StatusCode != http.StatusInternalServerError {
-		t.Errorf("http status: got %d, want 500 (daprd: body read error)", resp.StatusCode)
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("http status: got %d, want 413 (daprd: 500)", resp.StatusCode)
 	}
 	checkHTTPError(t, resp, "ERR_PUBSUB_PUBLISH_MESSAGE",
-		"error when publishing to topic orders in pubsub orderpubsub: stream too large")
+		"message too large: error when publishing to topic orders in pubsub orderpubsub: stream too large")
 
 	// Chunked (no Content-Length): the limit applies while reading.
 	chunked, _ := http.NewRequest(http.MethodPost, e.httpURL+"/v1.0/publish/orderpubsub/orders", io.MultiReader(strings.NewReader(big)))
@@ -154,8 +169,16 @@ func TestOversizedBody(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if resp.StatusCode != http.StatusInternalServerError || chunked.ContentLength != 0 {
-		t.Errorf("chunked: got %d (length %d), want 500 for a chunked body", resp.StatusCode, chunked.ContentLength)
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || chunked.ContentLength != 0 {
+		t.Errorf("chunked: got %d (length %d), want 413 for a chunked body", resp.StatusCode, chunked.ContentLength)
+	}
+	resp.Body.Close()
+
+	// A bulk publish too: daprd answers 400 (its events do not decode).
+	resp = e.post(t, "/v1.0-alpha1/publish/bulk/orderpubsub/orders", "application/json",
+		`[{"entryId":"1","event":"`+big+`","contentType":"text/plain"}]`, nil)
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("bulk: got %d, want 413", resp.StatusCode)
 	}
 	resp.Body.Close()
 
@@ -179,5 +202,26 @@ func TestBodyAtLimit(t *testing.T) {
 	}
 	if n := len(e.pub.last(t).Data); n != 1024 {
 		t.Errorf("data: got %d bytes, want 1024", n)
+	}
+}
+
+// TestBodyLimitedInFront: a server in front that limits bodies with
+// http.MaxBytesReader (funcd's gateway) gets 413 from the publish API too.
+func TestBodyLimitedInFront(t *testing.T) {
+	sc, err := New(testAppID, fakeComponents{testPubSub: &fakePublisher{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := sc.HTTPHandler()
+	front := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, 512)
+		api.ServeHTTP(w, r)
+	})
+	for _, path := range []string{"/v1.0/publish/orderpubsub/orders", "/v1.0-alpha1/publish/bulk/orderpubsub/orders"} {
+		rec := httptest.NewRecorder()
+		front.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, path, strings.NewReader(`[`+strings.Repeat(" ", 1000)+`]`)))
+		if rec.Code != http.StatusRequestEntityTooLarge {
+			t.Errorf("%s: got %d %s, want 413", path, rec.Code, rec.Body)
+		}
 	}
 }

@@ -76,6 +76,9 @@ func (s *Sidecar) resolveHTTP(r *http.Request, m *message) (Publisher, bool, err
 		return nil, false, err
 	}
 	if m.data, err = readBody(r, s.cfg.MaxBodyBytes); err != nil {
+		if apiErr, ok := refusal(m.pubsub, m.topic, err); ok {
+			return nil, false, apiErr
+		}
 		return nil, false, apierrors.PubSub(m.pubsub).PublishMessage(m.topic, err)
 	}
 	raw, err := rawPayload(m.pubsub, m.metadata)

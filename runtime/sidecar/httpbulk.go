@@ -68,6 +68,9 @@ func (s *Sidecar) bulkRequest(r *http.Request, name, topic string) (*pubsub.Bulk
 	}
 	in := make([]bulkEntryJSON, 0)
 	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+		if apiErr, ok := refusal(name, topic, err); ok {
+			return nil, nil, apiErr
+		}
 		return nil, nil, apierrors.PubSub(name).WithAppError(s.appID, nil).WithTopic(topic).UnmarshalEvents(err)
 	}
 	entries, err := s.httpEntries(name, topic, md, in)

@@ -56,6 +56,9 @@ func (s *Sidecar) publish(ctx context.Context, p Publisher, m *message, raw bool
 
 // publishError maps a Publisher's error to daprd's API error.
 func (s *Sidecar) publishError(name, topic string, err error) error {
+	if apiErr, ok := refusal(name, topic, err); ok {
+		return apiErr
+	}
 	switch {
 	case errors.Is(err, ErrTopicForbidden):
 		return apierrors.PubSub(name).PublishForbidden(topic, s.appID, err)

@@ -135,6 +135,9 @@ func (p *PubSub) Publish(ctx context.Context, msg *pubsub.Message) error {
 		req.ContentType = &msg.ContentType
 	}
 	if err := p.pub.Publish(ctx, req); err != nil {
+		if p.kind.tooLarge != nil && p.kind.tooLarge(err) {
+			err = fmt.Errorf("%w: %d bytes: %w", pubsub.ErrTooLarge, len(msg.Data), err)
+		}
 		return fmt.Errorf("publish to %s/%s: %w", p.name, msg.Topic, err)
 	}
 	return nil

@@ -150,3 +150,31 @@ func jetStream(t *testing.T, b *broker.Broker) nats.JetStreamContext {
 	}
 	return js
 }
+
+// TestPublishRefusals: what no retry can store is told apart from a
+// transient failure, so the publish API answers 413 or 400 rather than 500.
+func TestPublishRefusals(t *testing.T) {
+	ps := open(t, jetstream(), embedded.Options{Broker: startBroker(t)})
+	tests := []struct {
+		name  string
+		topic string
+		size  int
+		want  error
+	}{
+		{name: "over the broker's max payload", topic: "orders", size: 2 << 20, want: pubsub.ErrTooLarge},
+		{name: "wildcard topic", topic: "orders.*", size: 2, want: pubsub.ErrInvalidTopic},
+		{name: "topic with a space", topic: "a b", size: 2, want: pubsub.ErrInvalidTopic},
+		{name: "topic too long", topic: strings.Repeat("t", 300), size: 2, want: pubsub.ErrInvalidTopic},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := ps.Publish(t.Context(), &pubsub.Message{Topic: tt.topic, Data: []byte(strings.Repeat("x", tt.size))})
+			if !errors.Is(err, tt.want) || !pubsub.Permanent(err) {
+				t.Errorf("got %v, want %v (permanent)", err, tt.want)
+			}
+		})
+	}
+	if err := ps.Publish(t.Context(), &pubsub.Message{Topic: "orders", Data: []byte(`{}`)}); err != nil || pubsub.Permanent(err) {
+		t.Errorf("a small message: got %v, want it stored", err)
+	}
+}

@@ -1,6 +1,7 @@
 package embedded
 
 import (
+	"errors"
 	"maps"
 	"slices"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	contrib "github.com/dapr/components-contrib/pubsub"
 	"github.com/dapr/components-contrib/pubsub/jetstream"
 	"github.com/dapr/kit/logger"
+	"github.com/nats-io/nats.go"
 
 	inmemory "github.com/dapr/components-contrib/pubsub/in-memory"
 )
@@ -28,11 +30,14 @@ type kind struct {
 	// back the group's next member. (Redis's Close drops acknowledgements
 	// still in flight, so its instances wait for Close.)
 	closeOnEnd bool
+	// tooLarge reports a publish error that says the message is larger
+	// than the broker takes: no retry will store it.
+	tooLarge func(error) bool
 }
 
 // kinds lists the component types every build supports.
 var kinds = map[string]kind{
-	"pubsub.jetstream": {open: jetstream.NewJetStream, consumerKey: "durableName", sanitize: natsName},
+	"pubsub.jetstream": {open: jetstream.NewJetStream, consumerKey: "durableName", sanitize: natsName, tooLarge: natsTooLarge},
 	"pubsub.in-memory": {open: inmemory.New},
 }
 
@@ -71,6 +76,9 @@ func Types() []string {
 	slices.Sort(types)
 	return types
 }
+
+// natsTooLarge: the server's max_payload (1 MB by default) refused it.
+func natsTooLarge(err error) bool { return errors.Is(err, nats.ErrMaxPayload) }
 
 // natsName maps s to a valid JetStream consumer name: no whitespace, '.',
 // wildcards or path separators (the server stores consumers in folders).
