@@ -80,7 +80,17 @@ type Config struct {
 	Publish http.Handler
 	// Metrics, when set, serves GET /metrics (Prometheus).
 	Metrics http.Handler
-	Logger  *slog.Logger
+	// MaxBodyBytes bounds one request body (default DefaultMaxBodyBytes):
+	// a longer one gets 413.
+	MaxBodyBytes int64
+	// BodyMemory bounds the request bodies read into memory at once
+	// (default DefaultBodyMemory): past it requests get 503 with
+	// Retry-After.
+	BodyMemory int64
+	// OnIdle, when set, runs once the bodies in memory went back to none
+	// after a burst, e.g. to hand memory back to the system.
+	OnIdle func()
+	Logger *slog.Logger
 }
 
 // New returns the gateway's handler.
@@ -88,8 +98,15 @@ func New(cfg Config) http.Handler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.BodyMemory <= 0 {
+		cfg.BodyMemory = DefaultBodyMemory
+	}
 	transport := &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second}
-	g := &gateway{cfg: cfg, client: &http.Client{Transport: transport}}
+	g := &gateway{cfg: cfg, client: &http.Client{Transport: transport},
+		bodies: newBodies(cfg.MaxBodyBytes, max(cfg.BodyMemory, cfg.MaxBodyBytes), cfg.OnIdle)}
 	g.proxy = &httputil.ReverseProxy{Rewrite: g.rewrite, ErrorHandler: g.proxyError, Transport: transport,
 		ModifyResponse: g.giveReason}
 	mux := http.NewServeMux()
@@ -103,6 +120,8 @@ func New(cfg Config) http.Handler {
 	publish := cfg.Publish
 	if publish == nil {
 		publish = http.HandlerFunc(noPublishAPI)
+	} else {
+		publish = g.inMemory(publish)
 	}
 	// Method-qualified, as the Dapr API answers GET, POST and PUT (daprd
 	// publishes on both); more specific than /{function}/{rest...}.
@@ -124,10 +143,24 @@ type gateway struct {
 	cfg    Config
 	proxy  *httputil.ReverseProxy
 	client *http.Client // batch deliveries
+	bodies *bodies
 }
 
-// maxEventBytes bounds a structured event or a batch the gateway reads.
-const maxEventBytes = 16 << 20
+// inMemory serves next, which reads the whole body, within the body limit
+// and the memory for bodies.
+func (g *gateway) inMemory(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !g.bodies.limitBody(w, r) {
+			return
+		}
+		release, ok := g.bodies.reserve(w, r)
+		if !ok {
+			return
+		}
+		defer release()
+		next.ServeHTTP(w, r)
+	})
+}
 
 // targetKey holds the *target of a proxied request in its context.
 type targetKey struct{}
@@ -139,6 +172,9 @@ type target struct {
 
 func (g *gateway) invoke(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("function")
+	if !g.bodies.limitBody(w, r) {
+		return
+	}
 	if g.cfg.CloudEvents != nil && g.cfg.CloudEvents(name) {
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", http.MethodPost)
@@ -146,7 +182,11 @@ func (g *gateway) invoke(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if isBatch(r) || isStructured(r) {
-			r.Body = http.MaxBytesReader(w, r.Body, maxEventBytes)
+			release, ok := g.bodies.reserve(w, r)
+			if !ok {
+				return
+			}
+			defer release()
 		}
 		if isBatch(r) {
 			g.invokeBatch(w, r, name)

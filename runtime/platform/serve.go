@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"time"
 
 	"github.com/funcd/funcd/runtime/activator"
@@ -100,13 +101,10 @@ func (p *Platform) startGateway(svcCtx context.Context) error {
 		l.Close()
 		return err
 	}
-	p.gateway = &http.Server{
-		Handler: gateway.New(gateway.Config{
-			Target: requests{p.activator}, Lister: p, Publish: publish.HTTPHandler(), Metrics: p.Metrics(),
-			Logger: p.log, CloudEvents: p.takesCloudEvents,
-		}),
-		ReadHeaderTimeout: 5 * time.Second,
-	}
+	p.gateway = gateway.NewServer(gateway.New(gateway.Config{
+		Target: requests{p.activator}, Lister: p, Publish: publish.HTTPHandler(), Metrics: p.Metrics(),
+		Logger: p.log, CloudEvents: p.takesCloudEvents, OnIdle: debug.FreeOSMemory,
+	}), gateway.Timeouts{}, p.log)
 	p.services.Go(func() error {
 		if err := p.gateway.Serve(l); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("gateway: %w", err)

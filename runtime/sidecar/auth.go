@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/grpc/tap"
 )
 
 // apiTokenHeader is daprd's security consts.APITokenHeader.
@@ -38,6 +39,21 @@ func (s *Sidecar) authStream(srv any, ss grpc.ServerStream, _ *grpc.StreamServer
 		return err
 	}
 	return next(srv, &ctxStream{ServerStream: ss, ctx: ctx})
+}
+
+// authTap refuses a call without the API token before the server reads
+// its message (the interceptors check again, and strip the token).
+func (s *Sidecar) authTap(ctx context.Context, info *tap.Info) (context.Context, error) {
+	if s.cfg.APIToken == "" {
+		return ctx, nil
+	}
+	switch got := info.Header.Get(apiTokenHeader); {
+	case len(got) == 0:
+		return ctx, unauthenticated("missing api token in request metadata")
+	case !tokenEqual(got[0], s.cfg.APIToken):
+		return ctx, unauthenticated("authentication error: api token mismatch")
+	}
+	return ctx, nil
 }
 
 type ctxStream struct {

@@ -7,6 +7,7 @@ import (
 	apierrors "github.com/dapr/dapr/pkg/api/errors"
 	runtimev1pb "github.com/dapr/dapr/pkg/proto/runtime/v1"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/types/known/emptypb"
 )
@@ -27,6 +28,10 @@ func (s *Sidecar) NewGRPCServer(opts ...grpc.ServerOption) *grpc.Server {
 	base := []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(s.cfg.MaxBodyBytes),
 		grpc.MaxSendMsgSize(s.cfg.MaxBodyBytes),
+		// The token is checked before a message is read, so a caller
+		// without it cannot make the server hold 4 MiB messages.
+		grpc.InTapHandle(s.authTap),
+		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: s.cfg.IdleTimeout}),
 		grpc.ChainUnaryInterceptor(s.recoverUnary, s.authUnary),
 		grpc.ChainStreamInterceptor(s.recoverStream, s.authStream),
 	}

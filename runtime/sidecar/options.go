@@ -27,6 +27,10 @@ type Config struct {
 	MaxBodyBytes int
 	// ShutdownTimeout bounds Serve's graceful stop.
 	ShutdownTimeout time.Duration
+	// ReadTimeout bounds how long a client may take to send a whole HTTP
+	// request; IdleTimeout how long a connection (HTTP or gRPC) may stay
+	// open without a request.
+	ReadTimeout, IdleTimeout time.Duration
 }
 
 // DefaultConfig returns the configuration New starts from.
@@ -35,6 +39,8 @@ func DefaultConfig() Config {
 		Logger:          slog.New(slog.DiscardHandler),
 		MaxBodyBytes:    DefaultMaxBodyBytes,
 		ShutdownTimeout: DefaultShutdownTimeout,
+		ReadTimeout:     readTimeout,
+		IdleTimeout:     idleTimeout,
 	}
 }
 
@@ -49,6 +55,9 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("shutdown timeout must be positive"))
+	}
+	if c.ReadTimeout <= 0 || c.IdleTimeout <= 0 {
+		errs = append(errs, errors.New("read and idle timeouts must be positive"))
 	}
 	return errors.Join(errs...)
 }
@@ -94,6 +103,19 @@ func WithShutdownTimeout(d time.Duration) Option {
 			return errors.New("shutdown timeout must be positive")
 		}
 		c.ShutdownTimeout = d
+		return nil
+	}
+}
+
+// WithTimeouts bounds how long a client may take to send a whole HTTP
+// request (default 30s) and how long a connection may stay open without a
+// request (default 60s).
+func WithTimeouts(read, idle time.Duration) Option {
+	return func(c *Config) error {
+		if read <= 0 || idle <= 0 {
+			return errors.New("read and idle timeouts must be positive")
+		}
+		c.ReadTimeout, c.IdleTimeout = read, idle
 		return nil
 	}
 }

@@ -13,8 +13,16 @@ import (
 	"google.golang.org/grpc"
 )
 
-// readHeaderTimeout bounds how long a client may take to send headers.
-const readHeaderTimeout = 10 * time.Second
+// Timeouts of the HTTP API's server: a client may take readHeaderTimeout
+// to send its headers and readTimeout for the whole request; a kept-alive
+// connection is closed after idleTimeout without a request. gRPC
+// connections without a call are closed after idleTimeout too.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second
+	idleTimeout       = 60 * time.Second
+	maxHeaderBytes    = 64 << 10
+)
 
 // Serve serves the gRPC API on grpcLis and the HTTP API on httpLis (either
 // may be nil, not both) until ctx is done or a server fails, then stops both
@@ -27,7 +35,10 @@ func (s *Sidecar) Serve(ctx context.Context, grpcLis, httpLis net.Listener) erro
 	gs := s.NewGRPCServer()
 	hs := &http.Server{
 		Handler:           s.HTTPHandler(),
-		ReadHeaderTimeout: readHeaderTimeout,
+		ReadHeaderTimeout: min(readHeaderTimeout, s.cfg.ReadTimeout),
+		ReadTimeout:       s.cfg.ReadTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 	g, gctx := errgroup.WithContext(ctx)
