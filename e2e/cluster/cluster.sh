@@ -205,6 +205,9 @@ disabled_plugins = ["io.containerd.internal.v1.opt"]
   restrict_oom_score_adj = true
   disable_apparmor = true
   netns_mounts_under_state_dir = true
+  # containerd 2's default: pods may bind ports below 1024 without
+  # privileges (CoreDNS's nonroot :53; its image would carry a file capability).
+  enable_unprivileged_ports = true
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
     default_runtime_name = "runc"
