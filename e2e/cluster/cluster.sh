@@ -485,6 +485,27 @@ addons() {
 		--kubeconfig "$STATE/kubeconfig/admin.conf" >/dev/null
 	kc -n kube-system rollout status deployment/coredns --timeout=180s
 
+	log "storage: 6 PersistentVolumes on the node's disk (no provisioner)"
+	# Claims without a storage class (Dapr's scheduler and placement
+	# StatefulSets) bind to these, as kind's local-path volumes would serve
+	# them. Their folders are open to the nonroot users the pods run as.
+	local i
+	for i in 0 1 2 3 4 5; do
+		mkdir -p "$STATE/volumes/pv-$i"
+		chmod 1777 "$STATE/volumes/pv-$i"
+		cat <<EOF
+apiVersion: v1
+kind: PersistentVolume
+metadata: {name: node-pv-$i}
+spec:
+  capacity: {storage: 2Gi}
+  accessModes: [ReadWriteOnce]
+  persistentVolumeReclaimPolicy: Retain
+  hostPath: {path: $STATE/volumes/pv-$i, type: Directory}
+---
+EOF
+	done | kc apply -f - >/dev/null
+
 	log "kingress test fixture (ingress class ${INGRESS_CLASS})"
 	kc apply -f - >/dev/null <<EOF
 apiVersion: v1
@@ -564,8 +585,6 @@ export REGISTRY=$REGISTRY/funcd REGISTRY_INSECURE=1
 export KNATIVE_MANIFESTS=$STATE/release/knative
 export INGRESS_CLASS=$INGRESS_CLASS INGRESS_URL=http://$NODE_IP:$INGRESS_NODEPORT DOMAIN=example.com
 export DAPR_CHART=$dapr/charts/dapr DAPR_REGISTRY=$REGISTRY/dapr
-# No storage provisioner on the node: Dapr keeps its state in memory.
-export DAPR_HELM_ARGS="--set dapr_scheduler.cluster.inMemoryStorage=true --set dapr_placement.cluster.forceInMemoryLog=true"
 export REDIS_IMAGE=$REGISTRY/redis:$REDIS_TAG
 # No Kafka broker here: franz-go's kfake stands in (a test fixture).
 export KAFKA_IMAGE=$REGISTRY/kfake:dev
