@@ -15,14 +15,14 @@ const demoOrders = 19
 
 // runDemo replays the original checkout loop: orders 1..19 for "Customer N",
 // amount N*10.0, status Pending, each sent to checkout as a CloudEvent.
-func runDemo(ctx context.Context, gateway string, w io.Writer) error {
+func runDemo(ctx context.Context, gateway, token string, w io.Writer) error {
 	client := &http.Client{Timeout: 10 * time.Second}
 	accepted := 0
 	for i := 1; i <= demoOrders; i++ {
 		body := fmt.Sprintf(`{"orderId":%d,"customerName":"Customer %d","amount":%d.0,"status":"Pending"}`, i, i, i*10)
 		status, msg, err := sendEvent(ctx, client, gateway+"/checkout", eventSpec{
 			id: "demo-order-" + strconv.Itoa(i), source: "/funcd/demo", typ: "com.example.order",
-			contentType: "application/json", data: body,
+			contentType: "application/json", data: body, token: token,
 		})
 		switch {
 		case err != nil:

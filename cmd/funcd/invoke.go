@@ -26,6 +26,7 @@ const invokeExamples = `  funcd invoke checkout --data '{"orderId":7,"customerNa
 type eventSpec struct {
 	id, source, typ, contentType, data string
 	structured                         bool
+	token                              string // dapr-api-token, when funcd up requires one
 }
 
 func runInvoke(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -40,6 +41,7 @@ func runInvoke(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.StringVar(&spec.data, "data", "", "event data")
 	fs.StringVar(&file, "file", "", "read event data from this file ('-' for stdin)")
 	fs.BoolVar(&spec.structured, "structured", false, "send in structured mode instead of binary mode")
+	fs.StringVar(&spec.token, "api-token", os.Getenv("DAPR_API_TOKEN"), "dapr-api-token to send (when funcd up requires one; default $DAPR_API_TOKEN)")
 	if help, err := parse(fs, reorder(args)); help || err != nil {
 		return err
 	}
@@ -101,6 +103,9 @@ func sendEvent(ctx context.Context, client *http.Client, url string, spec eventS
 		req.Header.Set("Content-Type", "application/cloudevents+json")
 	} else if err := cehttp.WriteRequest(ctx, binding.ToMessage(&e), req); err != nil {
 		return 0, "", err
+	}
+	if spec.token != "" {
+		req.Header.Set("dapr-api-token", spec.token)
 	}
 	resp, err := client.Do(req)
 	if err != nil {

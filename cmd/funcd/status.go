@@ -38,11 +38,29 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	var list struct {
 		Functions     []gateway.FunctionInfo     `json:"functions"`
 		Subscriptions []gateway.SubscriptionInfo `json:"subscriptions"`
+		Ports         []gateway.PortInfo         `json:"ports"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil || resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("unexpected answer from %s: %d %v", *gatewayURL, resp.StatusCode, err)
 	}
-	return writeStatus(stdout, list.Functions, list.Subscriptions)
+	if err := writeStatus(stdout, list.Functions, list.Subscriptions); err != nil {
+		return err
+	}
+	return writePorts(stdout, list.Ports)
+}
+
+// writePorts lists the ports funcd listens on and what protects each.
+func writePorts(w io.Writer, ports []gateway.PortInfo) error {
+	if len(ports) == 0 {
+		return nil
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "PORT\tADDRESS\tPROTECTED BY")
+	for _, p := range ports {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", p.What, p.Address, p.Protected)
+	}
+	return tw.Flush()
 }
 
 // writeStatus writes one line per function (state, instances, counters),

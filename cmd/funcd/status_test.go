@@ -17,8 +17,9 @@ func TestStatus(t *testing.T) {
 	}
 	subs := []gateway.SubscriptionInfo{{Name: "order-processor-orders", PubSub: "orderpubsub", Topic: "orders",
 		Delivered: 19, Retries: 2, DeadLettered: 1}}
+	ports := []gateway.PortInfo{{What: "embedded broker (NATS)", Address: "127.0.0.1:4222", Protected: "token made for this run"}}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_ = json.NewEncoder(w).Encode(map[string]any{"functions": fns, "subscriptions": subs})
+		_ = json.NewEncoder(w).Encode(map[string]any{"functions": fns, "subscriptions": subs, "ports": ports})
 	}))
 	defer srv.Close()
 	var out, errOut strings.Builder
@@ -26,8 +27,8 @@ func TestStatus(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	if len(lines) != 6 {
-		t.Fatalf("got %d lines, want a header and 2 functions, a blank line, a header and 1 subscription:\n%s", len(lines), out.String())
+	if len(lines) != 9 {
+		t.Fatalf("got %d lines, want a header and 2 functions, a blank line, a header and 1 subscription, a blank line, a header and 1 port:\n%s", len(lines), out.String())
 	}
 	for i, want := range [][]string{
 		{"FUNCTION", "STATE", "COLD P99", "DELIVERIES", "FAILURES"},
@@ -36,6 +37,9 @@ func TestStatus(t *testing.T) {
 		{},
 		{"SUBSCRIPTION", "TOPIC", "DELIVERED", "RETRIES", "DEAD-LETTERED", "DROPPED", "RETURNED"},
 		{"order-processor-orders", "orderpubsub/orders", "19", "2", "1"},
+		{},
+		{"PORT", "ADDRESS", "PROTECTED BY"},
+		{"embedded broker (NATS)", "127.0.0.1:4222", "token made for this run"},
 	} {
 		for _, w := range want {
 			if !strings.Contains(lines[i], w) {

@@ -43,7 +43,7 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&f.watch, "watch", true, "rebuild a function when its sources change and replace its running instances")
 	fs.BoolVar(&f.demo, "demo", false, "send the 19 demo orders to checkout once the platform is up")
 	fs.StringVar(&f.logLevel, "log-level", "info", "runtime log level: debug, info, warn or error")
-	fs.StringVar(&f.token, "api-token", os.Getenv("DAPR_API_TOKEN"), "require this dapr-api-token on the publish API (default $DAPR_API_TOKEN)")
+	fs.StringVar(&f.token, "api-token", os.Getenv("DAPR_API_TOKEN"), "require this dapr-api-token to invoke functions and publish through the gateway (default $DAPR_API_TOKEN; the functions' own publish APIs always require a token)")
 	if help, err := parse(fs, args); help || err != nil {
 		return err
 	}
@@ -87,7 +87,7 @@ func up(ctx context.Context, f upFlags, log *slog.Logger, stdout, stderr io.Writ
 	}()
 	printReady(stderr, p, time.Since(started))
 	if f.demo {
-		if err := runDemo(ctx, p.GatewayURL(), stderr); err != nil {
+		if err := runDemo(ctx, p.GatewayURL(), f.token, stderr); err != nil {
 			return err
 		}
 	}

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -35,12 +36,14 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// Broker is a running embedded NATS JetStream server.
+// Broker is a running embedded NATS JetStream server. Its port takes only
+// clients with the token made for this run (Token): funcd's components.
 type Broker struct {
-	cfg  Config
-	srv  *server.Server
-	conn *nats.Conn
-	js   nats.JetStreamContext
+	cfg   Config
+	token string
+	srv   *server.Server
+	conn  *nats.Conn
+	js    nats.JetStreamContext
 
 	mu      sync.Mutex
 	streams map[string]bool
@@ -57,8 +60,12 @@ func Start(cfg Config) (*Broker, error) {
 	if cfg.Port == 0 {
 		cfg.Port = server.RANDOM_PORT
 	}
+	token, err := newToken()
+	if err != nil {
+		return nil, fmt.Errorf("broker: %w", err)
+	}
 	srv, err := server.NewServer(&server.Options{
-		ServerName: "funcd", Host: cfg.Host, Port: cfg.Port,
+		ServerName: "funcd", Host: cfg.Host, Port: cfg.Port, Authorization: token,
 		JetStream: true, StoreDir: cfg.StoreDir,
 		NoSigs: true, NoLog: true, DisableJetStreamBanner: true,
 	})
@@ -70,7 +77,7 @@ func Start(cfg Config) (*Broker, error) {
 		srv.Shutdown()
 		return nil, errors.New("broker: NATS server did not become ready in 10s")
 	}
-	conn, err := nats.Connect(srv.ClientURL(), nats.InProcessServer(srv), nats.Name("funcd-broker-admin"))
+	conn, err := nats.Connect(srv.ClientURL(), nats.InProcessServer(srv), nats.Token(token), nats.Name("funcd-broker-admin"))
 	if err != nil {
 		srv.Shutdown()
 		return nil, fmt.Errorf("broker: connect: %w", err)
@@ -81,11 +88,30 @@ func Start(cfg Config) (*Broker, error) {
 		srv.Shutdown()
 		return nil, fmt.Errorf("broker: jetstream: %w", err)
 	}
-	return &Broker{cfg: cfg, srv: srv, conn: conn, js: js, streams: map[string]bool{}}, nil
+	return &Broker{cfg: cfg, token: token, srv: srv, conn: conn, js: js, streams: map[string]bool{}}, nil
+}
+
+// newToken returns 32 random bytes in hex: the broker's credential for one
+// run, never written anywhere.
+func newToken() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
 }
 
 // URL is the client URL for pubsub.jetstream's natsURL.
 func (b *Broker) URL() string { return b.srv.ClientURL() }
+
+// Token is the credential clients need (pubsub.jetstream's token): made
+// for this run, so no process without it can publish, read or purge.
+func (b *Broker) Token() string { return b.token }
+
+// Connect returns a client connection, in-process, with the token.
+func (b *Broker) Connect(opts ...nats.Option) (*nats.Conn, error) {
+	return nats.Connect(b.URL(), append([]nats.Option{nats.InProcessServer(b.srv), nats.Token(b.token)}, opts...)...)
+}
 
 // EnsureStream creates the stream that stores topic, if it does not exist.
 // It is safe for concurrent use and cheap once the stream is known.

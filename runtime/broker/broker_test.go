@@ -28,7 +28,7 @@ func start(t *testing.T, dir string) *Broker {
 // connect returns a JetStream client of b.
 func connect(t *testing.T, b *Broker) nats.JetStreamContext {
 	t.Helper()
-	nc, err := nats.Connect(b.URL())
+	nc, err := b.Connect()
 	if err != nil {
 		t.Fatalf("connect to %s: %v", b.URL(), err)
 	}
@@ -205,5 +205,42 @@ func TestStreamName(t *testing.T) {
 			}
 			seen[got] = tt.topic
 		})
+	}
+}
+
+// TestPortNeedsTheToken: a process that finds the broker's port cannot
+// connect without this run's token, so it cannot publish, read stream
+// info or purge; with the token it can.
+func TestPortNeedsTheToken(t *testing.T) {
+	b := start(t, t.TempDir())
+	if err := b.EnsureStream("orders"); err != nil {
+		t.Fatal(err)
+	}
+	for name, opts := range map[string][]nats.Option{
+		"no credentials": nil,
+		"wrong token":    {nats.Token("guess")},
+		"user and pass":  {nats.UserInfo("funcd", "funcd")},
+	} {
+		t.Run(name, func(t *testing.T) {
+			nc, err := nats.Connect(b.URL(), append(opts, nats.NoReconnect(), nats.Timeout(2*time.Second))...)
+			if err == nil {
+				nc.Close()
+				t.Fatal("got a connection, want it refused")
+			}
+			if !errors.Is(err, nats.ErrAuthorization) {
+				t.Errorf("got %v, want an authorization error", err)
+			}
+		})
+	}
+	nc, err := nats.Connect(b.URL(), nats.Token(b.Token()), nats.NoReconnect())
+	if err != nil {
+		t.Fatalf("with the token: %v", err)
+	}
+	defer nc.Close()
+	if len(b.Token()) < 32 {
+		t.Errorf("got a %d-character token, want at least 32", len(b.Token()))
+	}
+	if other := start(t, t.TempDir()); other.Token() == b.Token() {
+		t.Error("got the same token for two brokers, want one per run")
 	}
 }

@@ -19,7 +19,7 @@ func TestDurable(t *testing.T) {
 	if err := b.EnsureStream("orders.eu"); err != nil {
 		t.Fatal(err)
 	}
-	nc, err := nats.Connect(b.URL())
+	nc, err := b.Connect()
 	if err != nil {
 		t.Fatal(err)
 	}

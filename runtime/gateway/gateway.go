@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -64,6 +65,19 @@ type SubscriptionInfo struct {
 	Retries      int64  `json:"retries"`
 }
 
+// PortLister is an optional capability of a Lister: GET / then lists the
+// ports funcd listens on and what protects each.
+type PortLister interface {
+	Ports() []PortInfo
+}
+
+// PortInfo is one listening port in GET /.
+type PortInfo struct {
+	What      string `json:"what"`      // e.g. "gateway", "publish API (gRPC) of checkout"
+	Address   string `json:"address"`   // host:port
+	Protected string `json:"protected"` // what a caller needs, or "nothing" and why
+}
+
 // Errors a Target wraps to pick the answer: 404 for an unknown function;
 // anything else is 503 with Retry-After.
 var ErrUnknownFunction = errors.New("unknown function")
@@ -90,6 +104,10 @@ type Config struct {
 	// OnIdle, when set, runs once the bodies in memory went back to none
 	// after a burst, e.g. to hand memory back to the system.
 	OnIdle func()
+	// APIToken, when set, is required as the dapr-api-token header to
+	// invoke a function (401 without it); it is not passed on. The publish
+	// API checks its own.
+	APIToken string
 	Logger *slog.Logger
 }
 
@@ -115,8 +133,9 @@ func New(cfg Config) http.Handler {
 		mux.Handle("GET /metrics", cfg.Metrics)
 	}
 	// Any method: plain HTTP functions get requests as Knative routes them.
-	mux.HandleFunc("/{function}", g.invoke)
-	mux.HandleFunc("/{function}/{rest...}", g.invoke)
+	invoke := g.authorized(http.HandlerFunc(g.invoke))
+	mux.Handle("/{function}", invoke)
+	mux.Handle("/{function}/{rest...}", invoke)
 	publish := cfg.Publish
 	if publish == nil {
 		publish = http.HandlerFunc(noPublishAPI)
@@ -268,14 +287,39 @@ func (g *gateway) giveReason(resp *http.Response) error {
 func (g *gateway) list(w http.ResponseWriter, _ *http.Request) {
 	var fns []FunctionInfo
 	var subs []SubscriptionInfo
+	out := map[string]any{}
 	if g.cfg.Lister != nil {
 		fns = g.cfg.Lister.Functions()
 		if sl, ok := g.cfg.Lister.(SubscriptionLister); ok {
 			subs = sl.Subscriptions()
 		}
+		if pl, ok := g.cfg.Lister.(PortLister); ok {
+			out["ports"] = pl.Ports()
+		}
 	}
+	out["functions"], out["subscriptions"] = fns, subs
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(map[string]any{"functions": fns, "subscriptions": subs})
+	_ = json.NewEncoder(w).Encode(out)
+}
+
+// apiTokenHeader is Dapr's header for the API token.
+const apiTokenHeader = "dapr-api-token"
+
+// authorized requires the API token, when one is set, and removes it
+// from the request before next sees it.
+func (g *gateway) authorized(next http.Handler) http.Handler {
+	if g.cfg.APIToken == "" {
+		return next
+	}
+	want := []byte(g.cfg.APIToken)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if subtle.ConstantTimeCompare([]byte(r.Header.Get(apiTokenHeader)), want) != 1 {
+			writeError(w, http.StatusUnauthorized, "invalid api token: send funcd up's --api-token in the "+apiTokenHeader+" header")
+			return
+		}
+		r.Header.Del(apiTokenHeader)
+		next.ServeHTTP(w, r)
+	})
 }
 
 func writeError(w http.ResponseWriter, status int, msg string) {

@@ -205,3 +205,42 @@ func TestProxyErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestAPIToken: with a token set, invoking a function needs it (the token
+// does not reach the function); listing does not.
+func TestAPIToken(t *testing.T) {
+	fn := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Got-Token", r.Header.Get("dapr-api-token"))
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(fn.Close)
+	h := New(Config{Target: &fakeTarget{urls: map[string]string{"checkout": fn.URL}}, APIToken: "s3cret"})
+	tests := []struct {
+		name, method, path, token string
+		want                      int
+	}{
+		{name: "no token", method: http.MethodPost, path: "/checkout", want: http.StatusUnauthorized},
+		{name: "wrong token", method: http.MethodPost, path: "/checkout/x", token: "guess", want: http.StatusUnauthorized},
+		{name: "any method", method: http.MethodGet, path: "/checkout", want: http.StatusUnauthorized},
+		{name: "token", method: http.MethodPost, path: "/checkout", token: "s3cret", want: http.StatusNoContent},
+		{name: "listing", method: http.MethodGet, path: "/", want: http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			header := http.Header{}
+			if tt.token != "" {
+				header.Set("dapr-api-token", tt.token)
+			}
+			resp, body := do(t, h, tt.method, tt.path, "{}", header)
+			if resp.StatusCode != tt.want {
+				t.Fatalf("got %d %s, want %d", resp.StatusCode, body, tt.want)
+			}
+			if tt.want == http.StatusUnauthorized && !strings.Contains(errorBody(t, resp, body), "api token") {
+				t.Errorf("got %q, want a reason naming the api token", body)
+			}
+			if got := resp.Header.Get("X-Got-Token"); got != "" {
+				t.Errorf("the function got the token %q, want it removed", got)
+			}
+		})
+	}
+}

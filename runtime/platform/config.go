@@ -32,7 +32,9 @@ type Config struct {
 	// Idle, when set, overrides every function's scale-to-zero retention
 	// (otherwise its func.yaml annotation, or 30s).
 	Idle time.Duration
-	// APIToken, when set, is required by the publish API (DAPR_API_TOKEN).
+	// APIToken, when set, is required to invoke functions and publish
+	// through the gateway, and by the functions' publish APIs
+	// (DAPR_API_TOKEN); without it those require a token made per run.
 	APIToken string
 	// Output receives the functions' prefixed output (default os.Stdout).
 	Output io.Writer

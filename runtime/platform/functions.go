@@ -104,10 +104,7 @@ func (p *Platform) scaling(fn runner.Function) (activator.Options, error) {
 
 // startSidecar serves fn's publish API until svcCtx ends or stopAPI.
 func (p *Platform) startSidecar(svcCtx context.Context, fn runner.Function) (*function, error) {
-	var opts []sidecar.Option
-	if p.cfg.APIToken != "" {
-		opts = append(opts, sidecar.WithAPIToken(p.cfg.APIToken))
-	}
+	opts := []sidecar.Option{sidecar.WithAPIToken(p.publishToken)}
 	comps := scoped{comps: sidecar.FromRegistry(p.pubsubs), app: fn.Name, policy: p.access, log: p.log}
 	sc, err := sidecar.New(fn.Name, comps, append(opts, sidecar.WithLogger(p.log))...)
 	if err != nil {
@@ -141,9 +138,7 @@ func (p *Platform) startInstance(ctx context.Context, f *function) (*runner.Inst
 	env := map[string]string{
 		"APP_ID": fn.Name, "DAPR_GRPC_PORT": grpcPort, "DAPR_HTTP_PORT": httpPort,
 		"DAPR_GRPC_ENDPOINT": f.grpcAddr, "DAPR_HTTP_ENDPOINT": "http://" + f.httpAddr,
-	}
-	if p.cfg.APIToken != "" {
-		env["DAPR_API_TOKEN"] = p.cfg.APIToken
+		"DAPR_API_TOKEN": p.publishToken,
 	}
 	if _, set := p.cfg.lookup("FUNC_LOG_LEVEL"); !set {
 		env["FUNC_LOG_LEVEL"] = "warn" // func-go's debug lines drown the functions' own

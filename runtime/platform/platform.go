@@ -34,6 +34,10 @@ type Platform struct {
 	binding   *binding.Binding
 	inputs    *inputs.Inputs
 
+	// publishToken is what the functions' publish APIs require: the
+	// --api-token, else one made for this run.
+	publishToken string
+
 	fnsMu    sync.RWMutex
 	fns      map[string]*function // the functions running; the watcher adds and removes
 	gateway  *http.Server
@@ -54,7 +58,12 @@ func Start(ctx context.Context, cfg Config) (*Platform, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Platform{cfg: cfg, log: cfg.Logger, fns: map[string]*function{}}
+	p := &Platform{cfg: cfg, log: cfg.Logger, fns: map[string]*function{}, publishToken: cfg.APIToken}
+	if p.publishToken == "" {
+		if p.publishToken, err = newToken(); err != nil {
+			return nil, err
+		}
+	}
 	svcCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	p.cancel = cancel
 	if err := p.start(ctx, svcCtx); err != nil {

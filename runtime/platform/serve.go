@@ -103,7 +103,7 @@ func (p *Platform) startGateway(svcCtx context.Context) error {
 	}
 	p.gateway = gateway.NewServer(gateway.New(gateway.Config{
 		Target: requests{p.activator}, Lister: p, Publish: publish.HTTPHandler(), Metrics: p.Metrics(),
-		Logger: p.log, CloudEvents: p.takesCloudEvents, OnIdle: debug.FreeOSMemory,
+		Logger: p.log, CloudEvents: p.takesCloudEvents, OnIdle: debug.FreeOSMemory, APIToken: p.cfg.APIToken,
 	}), gateway.Timeouts{}, p.log)
 	p.services.Go(func() error {
 		if err := p.gateway.Serve(l); !errors.Is(err, http.ErrServerClosed) {

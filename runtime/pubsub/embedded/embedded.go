@@ -16,9 +16,10 @@ import (
 )
 
 // StreamEnsurer creates a topic's stream before first use; the embedded
-// broker implements it.
+// broker implements it. Clients connect to URL with Token.
 type StreamEnsurer interface {
 	URL() string
+	Token() string
 	EnsureStream(topic string) error
 }
 
@@ -96,6 +97,11 @@ func Open(ctx context.Context, comp resources.Component, opts Options) (*PubSub,
 				return nil, fmt.Errorf("component %s (%s): natsURL is empty and no embedded broker is running", comp.Name, comp.File)
 			}
 			ps.meta["natsURL"] = opts.Broker.URL()
+			// The embedded broker takes only its own token.
+			for _, k := range []string{"jwt", "seedKey", "tls_client_cert", "tls_client_key"} {
+				delete(ps.meta, k)
+			}
+			ps.meta["token"] = opts.Broker.Token()
 			ps.ensure = opts.Broker.EnsureStream
 		}
 		if ps.meta["concurrency"] == string(contrib.Parallel) {

@@ -139,7 +139,7 @@ func TestConsumerNames(t *testing.T) {
 // jetStream returns a client of b.
 func jetStream(t *testing.T, b *broker.Broker) nats.JetStreamContext {
 	t.Helper()
-	nc, err := nats.Connect(b.URL())
+	nc, err := b.Connect()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-
 	"github.com/funcd/funcd/runtime/broker"
 	"github.com/funcd/funcd/runtime/pubsub"
 	"github.com/funcd/funcd/runtime/pubsub/embedded"
@@ -49,7 +47,7 @@ func TestResumeAfterRestart(t *testing.T) {
 	}
 	// An acknowledgement is asynchronous: wait until the broker has applied
 	// it, or the restart legitimately delivers "acked" again (at-least-once).
-	waitAckFloor(t, b1.URL(), broker.StreamName("orders"), "order-processor-orders", 1)
+	waitAckFloor(t, b1, broker.StreamName("orders"), "order-processor-orders", 1)
 	if err := errors.Join(ps1.Close(), b1.Close()); err != nil {
 		t.Fatalf("close: %v", err)
 	}
@@ -88,6 +86,7 @@ func TestExternalNATS(t *testing.T) {
 	b := startBroker(t)
 	comp := jetstream()
 	comp.Metadata["natsURL"] = b.URL()
+	comp.Metadata["token"] = b.Token()
 	ps := open(t, comp, embedded.Options{})
 	msg := &pubsub.Message{Topic: "orders", Data: []byte(`"x"`)}
 	if err := ps.Publish(t.Context(), msg); err == nil {
@@ -120,9 +119,9 @@ func TestCloseTwice(t *testing.T) {
 }
 
 // waitAckFloor waits until the consumer has acknowledged at least n messages.
-func waitAckFloor(t *testing.T, url, stream, consumer string, n uint64) {
+func waitAckFloor(t *testing.T, b *broker.Broker, stream, consumer string, n uint64) {
 	t.Helper()
-	nc, err := nats.Connect(url)
+	nc, err := b.Connect()
 	if err != nil {
 		t.Fatal(err)
 	}

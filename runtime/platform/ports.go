@@ -1,0 +1,57 @@
+package platform
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"slices"
+
+	"github.com/funcd/funcd/runtime/gateway"
+)
+
+// newToken returns a random credential for one run.
+func newToken() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
+}
+
+// Ports lists the ports funcd listens on and what a caller needs to use
+// each, for funcd status.
+func (p *Platform) Ports() []gateway.PortInfo {
+	gw := "nothing but being on this machine (loopback): start with --api-token to require dapr-api-token for functions and publishing"
+	if p.cfg.APIToken != "" {
+		gw = "dapr-api-token (--api-token) to invoke functions and publish; GET / and /metrics are open"
+	}
+	ports := []gateway.PortInfo{{What: "gateway (functions, publish API, status)", Address: p.gwAddr, Protected: gw}}
+	fromFlag := "dapr-api-token (--api-token), given to the function as DAPR_API_TOKEN"
+	if p.cfg.APIToken == "" {
+		fromFlag = "dapr-api-token made for this run, given to the function only (DAPR_API_TOKEN)"
+	}
+	p.fnsMu.RLock()
+	names := make([]string, 0, len(p.fns))
+	for name := range p.fns {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		f := p.fns[name]
+		ports = append(ports,
+			gateway.PortInfo{What: "publish API (gRPC) of " + name, Address: f.grpcAddr, Protected: fromFlag},
+			gateway.PortInfo{What: "publish API (HTTP) of " + name, Address: f.httpAddr, Protected: fromFlag},
+			gateway.PortInfo{What: "instances of " + name, Address: "127.0.0.1:<a free port each>",
+				Protected: "nothing but being on this machine (loopback): functions check no credentials, as under Knative"})
+	}
+	p.fnsMu.RUnlock()
+	if p.broker != nil {
+		addr := p.broker.URL()
+		if u, err := url.Parse(addr); err == nil {
+			addr = u.Host
+		}
+		ports = append(ports, gateway.PortInfo{What: "embedded broker (NATS)", Address: addr,
+			Protected: "token made for this run, known to funcd's components only"})
+	}
+	return ports
+}
