@@ -35,7 +35,7 @@ func (b *Binding) process(ctx context.Context, s *subscription, msg *pubsub.Mess
 		return fmt.Errorf("deliver %s to %s: %w", id, fn, err)
 	}
 	defer release()
-	a := b.deliverer.deliver(ctx, fn, single{&d.event}, s.policies[fn])
+	a := b.deliverer.Deliver(ctx, fn, &d.event, s.policies[fn])
 	return b.settle(ctx, s, fn, []*pubsub.Message{msg}, []*event.Event{&d.event}, a)[0]
 }
 

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/funcd/funcd/runtime/resources"
 )
 
 // structuredTarget asks for structured mode for the functions in http.
@@ -17,6 +17,9 @@ type structuredTarget struct {
 
 func (s structuredTarget) Structured(fn string) bool { return s.http[fn] }
 
+// TestDeliverModes sends an event to a CloudEvent function and to a plain
+// HTTP function, through a subscription and through a Deliverer (as input
+// bindings do): binary mode to the first, structured mode to the second.
 func TestDeliverModes(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -25,47 +28,56 @@ func TestDeliverModes(t *testing.T) {
 		wantCEID   string // ce-id header
 		wantBodyID string // "id" in the JSON body
 	}{
-		{name: "CloudEvent function: binary", wantType: "application/json", wantCEID: "id-7"},
-		{name: "HTTP function: structured", http: true, wantType: "application/cloudevents+json", wantBodyID: "id-7"},
+		{name: "CloudEvent function: binary", wantType: "application/json", wantCEID: "id-1"},
+		{name: "HTTP function: structured", http: true, wantType: "application/cloudevents+json", wantBodyID: "id-1"},
+	}
+	paths := map[string]func(t *testing.T, target Target){
+		"subscription": func(t *testing.T, target Target) {
+			_, ps := start(t, Config{Target: target}, resources.Subscription{Routes: resources.Routes{Default: "/web"}})
+			if err := deliver(t, ps, envelope(t, "application/json", []byte(`{"orderId":1}`))); err != nil {
+				t.Fatalf("handler = %v, want nil (ack)", err)
+			}
+		},
+		"deliverer": func(t *testing.T, target Target) {
+			ev := mustEvent(t)
+			ev.SetID("id-1")
+			ev.SetExtension("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+			if a := NewDeliverer(target, nil, nil).Deliver(t.Context(), "web", &ev, Policy{Timeout: 5 * time.Second}); a.Outcome != Ack {
+				t.Fatalf("got outcome %v (%v), want Ack", a.Outcome, a.Err)
+			}
+		},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			srv, got := function(t, "", http.StatusOK)
-			d := NewDeliverer(structuredTarget{staticTarget{"web": srv.URL}, map[string]bool{"web": tt.http}}, nil, nil)
-			ev := event.New()
-			ev.SetID("id-7")
-			ev.SetSource("/test")
-			ev.SetType("com.example.order")
-			ev.SetExtension("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
-			if err := ev.SetData("application/json", map[string]int{"orderId": 7}); err != nil {
-				t.Fatal(err)
-			}
-			a := d.Deliver(t.Context(), "web", &ev, Policy{Timeout: 5 * time.Second})
-			if a.Outcome != Ack || len(*got) != 1 {
-				t.Fatalf("got outcome %v after %d requests (%v), want one Ack", a.Outcome, len(*got), a.Err)
-			}
-			r := (*got)[0]
-			var body struct {
-				ID   string         `json:"id"`
-				Type string         `json:"type"`
-				Data map[string]int `json:"data"`
-			}
-			_ = json.Unmarshal([]byte(r.body), &body)
-			if got := r.header.Get("Content-Type"); got != tt.wantType {
-				t.Errorf("got Content-Type %q, want %q", got, tt.wantType)
-			}
-			if got := r.header.Get("Ce-Id"); got != tt.wantCEID {
-				t.Errorf("got ce-id header %q, want %q", got, tt.wantCEID)
-			}
-			if body.ID != tt.wantBodyID {
-				t.Errorf("got id %q in the body %s, want %q", body.ID, r.body, tt.wantBodyID)
-			}
-			if tt.http && (body.Type != "com.example.order" || body.Data["orderId"] != 7) {
-				t.Errorf("got body %s, want the whole event with its data", r.body)
-			}
-			if got := r.header.Get("Traceparent"); got == "" {
-				t.Error("no traceparent header")
-			}
-		})
+		for path, send := range paths {
+			t.Run(tt.name+" via "+path, func(t *testing.T) {
+				srv, got := function(t, "", http.StatusOK)
+				send(t, structuredTarget{staticTarget{"web": srv.URL}, map[string]bool{"web": tt.http}})
+				if len(*got) != 1 {
+					t.Fatalf("the function got %d requests, want 1", len(*got))
+				}
+				r := (*got)[0]
+				var body struct {
+					ID         string          `json:"id"`
+					Data       json.RawMessage `json:"data"`
+					DataBase64 string          `json:"data_base64"`
+				}
+				_ = json.Unmarshal([]byte(r.body), &body)
+				if got := r.header.Get("Content-Type"); got != tt.wantType {
+					t.Errorf("got Content-Type %q, want %q", got, tt.wantType)
+				}
+				if got := r.header.Get("Ce-Id"); got != tt.wantCEID {
+					t.Errorf("got ce-id header %q, want %q", got, tt.wantCEID)
+				}
+				if body.ID != tt.wantBodyID {
+					t.Errorf("got id %q in the body %s, want %q", body.ID, r.body, tt.wantBodyID)
+				}
+				if tt.http && len(body.Data) == 0 && body.DataBase64 == "" {
+					t.Errorf("got body %s, want the whole event with its data", r.body)
+				}
+				if r.header.Get("Traceparent") == "" {
+					t.Error("no traceparent header")
+				}
+			})
+		}
 	}
 }
