@@ -430,7 +430,7 @@ images() {
 	for b in redis-server redis-cli; do
 		files+=("/usr/bin/$b:/usr/local/bin/$b")
 	done
-	for lib in $(ldd /usr/bin/redis-server /usr/bin/redis-cli | awk '/=>/ { print $3 } /^\s*\/lib/ { print $1 }' | sort -u); do
+	for lib in $(ldd /usr/bin/redis-server /usr/bin/redis-cli | awk '/=>/ { print $3 } /^[[:space:]]*\/lib/ { print $1 }' | sort -u); do
 		files+=("$(readlink -f "$lib"):$lib")
 	done
 	image redis "$REGISTRY/redis:$REDIS_TAG" "$(cat /usr/bin/redis-server /usr/bin/redis-cli | sha256sum)" \
