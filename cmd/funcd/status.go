@@ -39,6 +39,8 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		Functions     []gateway.FunctionInfo     `json:"functions"`
 		Subscriptions []gateway.SubscriptionInfo `json:"subscriptions"`
 		Ports         []gateway.PortInfo         `json:"ports"`
+		Topics        []gateway.TopicInfo        `json:"topics"`
+		MaxTopics     int                        `json:"maxTopics"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil || resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("unexpected answer from %s: %d %v", *gatewayURL, resp.StatusCode, err)
@@ -46,7 +48,25 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := writeStatus(stdout, list.Functions, list.Subscriptions); err != nil {
 		return err
 	}
+	if err := writeTopics(stdout, list.Topics, list.MaxTopics); err != nil {
+		return err
+	}
 	return writePorts(stdout, list.Ports)
+}
+
+// writeTopics lists the embedded broker's topics, what each holds and
+// keeps, and the bound on them.
+func writeTopics(w io.Writer, topics []gateway.TopicInfo, max int) error {
+	if max == 0 {
+		return nil
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "TOPIC (%d of at most %d)\tMESSAGES\tBYTES\tKEPT AT MOST\n", len(topics), max)
+	for _, t := range topics {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s, %d bytes, %d messages\n", t.Topic, t.Messages, t.Bytes, t.MaxAge, t.MaxBytes, t.MaxMsgs)
+	}
+	return tw.Flush()
 }
 
 // writePorts lists the ports funcd listens on and what protects each.

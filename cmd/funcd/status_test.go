@@ -19,7 +19,8 @@ func TestStatus(t *testing.T) {
 		Delivered: 19, Retries: 2, DeadLettered: 1}}
 	ports := []gateway.PortInfo{{What: "embedded broker (NATS)", Address: "127.0.0.1:4222", Protected: "token made for this run"}}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_ = json.NewEncoder(w).Encode(map[string]any{"functions": fns, "subscriptions": subs, "ports": ports})
+		_ = json.NewEncoder(w).Encode(map[string]any{"functions": fns, "subscriptions": subs, "ports": ports,
+			"topics": []gateway.TopicInfo{{Topic: "orders", Messages: 20, Bytes: 9000, MaxAge: "168h0m0s", MaxBytes: 1 << 30, MaxMsgs: 1e6}}, "maxTopics": 100})
 	}))
 	defer srv.Close()
 	var out, errOut strings.Builder
@@ -27,8 +28,8 @@ func TestStatus(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	if len(lines) != 9 {
-		t.Fatalf("got %d lines, want a header and 2 functions, a blank line, a header and 1 subscription, a blank line, a header and 1 port:\n%s", len(lines), out.String())
+	if len(lines) != 12 {
+		t.Fatalf("got %d lines, want a header and 2 functions, a header and 1 subscription, a header and 1 topic, a header and 1 port, blank lines between:\n%s", len(lines), out.String())
 	}
 	for i, want := range [][]string{
 		{"FUNCTION", "STATE", "COLD P99", "DELIVERIES", "FAILURES"},
@@ -37,6 +38,9 @@ func TestStatus(t *testing.T) {
 		{},
 		{"SUBSCRIPTION", "TOPIC", "DELIVERED", "RETRIES", "DEAD-LETTERED", "DROPPED", "RETURNED"},
 		{"order-processor-orders", "orderpubsub/orders", "19", "2", "1"},
+		{},
+		{"TOPIC (1 of at most 100)", "MESSAGES", "BYTES", "KEPT AT MOST"},
+		{"orders", "20", "9000", "168h0m0s, 1073741824 bytes, 1000000 messages"},
 		{},
 		{"PORT", "ADDRESS", "PROTECTED BY"},
 		{"embedded broker (NATS)", "127.0.0.1:4222", "token made for this run"},

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/funcd/funcd/runtime/broker"
 	"github.com/funcd/funcd/runtime/platform"
 	"github.com/funcd/funcd/runtime/runner"
 )
@@ -24,7 +25,7 @@ const upExamples = `  funcd up                      # run the project in this fo
 // upFlags are the flags of funcd up.
 type upFlags struct {
 	dir, functions, components, data, cache string
-	port                                    int
+	port, maxTopics                         int
 	idle                                    time.Duration
 	demo, watch                             bool
 	logLevel, token                         string
@@ -39,6 +40,7 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.data, "data", "", "broker data folder (default <dir>/.funcd/data)")
 	fs.StringVar(&f.cache, "cache", "", "build cache folder (default: the user cache folder)")
 	fs.IntVar(&f.port, "port", 8080, "gateway port on 127.0.0.1 (0 picks a free port)")
+	fs.IntVar(&f.maxTopics, "max-topics", broker.DefaultMaxTopics, "most topics the embedded broker keeps (streams of earlier runs count); a publish to one more gets 403")
 	fs.DurationVar(&f.idle, "idle", 0, "stop a function's instances after this long without events (default: its func.yaml annotation, or 30s)")
 	fs.BoolVar(&f.watch, "watch", true, "rebuild a function when its sources change and replace its running instances")
 	fs.BoolVar(&f.demo, "demo", false, "send the 19 demo orders to checkout once the platform is up")
@@ -52,6 +54,9 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if f.idle < 0 {
 		return usageError(fs, stderr, "--idle must not be negative")
+	}
+	if f.maxTopics < 1 {
+		return usageError(fs, stderr, fmt.Sprintf("--max-topics %d: want 1 or more", f.maxTopics))
 	}
 	if f.port < 0 || f.port > 65535 {
 		return usageError(fs, stderr, fmt.Sprintf("--port %d is not a port number", f.port))
@@ -70,7 +75,7 @@ func up(ctx context.Context, f upFlags, log *slog.Logger, stdout, stderr io.Writ
 	p, err := platform.Start(ctx, platform.Config{
 		Dir: f.dir, FunctionsDir: f.functions, ResourcesDir: f.components, DataDir: f.data,
 		CacheDir: f.cache, Idle: f.idle, Watch: f.watch, GatewayAddr: "127.0.0.1:" + strconv.Itoa(f.port), APIToken: f.token,
-		Output: stdout, Color: isTerminal(stdout), OnBuild: buildProgress(stderr), Logger: log,
+		MaxTopics: f.maxTopics, Output: stdout, Color: isTerminal(stdout), OnBuild: buildProgress(stderr), Logger: log,
 	})
 	if err != nil {
 		return err

@@ -24,14 +24,22 @@ type Config struct {
 	// Host and Port to listen on; Port -1 picks a free port.
 	Host string
 	Port int
-	// MaxAge bounds how long messages are kept in a stream (0: forever).
-	MaxAge time.Duration
+	// MaxTopics bounds the streams the broker keeps, one per topic
+	// (default DefaultMaxTopics); streams from earlier runs count.
+	MaxTopics int
 }
+
+// DefaultMaxTopics is Config.MaxTopics unless set: each stream costs
+// files, a file descriptor, goroutines and some 60-90 KB of memory.
+const DefaultMaxTopics = 100
 
 // Validate reports a configuration the broker cannot start with.
 func (c Config) Validate() error {
 	if c.StoreDir == "" {
 		return errors.New("broker: StoreDir is required")
+	}
+	if c.MaxTopics < 0 {
+		return fmt.Errorf("broker: MaxTopics %d: want 0 (the default, %d) or more", c.MaxTopics, DefaultMaxTopics)
 	}
 	return nil
 }
@@ -46,7 +54,8 @@ type Broker struct {
 	js    nats.JetStreamContext
 
 	mu      sync.Mutex
-	streams map[string]bool
+	streams map[string]Limits // topic -> the limits applied in this run
+	count   int               // streams in the store
 }
 
 // Start starts the server and waits until it accepts connections.
@@ -59,6 +68,9 @@ func Start(cfg Config) (*Broker, error) {
 	}
 	if cfg.Port == 0 {
 		cfg.Port = server.RANDOM_PORT
+	}
+	if cfg.MaxTopics == 0 {
+		cfg.MaxTopics = DefaultMaxTopics
 	}
 	token, err := newToken()
 	if err != nil {
@@ -88,7 +100,11 @@ func Start(cfg Config) (*Broker, error) {
 		srv.Shutdown()
 		return nil, fmt.Errorf("broker: jetstream: %w", err)
 	}
-	return &Broker{cfg: cfg, token: token, srv: srv, conn: conn, js: js, streams: map[string]bool{}}, nil
+	b := &Broker{cfg: cfg, token: token, srv: srv, conn: conn, js: js, streams: map[string]Limits{}}
+	for range js.StreamNames() {
+		b.count++
+	}
+	return b, nil
 }
 
 // newToken returns 32 random bytes in hex: the broker's credential for one
@@ -111,32 +127,6 @@ func (b *Broker) Token() string { return b.token }
 // Connect returns a client connection, in-process, with the token.
 func (b *Broker) Connect(opts ...nats.Option) (*nats.Conn, error) {
 	return nats.Connect(b.URL(), append([]nats.Option{nats.InProcessServer(b.srv), nats.Token(b.token)}, opts...)...)
-}
-
-// EnsureStream creates the stream that stores topic, if it does not exist.
-// It is safe for concurrent use and cheap once the stream is known.
-func (b *Broker) EnsureStream(topic string) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.streams[topic] {
-		return nil
-	}
-	if err := validTopic(topic); err != nil {
-		return err
-	}
-	name := StreamName(topic)
-	_, err := b.js.StreamInfo(name)
-	if errors.Is(err, nats.ErrStreamNotFound) {
-		_, err = b.js.AddStream(&nats.StreamConfig{
-			Name: name, Subjects: []string{topic}, Storage: nats.FileStorage,
-			Retention: nats.LimitsPolicy, MaxAge: b.cfg.MaxAge, Duplicates: 2 * time.Minute,
-		})
-	}
-	if err != nil {
-		return fmt.Errorf("broker: stream for topic %q: %w", topic, err)
-	}
-	b.streams[topic] = true
-	return nil
 }
 
 // Close stops the server after in-flight client work is flushed.

@@ -68,7 +68,7 @@ func TestEnsureStream(t *testing.T) {
 	b := start(t, t.TempDir())
 	js := connect(t, b)
 	for range 2 { // idempotent
-		if err := b.EnsureStream("orders.eu"); err != nil {
+		if err := b.EnsureStream("orders.eu", Limits{}); err != nil {
 			t.Fatalf("EnsureStream: %v", err)
 		}
 	}
@@ -87,21 +87,95 @@ func TestEnsureStream(t *testing.T) {
 	}
 }
 
-func TestEnsureStreamMaxAge(t *testing.T) {
-	b, err := Start(Config{StoreDir: t.TempDir(), Port: -1, MaxAge: time.Hour})
+// TestEnsureStreamLimits: a stream keeps what its limits allow, the
+// defaults when none are given, and an existing stream (from a run before
+// limits, or with other ones) gets the limits it is used with.
+func TestEnsureStreamLimits(t *testing.T) {
+	b := start(t, t.TempDir())
+	js := connect(t, b)
+	if _, err := js.AddStream(&nats.StreamConfig{Name: "old", Subjects: []string{"old"}, Storage: nats.FileStorage}); err != nil {
+		t.Fatal(err) // as EnsureStream made it before it set limits
+	}
+	custom := Limits{MaxAge: time.Hour, MaxBytes: 1 << 20, MaxMsgs: 10}
+	tests := []struct {
+		name, topic string
+		limits      Limits
+		want        Limits
+	}{
+		{name: "defaults", topic: "orders", want: Limits{MaxAge: DefaultMaxAge, MaxBytes: DefaultMaxBytes, MaxMsgs: DefaultMaxMsgs}},
+		{name: "given", topic: "custom", limits: custom, want: custom},
+		{name: "some given", topic: "some", limits: Limits{MaxMsgs: 5}, want: Limits{MaxAge: DefaultMaxAge, MaxBytes: DefaultMaxBytes, MaxMsgs: 5}},
+		{name: "existing stream without limits", topic: "old", want: Limits{}.WithDefaults()},
+		{name: "existing stream, other limits", topic: "custom", limits: Limits{MaxMsgs: 20}, want: Limits{MaxMsgs: 20}.WithDefaults()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := b.EnsureStream(tt.topic, tt.limits); err != nil {
+				t.Fatal(err)
+			}
+			info, err := js.StreamInfo(StreamName(tt.topic))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := Limits{MaxAge: info.Config.MaxAge, MaxBytes: info.Config.MaxBytes, MaxMsgs: info.Config.MaxMsgs}
+			if got != tt.want || info.Config.Discard != nats.DiscardOld {
+				t.Errorf("got %+v discard %v, want %+v discard old", got, info.Config.Discard, tt.want)
+			}
+		})
+	}
+	// The limit removes the oldest messages.
+	for i := range 15 {
+		if _, err := js.Publish("custom", []byte(fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if info, _ := js.StreamInfo("custom"); info.State.Msgs != 15 {
+		t.Errorf("custom (20 kept): got %d messages, want 15", info.State.Msgs)
+	}
+	_ = b.EnsureStream("custom", custom)
+	if info, _ := js.StreamInfo("custom"); info.State.Msgs != 10 || info.State.FirstSeq != 6 {
+		t.Errorf("custom (10 kept): got %d messages from %d, want the last 10", info.State.Msgs, info.State.FirstSeq)
+	}
+}
+
+// TestEnsureStreamBound: topics past MaxTopics are refused with
+// pubsub.ErrTopicLimit, streams of an earlier run count, known topics stay
+// usable.
+func TestEnsureStreamBound(t *testing.T) {
+	dir := t.TempDir()
+	b, err := Start(Config{StoreDir: dir, Port: -1, MaxTopics: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer b.Close()
-	if err := b.EnsureStream("orders"); err != nil {
-		t.Fatal(err)
+	for _, topic := range []string{"a", "b"} {
+		if err := b.EnsureStream(topic, Limits{}); err != nil {
+			t.Fatal(err)
+		}
 	}
-	info, err := connect(t, b).StreamInfo("orders")
+	b.Close()
+	b, err = Start(Config{StoreDir: dir, Port: -1, MaxTopics: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.Config.MaxAge != time.Hour {
-		t.Errorf("got MaxAge %v, want 1h", info.Config.MaxAge)
+	t.Cleanup(func() { b.Close() })
+	for _, tt := range []struct {
+		topic   string
+		wantErr bool
+	}{{"c", false}, {"d", true}, {"a", false}, {"c", false}, {"e", true}} {
+		err := b.EnsureStream(tt.topic, Limits{})
+		if got := errors.Is(err, pubsub.ErrTopicLimit); got != tt.wantErr || (err != nil) != tt.wantErr {
+			t.Errorf("EnsureStream(%q): got %v, want the limit: %v", tt.topic, err, tt.wantErr)
+		}
+		if tt.wantErr && (!strings.Contains(err.Error(), "at most 3") || !strings.Contains(err.Error(), "--max-topics")) {
+			t.Errorf("got %q, want it to name the bound and the flag", err)
+		}
+	}
+	topics, max := b.Topics()
+	if len(topics) != 3 || max != 3 {
+		t.Errorf("Topics: got %d of %d, want 3 of 3", len(topics), max)
+	}
+	if _, err := Start(Config{StoreDir: t.TempDir(), MaxTopics: -1}); err == nil {
+		t.Error("MaxTopics -1: got nil, want an error")
 	}
 }
 
@@ -111,7 +185,7 @@ func TestEnsureStreamConcurrent(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make(chan error, 10*len(topics))
 	for i := range 10 * len(topics) {
-		wg.Go(func() { errs <- b.EnsureStream(topics[i%len(topics)]) })
+		wg.Go(func() { errs <- b.EnsureStream(topics[i%len(topics)], Limits{}) })
 	}
 	wg.Wait()
 	close(errs)
@@ -148,7 +222,7 @@ func TestEnsureStreamInvalidTopic(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := b.EnsureStream(tt.topic)
+			err := b.EnsureStream(tt.topic, Limits{})
 			if !errors.Is(err, pubsub.ErrInvalidTopic) {
 				t.Fatalf("EnsureStream(%q): got %v, want pubsub.ErrInvalidTopic", tt.topic, err)
 			}
@@ -162,7 +236,7 @@ func TestEnsureStreamInvalidTopic(t *testing.T) {
 func TestEnsureStreamLongestTopic(t *testing.T) {
 	b := start(t, t.TempDir())
 	for _, topic := range []string{strings.Repeat("a", MaxTopicBytes), strings.Repeat("a.", MaxTopicBytes/2-1) + "ab"} {
-		if err := b.EnsureStream(topic); err != nil {
+		if err := b.EnsureStream(topic, Limits{}); err != nil {
 			t.Errorf("EnsureStream(%d bytes): got %v, want a stream", len(topic), err)
 		}
 	}
@@ -213,7 +287,7 @@ func TestStreamName(t *testing.T) {
 // info or purge; with the token it can.
 func TestPortNeedsTheToken(t *testing.T) {
 	b := start(t, t.TempDir())
-	if err := b.EnsureStream("orders"); err != nil {
+	if err := b.EnsureStream("orders", Limits{}); err != nil {
 		t.Fatal(err)
 	}
 	for name, opts := range map[string][]nats.Option{

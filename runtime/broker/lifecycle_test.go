@@ -16,7 +16,7 @@ func TestDurable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := b.EnsureStream("orders.eu"); err != nil {
+	if err := b.EnsureStream("orders.eu", Limits{}); err != nil {
 		t.Fatal(err)
 	}
 	nc, err := b.Connect()
@@ -36,7 +36,7 @@ func TestDurable(t *testing.T) {
 	}
 
 	b = start(t, dir)
-	if err := b.EnsureStream("orders.eu"); err != nil { // finds the existing stream
+	if err := b.EnsureStream("orders.eu", Limits{}); err != nil { // finds the existing stream
 		t.Fatalf("EnsureStream after restart: %v", err)
 	}
 	js2 := connect(t, b)
@@ -65,7 +65,7 @@ func TestCloseReleases(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := b.EnsureStream("orders"); err != nil {
+		if err := b.EnsureStream("orders", Limits{}); err != nil {
 			t.Fatal(err)
 		}
 		url := b.URL()

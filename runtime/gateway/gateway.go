@@ -78,6 +78,23 @@ type PortInfo struct {
 	Protected string `json:"protected"` // what a caller needs, or "nothing" and why
 }
 
+// TopicLister is an optional capability of a Lister: GET / then lists the
+// embedded broker's topics.
+type TopicLister interface {
+	Topics() (topics []TopicInfo, max int)
+}
+
+// TopicInfo is one topic of the embedded broker in GET /: what its stream
+// holds and keeps.
+type TopicInfo struct {
+	Topic    string `json:"topic"`
+	Messages uint64 `json:"messages"`
+	Bytes    uint64 `json:"bytes"`
+	MaxAge   string `json:"maxAge"`
+	MaxBytes int64  `json:"maxBytes"`
+	MaxMsgs  int64  `json:"maxMessages"`
+}
+
 // Errors a Target wraps to pick the answer: 404 for an unknown function;
 // anything else is 503 with Retry-After.
 var ErrUnknownFunction = errors.New("unknown function")
@@ -108,7 +125,7 @@ type Config struct {
 	// invoke a function (401 without it); it is not passed on. The publish
 	// API checks its own.
 	APIToken string
-	Logger *slog.Logger
+	Logger   *slog.Logger
 }
 
 // New returns the gateway's handler.
@@ -295,6 +312,11 @@ func (g *gateway) list(w http.ResponseWriter, _ *http.Request) {
 		}
 		if pl, ok := g.cfg.Lister.(PortLister); ok {
 			out["ports"] = pl.Ports()
+		}
+		if tl, ok := g.cfg.Lister.(TopicLister); ok {
+			if topics, max := tl.Topics(); max > 0 {
+				out["topics"], out["maxTopics"] = topics, max
+			}
 		}
 	}
 	out["functions"], out["subscriptions"] = fns, subs

@@ -26,7 +26,7 @@ func (p *Platform) openComponents(ctx context.Context, set *resources.Set) error
 			continue
 		}
 		if c.Type == "pubsub.jetstream" && c.Metadata["natsURL"] == "" && p.broker == nil {
-			b, err := broker.Start(broker.Config{StoreDir: filepath.Join(p.cfg.DataDir, "jetstream")})
+			b, err := broker.Start(broker.Config{StoreDir: filepath.Join(p.cfg.DataDir, "jetstream"), MaxTopics: p.cfg.MaxTopics})
 			if err != nil {
 				return err
 			}

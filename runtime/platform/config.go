@@ -36,6 +36,9 @@ type Config struct {
 	// through the gateway, and by the functions' publish APIs
 	// (DAPR_API_TOKEN); without it those require a token made per run.
 	APIToken string
+	// MaxTopics bounds the topics the embedded broker keeps (default
+	// broker.DefaultMaxTopics).
+	MaxTopics int
 	// Output receives the functions' prefixed output (default os.Stdout).
 	Output io.Writer
 	Color  bool

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"net/url"
 	"slices"
+	"strings"
 
 	"github.com/funcd/funcd/runtime/gateway"
 )
@@ -54,4 +55,19 @@ func (p *Platform) Ports() []gateway.PortInfo {
 			Protected: "token made for this run, known to funcd's components only"})
 	}
 	return ports
+}
+
+// Topics lists the embedded broker's topics and the bound on them; max is
+// 0 without an embedded broker.
+func (p *Platform) Topics() (topics []gateway.TopicInfo, max int) {
+	if p.broker == nil {
+		return nil, 0
+	}
+	ts, max := p.broker.Topics()
+	for _, t := range ts {
+		topics = append(topics, gateway.TopicInfo{Topic: t.Topic, Messages: t.Msgs, Bytes: t.Bytes,
+			MaxAge: t.Limits.MaxAge.String(), MaxBytes: t.Limits.MaxBytes, MaxMsgs: t.Limits.MaxMsgs})
+	}
+	slices.SortFunc(topics, func(a, b gateway.TopicInfo) int { return strings.Compare(a.Topic, b.Topic) })
+	return topics, max
 }

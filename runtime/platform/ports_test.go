@@ -42,25 +42,7 @@ func TestNoPortTakesAStranger(t *testing.T) {
 	cache := t.TempDir()
 	for _, token := range []string{"", "s3cret"} {
 		t.Run("api-token="+token, func(t *testing.T) {
-			root := t.TempDir()
-			for dir, file := range map[string]string{"functions": "", "components": "pubsub.yaml"} {
-				if err := os.MkdirAll(filepath.Join(root, dir), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if file != "" {
-					if err := os.WriteFile(filepath.Join(root, dir, file), []byte(embeddedComponent), 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
-			}
-			echoFunction(t, filepath.Join(root, "functions"), "echo", map[string]string{})
-			p, err := Start(t.Context(), Config{Dir: root, GatewayAddr: "127.0.0.1:0", CacheDir: cache, APIToken: token,
-				Environ: []string{"RUNNER_TEST_HOST_VALUE=x", "PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")},
-				Output: io.Discard, Logger: slog.New(slog.DiscardHandler)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = p.Stop(context.WithoutCancel(t.Context())) })
+			p := startEcho(t, Config{CacheDir: cache, APIToken: token})
 			seen := map[string]bool{}
 			for _, port := range p.Ports() {
 				kind, _, _ := strings.Cut(port.What, " of ")
@@ -91,6 +73,65 @@ func TestNoPortTakesAStranger(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// startEcho starts the platform on the embedded broker with the runner's
+// echo function, stopped when the test ends.
+func startEcho(t *testing.T, cfg Config) *Platform {
+	t.Helper()
+	root := t.TempDir()
+	for dir, file := range map[string]string{"functions": "", "components": "pubsub.yaml"} {
+		if err := os.MkdirAll(filepath.Join(root, dir), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if file != "" {
+			if err := os.WriteFile(filepath.Join(root, dir, file), []byte(embeddedComponent), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	echoFunction(t, filepath.Join(root, "functions"), "echo", map[string]string{})
+	cfg.Dir, cfg.GatewayAddr = root, "127.0.0.1:0"
+	cfg.Environ = []string{"RUNNER_TEST_HOST_VALUE=x", "PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+	cfg.Output, cfg.Logger = io.Discard, slog.New(slog.DiscardHandler)
+	if cfg.CacheDir == "" {
+		cfg.CacheDir = t.TempDir()
+	}
+	p, err := Start(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = p.Stop(context.WithoutCancel(t.Context())) })
+	return p
+}
+
+// TestTopicsBound: publishing through the gateway makes topics up to
+// --max-topics; one more gets 403 saying so; the topics are listed with
+// what their streams keep.
+func TestTopicsBound(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a real function; run without -short")
+	}
+	p := startEcho(t, Config{MaxTopics: 2})
+	for _, tt := range []struct {
+		topic  string
+		status int
+		reason string
+	}{{"t1", 204, ""}, {"t2", 204, ""}, {"t3", 403, "topic limit reached"}, {"t1", 204, ""}} {
+		resp, err := http.Post(p.GatewayURL()+"/v1.0/publish/orderpubsub/"+tt.topic, "application/json", strings.NewReader(`{}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tt.status || !strings.Contains(string(b), tt.reason) || tt.status == 403 && !strings.Contains(string(b), "at most 2") {
+			t.Errorf("publish to %s: got %d %s, want %d %q", tt.topic, resp.StatusCode, b, tt.status, tt.reason)
+		}
+	}
+	topics, max := p.Topics()
+	if len(topics) != 2 || max != 2 || topics[0].Topic != "t1" || topics[0].Messages != 2 || topics[0].MaxAge != "168h0m0s" {
+		t.Errorf("Topics: got %+v of %d, want t1 (2 messages, kept 168h) and t2 of 2", topics, max)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 
 	contrib "github.com/dapr/components-contrib/pubsub"
 
+	"github.com/funcd/funcd/runtime/broker"
 	"github.com/funcd/funcd/runtime/pubsub"
 	"github.com/funcd/funcd/runtime/resources"
 )
@@ -20,7 +21,7 @@ import (
 type StreamEnsurer interface {
 	URL() string
 	Token() string
-	EnsureStream(topic string) error
+	EnsureStream(topic string, limits broker.Limits) error
 }
 
 // Options configures Open.
@@ -102,7 +103,11 @@ func Open(ctx context.Context, comp resources.Component, opts Options) (*PubSub,
 				delete(ps.meta, k)
 			}
 			ps.meta["token"] = opts.Broker.Token()
-			ps.ensure = opts.Broker.EnsureStream
+			limits, err := streamLimits(ps.meta)
+			if err != nil {
+				return nil, fmt.Errorf("component %s (%s): %w", comp.Name, comp.File, err)
+			}
+			ps.ensure = func(topic string) error { return opts.Broker.EnsureStream(topic, limits) }
 		}
 		if ps.meta["concurrency"] == string(contrib.Parallel) {
 			p, err := newParallel(ps.meta, ps.log)

@@ -178,3 +178,51 @@ func TestPublishRefusals(t *testing.T) {
 		t.Errorf("a small message: got %v, want it stored", err)
 	}
 }
+
+// TestStreamLimitsFromMetadata: the Component's streamMax* metadata shape
+// the streams of its topics on the embedded broker; bad values refuse to
+// open, naming the key.
+func TestStreamLimitsFromMetadata(t *testing.T) {
+	b := startBroker(t)
+	comp := jetstream()
+	comp.Metadata[embedded.MetaStreamMaxAge] = "2h"
+	comp.Metadata[embedded.MetaStreamMaxMsgs] = "500"
+	ps := open(t, comp, embedded.Options{Broker: b})
+	if err := ps.Publish(t.Context(), &pubsub.Message{Topic: "limited", Data: []byte(`{}`)}); err != nil {
+		t.Fatal(err)
+	}
+	info, err := jetStream(t, b).StreamInfo(broker.StreamName("limited"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Config.MaxAge != 2*time.Hour || info.Config.MaxMsgs != 500 || info.Config.MaxBytes != broker.DefaultMaxBytes {
+		t.Errorf("got age %s, %d messages, %d bytes, want 2h, 500 and the default bytes",
+			info.Config.MaxAge, info.Config.MaxMsgs, info.Config.MaxBytes)
+	}
+	for key, bad := range map[string]string{
+		embedded.MetaStreamMaxAge: "a week", embedded.MetaStreamMaxBytes: "-1", embedded.MetaStreamMaxMsgs: "1e6",
+	} {
+		comp := jetstream()
+		comp.Metadata[key] = bad
+		if _, err := embedded.Open(t.Context(), comp, embedded.Options{Broker: b}); err == nil || !strings.Contains(err.Error(), key) {
+			t.Errorf("%s %q: got %v, want an error naming %s", key, bad, err, key)
+		}
+	}
+}
+
+// TestTopicLimit: past the broker's bound, a publish to a new topic is
+// refused with pubsub.ErrTopicLimit (the publish API's 403).
+func TestTopicLimit(t *testing.T) {
+	b, err := broker.Start(broker.Config{StoreDir: t.TempDir(), Port: -1, MaxTopics: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	ps := open(t, jetstream(), embedded.Options{Broker: b})
+	for i, topic := range []string{"one", "two", "three"} {
+		err := ps.Publish(t.Context(), &pubsub.Message{Topic: topic, Data: []byte(`{}`)})
+		if want := i == 2; errors.Is(err, pubsub.ErrTopicLimit) != want || !pubsub.Permanent(err) && want {
+			t.Errorf("publish to %s: got %v, want the topic limit: %v", topic, err, want)
+		}
+	}
+}

@@ -92,7 +92,7 @@ func TestExternalNATS(t *testing.T) {
 	if err := ps.Publish(t.Context(), msg); err == nil {
 		t.Fatal("Publish without a stream: got nil, want an error from the server")
 	}
-	if err := b.EnsureStream("orders"); err != nil {
+	if err := b.EnsureStream("orders", broker.Limits{}); err != nil {
 		t.Fatal(err)
 	}
 	ch, h := receiver()

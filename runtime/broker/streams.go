@@ -1,0 +1,116 @@
+package broker
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/funcd/funcd/runtime/pubsub"
+)
+
+// Limits bound what a topic's stream keeps: past any of them the oldest
+// messages are removed, processed or not. Zero fields take the defaults.
+type Limits struct {
+	MaxAge   time.Duration
+	MaxBytes int64
+	MaxMsgs  int64
+}
+
+// Retention defaults: enough for a consumer that is days or a million
+// messages behind, bounded for a laptop's disk.
+const (
+	DefaultMaxAge   = 7 * 24 * time.Hour
+	DefaultMaxBytes = 1 << 30
+	DefaultMaxMsgs  = 1_000_000
+)
+
+// WithDefaults fills in the fields left zero.
+func (l Limits) WithDefaults() Limits {
+	if l.MaxAge == 0 {
+		l.MaxAge = DefaultMaxAge
+	}
+	if l.MaxBytes == 0 {
+		l.MaxBytes = DefaultMaxBytes
+	}
+	if l.MaxMsgs == 0 {
+		l.MaxMsgs = DefaultMaxMsgs
+	}
+	return l
+}
+
+// EnsureStream creates the stream that stores topic, with limits, unless
+// it exists; an existing stream gets limits on first use in a run. A new
+// stream past Config.MaxTopics is refused with pubsub.ErrTopicLimit. It is
+// safe for concurrent use and cheap once the stream is known.
+func (b *Broker) EnsureStream(topic string, limits Limits) error {
+	limits = limits.WithDefaults()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if applied, ok := b.streams[topic]; ok && applied == limits {
+		return nil
+	}
+	if err := validTopic(topic); err != nil {
+		return err
+	}
+	name := StreamName(topic)
+	info, err := b.js.StreamInfo(name)
+	switch {
+	case errors.Is(err, nats.ErrStreamNotFound):
+		if b.count >= b.cfg.MaxTopics {
+			return fmt.Errorf("broker: topic %q would be topic %d, %w: the embedded broker keeps at most %d (funcd up --max-topics; "+
+				"topics of earlier runs count until their data folder is removed)", topic, b.count+1, pubsub.ErrTopicLimit, b.cfg.MaxTopics)
+		}
+		_, err = b.js.AddStream(streamConfig(name, topic, limits))
+		if err == nil {
+			b.count++
+		}
+	case err == nil && !hasLimits(info.Config, limits):
+		_, err = b.js.UpdateStream(withLimits(info.Config, limits))
+	}
+	if err != nil {
+		return fmt.Errorf("broker: stream for topic %q: %w", topic, err)
+	}
+	b.streams[topic] = limits
+	return nil
+}
+
+func streamConfig(name, topic string, l Limits) *nats.StreamConfig {
+	return withLimits(nats.StreamConfig{
+		Name: name, Subjects: []string{topic}, Storage: nats.FileStorage,
+		Retention: nats.LimitsPolicy, Duplicates: 2 * time.Minute,
+	}, l)
+}
+
+func withLimits(c nats.StreamConfig, l Limits) *nats.StreamConfig {
+	c.MaxAge, c.MaxBytes, c.MaxMsgs, c.Discard = l.MaxAge, l.MaxBytes, l.MaxMsgs, nats.DiscardOld
+	return &c
+}
+
+func hasLimits(c nats.StreamConfig, l Limits) bool {
+	return c.MaxAge == l.MaxAge && c.MaxBytes == l.MaxBytes && c.MaxMsgs == l.MaxMsgs && c.Discard == nats.DiscardOld
+}
+
+// Topic is one stream of the broker, for funcd status.
+type Topic struct {
+	Topic  string // the subject it stores
+	Stream string
+	Msgs   uint64
+	Bytes  uint64
+	Limits Limits
+}
+
+// Topics lists the broker's streams with what they hold, and the bound on
+// how many it keeps.
+func (b *Broker) Topics() (topics []Topic, max int) {
+	for info := range b.js.StreamsInfo() {
+		t := Topic{Stream: info.Config.Name, Msgs: info.State.Msgs, Bytes: info.State.Bytes,
+			Limits: Limits{MaxAge: info.Config.MaxAge, MaxBytes: info.Config.MaxBytes, MaxMsgs: info.Config.MaxMsgs}}
+		if len(info.Config.Subjects) > 0 {
+			t.Topic = info.Config.Subjects[0]
+		}
+		topics = append(topics, t)
+	}
+	return topics, b.cfg.MaxTopics
+}
