@@ -425,7 +425,8 @@ images() {
 	done
 	image dapr-daprd "$REGISTRY/dapr/daprd:1.16.0" "$(stamp_of daprd)" \
 		-entrypoint /daprd "$(tools --dir daprd)/daprd:/daprd"
-	# Redis: Debian's binaries and the libraries they link.
+	# Redis: Debian's binaries and the libraries they link. Protected mode off,
+	# as the official redis image builds it (clients come from other pods).
 	local files=() lib
 	for b in redis-server redis-cli; do
 		files+=("/usr/bin/$b:/usr/local/bin/$b")
@@ -434,7 +435,8 @@ images() {
 		files+=("$(readlink -f "$lib"):$lib")
 	done
 	image redis "$REGISTRY/redis:$REDIS_TAG" "$(cat /usr/bin/redis-server /usr/bin/redis-cli | sha256sum)" \
-		-user 999 -workdir /data -entrypoint /usr/local/bin/redis-server "${files[@]}"
+		-user 999 -workdir /data -entrypoint /usr/local/bin/redis-server \
+		-entrypoint-arg --protected-mode -entrypoint-arg no "${files[@]}"
 	# Test fixtures: the ingress (no Envoy here) and the Kafka broker.
 	for n in kingress kfake; do
 		image "$n" "$REGISTRY/$n:dev" "$(sha256sum <"$STATE/bin/$n")" -entrypoint "/ko-app/$n" "$STATE/bin/$n:/ko-app/$n"

@@ -2,7 +2,7 @@
 // almost empty base, no Dockerfile, no daemon) and pushes them, for the
 // local cluster, where no image can be pulled from anywhere:
 //
-//	image build -o DIR [-entrypoint PATH] [-user UID] [-workdir DIR] [-env K=V]... SRC:DST[:MODE]...
+//	image build -o DIR [-entrypoint PATH [-entrypoint-arg ARG]...] [-user UID] [-workdir DIR] [-env K=V]... SRC:DST[:MODE]...
 //	image push [-insecure] DIR REF
 //
 // build writes an OCI image layout to DIR: one layer with the base (/tmp,
@@ -70,8 +70,9 @@ func build(args []string) error {
 	entrypoint := fs.String("entrypoint", "", "entrypoint (a path in the image)")
 	user := fs.String("user", "65532", "user the image runs as")
 	workdir := fs.String("workdir", "", "working directory (created, owned by the user)")
-	var env list
+	var env, eargs list
 	fs.Var(&env, "env", "K=V in the image's environment (repeatable)")
+	fs.Var(&eargs, "entrypoint-arg", "an argument the entrypoint always gets, before the container's (repeatable)")
 	_ = fs.Parse(args)
 	if *out == "" || fs.NArg() == 0 {
 		usage()
@@ -107,7 +108,7 @@ func build(args []string) error {
 	cfg.Config.Env = append([]string{"PATH=/usr/local/bin:/usr/bin:/bin", "KO_DATA_PATH=/var/run/ko"}, env...)
 	cfg.Config.WorkingDir = *workdir
 	if *entrypoint != "" {
-		cfg.Config.Entrypoint = []string{*entrypoint}
+		cfg.Config.Entrypoint = append([]string{*entrypoint}, eargs...)
 	}
 	if img, err = mutate.ConfigFile(img, cfg); err != nil {
 		return err
