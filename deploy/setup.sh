@@ -526,11 +526,13 @@ fi
 # --- 9. Deploy the functions -------------------------------------------------
 # A kubeconfig with the one context, for func (which has no --context).
 k config view --minify --flatten >"$WORK/kubeconfig"
-# deploy FUNCTION MANIFEST: with func deploy (from func.yaml) or the manifest.
+# deploy FUNCTION MANIFEST: with func deploy (from func.yaml), or the
+# manifest with the built image and the resources checksum filled in.
 deploy() {
 	local t0=$SECONDS
 	if ! func_deployed "$1"; then
-		k apply -n "$NS" -f "$2"
+		k apply -n "$NS" -f <(with_images "$2" |
+			sed "s#funcd.dev/resources-checksum: \"unset\"#funcd.dev/resources-checksum: \"${RESOURCES_SUM:-}\"#")
 		return
 	fi
 	stage "$1"
@@ -544,13 +546,12 @@ deploy() {
 	info "$1: deployed in $((SECONDS - t0))s"
 }
 step "functions (${SUBSCRIBER} variant, with ${DEPLOY_WITH})"
-deploy checkout <(with_images "$DEPLOY/knative/checkout.yaml")
+deploy checkout "$DEPLOY/knative/checkout.yaml"
 if [[ $SUBSCRIBER == binding ]]; then
 	k delete scaledobject.keda.sh order-processor -n "$NS" --ignore-not-found 2>/dev/null || true
 	k delete deployment order-processor -n "$NS" --ignore-not-found
-	deploy order-processor <(with_images "$DEPLOY/knative/order-processor.yaml")
-	deploy funcd-binding <(with_images "$DEPLOY/knative/funcd-binding.yaml" |
-		sed "s#funcd.dev/resources-checksum: \"unset\"#funcd.dev/resources-checksum: \"${RESOURCES_SUM}\"#")
+	deploy order-processor "$DEPLOY/knative/order-processor.yaml"
+	deploy funcd-binding "$DEPLOY/knative/funcd-binding.yaml"
 	k wait ksvc/checkout ksvc/order-processor ksvc/funcd-binding -n "$NS" --for=condition=Ready --timeout=10m
 else
 	k delete ksvc funcd-binding order-processor -n "$NS" --ignore-not-found
