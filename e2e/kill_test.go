@@ -19,7 +19,7 @@ import (
 // while order-processor works through them, and funcd is killed mid-stream.
 func TestPublishedOrdersSurviveKillUnderLoad(t *testing.T) {
 	components := t.TempDir()
-	writeComponents(t, components) // the embedded JetStream broker, ackWait 3s
+	writeComponents(t, components) // the embedded JetStream broker, ackWait 5s
 	killUnderLoad(t, components, nil)
 }
 

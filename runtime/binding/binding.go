@@ -35,7 +35,8 @@ type Config struct {
 	Client *http.Client
 	// Retry bounds in-process retries; the zero value uses DefaultRetryPolicy.
 	Retry RetryPolicy
-	// Timeout bounds one delivery attempt (default DefaultTimeout).
+	// Timeout bounds one delivery attempt (default DefaultTimeout, lowered
+	// to fit a component's redelivery timeout, see KeepsAlive).
 	Timeout time.Duration
 	// Resiliency holds Dapr Resiliency resources: the inbound retry, timeout
 	// and circuit breaker policies they give a subscription's component
@@ -45,19 +46,30 @@ type Config struct {
 	// subscription whose deliveries can outlast its component's redelivery
 	// timeout is refused (see Policy.Budget and
 	// resources.Component.Redelivery); one whose component is not listed
-	// is not checked.
+	// is not checked. Where no Resiliency timeout and no Timeout is given,
+	// the default per-attempt timeout is first lowered to fit.
 	Components []resources.Component
+	// KeepsAlive reports whether the pub/sub adapter keeps a component's
+	// messages from redelivery for as long as their delivery runs (funcd's
+	// parallel JetStream consumer reports each in progress): deliveries
+	// from it need not fit inside its redelivery timeout. nil: none does.
+	KeepsAlive func(resources.Component) bool
 	// Batch reports whether a function accepts CloudEvent batches: bulk
 	// subscriptions deliver batches only to those. nil: none does.
 	Batch  func(function string) bool
 	Logger *slog.Logger
+
+	timeoutDefaulted bool // Timeout was not given
 }
 
-// DefaultTimeout bounds one delivery attempt when nothing else does. With
-// DefaultRetryPolicy a delivery holds a message at most 6 × 4s + 3.7s of
-// backoff, inside the shortest default redelivery timeout (JetStream's 30s
-// ack wait).
-const DefaultTimeout = 4 * time.Second
+// DefaultTimeout bounds one delivery attempt when nothing else does: as
+// long as an HTTP handler is commonly given. From a component that does
+// not keep messages alive during their delivery (KeepsAlive), it is
+// lowered to the longest with which deliveries fit inside the component's
+// redelivery timeout: 4.3s with JetStream's default 30s ack wait, 9.3s
+// with Redis' 60s processingTimeout or Kafka's rebalance timeout (six
+// attempts and 3.7s of backoff under DefaultRetryPolicy).
+const DefaultTimeout = 30 * time.Second
 
 // withDefaults fills in the optional settings.
 func (c Config) withDefaults() (Config, error) {
@@ -69,6 +81,7 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Timeout <= 0 {
 		c.Timeout = DefaultTimeout
+		c.timeoutDefaulted = true
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -107,7 +120,7 @@ func New(cfg Config) (*Binding, error) {
 	b := &Binding{
 		cfg: cfg, log: cfg.Logger,
 		deliverer: NewDeliverer(cfg.Target, cfg.Client, cfg.Logger),
-		policies:  NewPolicies(cfg.Resiliency, Policy{Retry: cfg.Retry, Timeout: cfg.Timeout}, cfg.Logger),
+		policies:  NewPolicies(cfg.Resiliency, Policy{Retry: cfg.Retry, Timeout: cfg.Timeout, TimeoutGiven: !cfg.timeoutDefaulted}, cfg.Logger),
 		life:      context.Background(),
 	}
 	for _, sub := range cfg.Subscriptions {
@@ -130,7 +143,7 @@ func Check(cfg Config) error {
 		return err
 	}
 	b := &Binding{cfg: cfg, log: cfg.Logger,
-		policies: NewPolicies(cfg.Resiliency, Policy{Retry: cfg.Retry, Timeout: cfg.Timeout}, cfg.Logger)}
+		policies: NewPolicies(cfg.Resiliency, Policy{Retry: cfg.Retry, Timeout: cfg.Timeout, TimeoutGiven: !cfg.timeoutDefaulted}, cfg.Logger)}
 	var errs []error
 	for _, sub := range cfg.Subscriptions {
 		if _, err := b.resolve(sub); err != nil {

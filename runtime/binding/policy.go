@@ -22,6 +22,9 @@ type Policy struct {
 	Breaker *Breaker
 	// Source says where the policy comes from, for messages.
 	Source string
+	// TimeoutGiven is true when a Resiliency timeout policy (or the
+	// binding's configuration) sets Timeout, which is then never lowered.
+	TimeoutGiven bool
 }
 
 // Budget is the longest a delivery under p can hold a message: every
@@ -34,6 +37,32 @@ func (p Policy) Budget() time.Duration {
 	}
 	attempts := float64(p.Retry.MaxRetries) + 1
 	return satAdd(clampDuration(attempts*float64(p.Timeout)), p.Retry.MaxBackoff())
+}
+
+// minFittedTimeout is the shortest per-attempt timeout the default is
+// lowered to; a redelivery timeout that leaves less is reported instead.
+const minFittedTimeout = time.Second
+
+// fitted returns p with its timeout lowered, in steps of 100ms, to the
+// longest with which Budget plus extra stays within room; false when that
+// would be under minFittedTimeout.
+func (p Policy) fitted(room, extra time.Duration) (Policy, bool) {
+	room -= extra
+	var t time.Duration
+	if p.Retry.Unlimited() {
+		t = room - p.Retry.MaxElapsedOrDefault()
+	} else {
+		t = (room - p.Retry.MaxBackoff()) / time.Duration(p.Retry.MaxRetries+1)
+	}
+	t = t.Truncate(100 * time.Millisecond)
+	if t >= p.Timeout {
+		return p, true
+	}
+	if t < minFittedTimeout {
+		return p, false
+	}
+	p.Timeout = t
+	return p, true
 }
 
 // describeBudget spells out how Budget adds up.
@@ -151,7 +180,7 @@ func (p *Policies) apply(m merged, names resources.PolicyNames, key string) (Pol
 		if !ok {
 			return Policy{}, fmt.Errorf("timeout policy %q is not defined for this app", names.Timeout)
 		}
-		pol.Timeout = t
+		pol.Timeout, pol.TimeoutGiven = t, true
 	}
 	if names.Retry != "" {
 		r, ok := m.retries[names.Retry]

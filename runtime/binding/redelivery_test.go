@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/funcd/funcd/runtime/pubsub/embedded"
 	"github.com/funcd/funcd/runtime/resources"
 )
 
@@ -69,17 +70,19 @@ func TestRedeliveryFit(t *testing.T) {
 			Components: map[string]resources.ComponentPolicies{"orderpubsub": {Inbound: resources.PolicyNames{Timeout: "t", Retry: "x"}}}}}
 	}
 	bulk := sub
-	bulk.BulkSubscribe = resources.BulkSubscribe{Enabled: true, MaxAwaitDurationMs: 20000}
+	bulk.BulkSubscribe = resources.BulkSubscribe{Enabled: true, MaxAwaitDurationMs: 25000}
 	tests := []struct {
-		name    string
-		sub     resources.Subscription
-		comps   []resources.Component
-		res     []resources.Resiliency
-		retry   RetryPolicy
-		timeout time.Duration
-		batch   bool
-		wantErr []string // empty: accepted
-		absent  []string // not in the error
+		name        string
+		sub         resources.Subscription
+		comps       []resources.Component
+		res         []resources.Resiliency
+		retry       RetryPolicy
+		timeout     time.Duration
+		batch       bool
+		alive       bool          // the adapter keeps messages alive while delivering
+		wantErr     []string      // empty: accepted
+		absent      []string      // not in the error
+		wantTimeout time.Duration // the per-attempt timeout New settles on, when checked
 	}{
 		{name: "redis: resiliency too long", comps: comp("pubsub.redis", map[string]string{"processingTimeout": "60s"}), res: resiliency(30*time.Second, 5),
 			wantErr: []string{"subscription.yaml: subscription orders-sub", "deliveries to order-processor", "3m9.094s", "6 attempts × 30s timeout",
@@ -88,9 +91,18 @@ func TestRedeliveryFit(t *testing.T) {
 		{name: "redis default processingTimeout", comps: comp("pubsub.redis", nil), res: resiliency(30*time.Second, 1),
 			wantErr: []string{"1m0s (processingTimeout (unset: the default))"}},
 		{name: "redis redelivery off", comps: comp("pubsub.redis", map[string]string{"redeliverInterval": "0"}), res: resiliency(30*time.Second, 5)},
-		{name: "jetstream: default policy fits the default ack wait", comps: comp("pubsub.jetstream", nil)},
+		{name: "jetstream: default timeout lowered to fit the default ack wait", comps: comp("pubsub.jetstream", nil), wantTimeout: 4300 * time.Millisecond},
+		{name: "redis: default timeout lowered to fit", comps: comp("pubsub.redis", nil), wantTimeout: 9300 * time.Millisecond},
+		{name: "kafka: default timeout lowered to fit", comps: comp("pubsub.kafka", nil), wantTimeout: 9300 * time.Millisecond},
+		{name: "in-memory: default timeout kept", comps: comp("pubsub.in-memory", nil), wantTimeout: DefaultTimeout},
+		{name: "kept alive: default timeout kept, not checked", comps: comp("pubsub.jetstream", map[string]string{"ackWait": "3s"}), alive: true,
+			wantTimeout: DefaultTimeout},
+		{name: "kept alive: a long resiliency is not checked", comps: comp("pubsub.jetstream", map[string]string{"ackWait": "3s"}), alive: true,
+			res: resiliency(time.Hour, 5), wantTimeout: time.Hour},
+		{name: "given timeout is not lowered", comps: comp("pubsub.jetstream", nil), timeout: 30 * time.Second,
+			wantErr: []string{"3m3.72s", "6 attempts × 30s timeout"}},
 		{name: "jetstream: short ackWait", comps: comp("pubsub.jetstream", map[string]string{"ackWait": "3s"}),
-			wantErr: []string{"27.72s", "the binding's default policy", "3s (ackWait)", "raise ackWait"}},
+			wantErr: []string{"3m3.72s", "the binding's default policy", "3s (ackWait)", "raise ackWait"}},
 		{name: "jetstream: configured policy fits a short ackWait", comps: comp("pubsub.jetstream", map[string]string{"ackWait": "3s"}),
 			retry: RetryPolicy{MaxRetries: 2, Initial: 100 * time.Millisecond, Max: 100 * time.Millisecond, Multiplier: 1}, timeout: 500 * time.Millisecond},
 		{name: "kafka: fixed rebalance timeout", comps: comp("pubsub.kafka", nil), res: resiliency(15*time.Second, 3),
@@ -102,7 +114,7 @@ func TestRedeliveryFit(t *testing.T) {
 		{name: "bad processingTimeout", comps: comp("pubsub.redis", map[string]string{"processingTimeout": "later"}),
 			wantErr: []string{"component orderpubsub (pubsub.yaml)", "processingTimeout"}},
 		{name: "bulk wait counts for batch takers", sub: bulk, batch: true, comps: comp("pubsub.jetstream", nil),
-			wantErr: []string{"20s collecting a batch"}},
+			wantErr: []string{"25s collecting a batch"}},
 		{name: "bulk wait does not count for single events", sub: bulk, comps: comp("pubsub.jetstream", nil)},
 	}
 	for _, tt := range tests {
@@ -112,10 +124,16 @@ func TestRedeliveryFit(t *testing.T) {
 				s = tt.sub
 			}
 			cfg := Config{Subscriptions: []resources.Subscription{s}, Components: tt.comps, Resiliency: tt.res,
-				Retry: tt.retry, Timeout: tt.timeout, Batch: func(string) bool { return tt.batch }}
+				Retry: tt.retry, Timeout: tt.timeout, Batch: func(string) bool { return tt.batch },
+				KeepsAlive: func(resources.Component) bool { return tt.alive }}
 			check := Check(cfg)
 			cfg.PubSubs, cfg.Target = registry{"orderpubsub": &fakePubSub{}}, staticTarget{}
-			_, err := New(cfg)
+			b, err := New(cfg)
+			if tt.wantTimeout != 0 && err == nil {
+				if got := b.subs[0].policies["order-processor"].Timeout; got != tt.wantTimeout {
+					t.Errorf("per-attempt timeout: got %s, want %s", got, tt.wantTimeout)
+				}
+			}
 			for name, err := range map[string]error{"Check": check, "New": err} {
 				if len(tt.wantErr) == 0 {
 					if err != nil {
@@ -180,6 +198,9 @@ func TestShippedResourcesFit(t *testing.T) {
 				t.Fatal(err)
 			}
 			cfg := Config{Subscriptions: set.Subscriptions, Resiliency: set.Resiliencies, Components: set.Components}
+			if strings.HasPrefix(name, "components/") { // run by funcd up, through its embedded adapter
+				cfg.KeepsAlive = embedded.KeepsAlive
+			}
 			if err := Check(cfg); err != nil {
 				t.Errorf("got %v, want the shipped resources to fit", err)
 			}

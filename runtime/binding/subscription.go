@@ -107,10 +107,20 @@ func (b *Binding) fits(s *subscription) error {
 	if !known || r.After == 0 {
 		return nil
 	}
+	if b.cfg.KeepsAlive != nil && b.cfg.KeepsAlive(c) {
+		return nil // a delivery holds its message for as long as it runs
+	}
 	for _, fn := range s.router.functions() {
-		pol := s.policies[fn]
+		pol, wait := s.policies[fn], b.bulkWait(s.res, fn)
+		if !pol.TimeoutGiven {
+			if fit, ok := pol.fitted(r.After, wait); ok && fit.Timeout != pol.Timeout {
+				b.log.Info("per-attempt timeout lowered to fit the component's redelivery timeout", "subscription", s.res.Name,
+					"function", fn, "timeout", fit.Timeout, "pubsub", c.Name, "redelivery", r.After)
+				s.policies[fn], pol = fit, fit
+			}
+		}
 		budget, how := pol.Budget(), pol.describeBudget()
-		if wait := b.bulkWait(s.res, fn); wait > 0 {
+		if wait > 0 {
 			budget, how = satAdd(budget, wait), how+fmt.Sprintf(" + %s collecting a batch", wait)
 		}
 		if budget > r.After {

@@ -16,6 +16,7 @@ import (
 	"github.com/funcd/funcd/runtime/broker"
 	"github.com/funcd/funcd/runtime/inputs"
 	"github.com/funcd/funcd/runtime/pubsub"
+	"github.com/funcd/funcd/runtime/pubsub/embedded"
 	"github.com/funcd/funcd/runtime/resources"
 	"github.com/funcd/funcd/runtime/runner"
 	"golang.org/x/sync/errgroup"
@@ -142,6 +143,7 @@ func (p *Platform) newDeliveries(ctx context.Context, set *resources.Set, fns []
 	if p.binding, err = binding.New(binding.Config{
 		Subscriptions: activeSubscriptions(set.Subscriptions, p.access, p.log), PubSubs: p.pubsubs, Target: target,
 		Resiliency: set.Resiliencies, Components: set.Components, Batch: p.takesBatches, Logger: p.log,
+		KeepsAlive: embedded.KeepsAlive, // every component here is opened by the embedded adapter
 	}); err != nil {
 		return err
 	}

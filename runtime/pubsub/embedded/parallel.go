@@ -14,6 +14,8 @@ import (
 	kitmd "github.com/dapr/kit/metadata"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
+
+	"github.com/funcd/funcd/runtime/resources"
 )
 
 // parallel consumes topics for a pubsub.jetstream component with
@@ -291,9 +293,13 @@ func (p *parallel) subscribe(ctx context.Context, meta, subMeta map[string]strin
 
 // handle runs h on one message and acknowledges it after, as the component
 // does in single mode: Ack on success, Nak (delayed by ackWait when set)
-// on failure, so the broker delivers it again.
+// on failure, so the broker delivers it again. While h runs, the message is
+// reported in progress, so a short ackWait redelivers soon after a crash
+// without redelivering a long delivery that is still running.
 func (p *parallel) handle(ctx context.Context, msg *nats.Msg, topic string, ackWait time.Duration, h contrib.Handler) {
+	stop := p.heartbeat(msg, ackWait)
 	err := h(ctx, &contrib.NewMessage{Topic: topic, Data: msg.Data, Metadata: map[string]string{"Topic": msg.Subject}})
+	stop()
 	if err != nil {
 		if ackWait != 0 {
 			err = msg.NakWithDelay(ackWait)
@@ -307,6 +313,38 @@ func (p *parallel) handle(ctx context.Context, msg *nats.Msg, topic string, ackW
 	}
 	if err := msg.Ack(); err != nil {
 		p.log.Warn("ack a jetstream message", "subject", msg.Subject, "error", err)
+	}
+}
+
+// heartbeatsPerAckWait is how many in-progress heartbeats a delivery
+// sends per ack wait: one lost or late still leaves room for the next.
+const heartbeatsPerAckWait = 3
+
+// heartbeat tells the broker every ackWait/heartbeatsPerAckWait that msg
+// is still being processed, which restarts its ack wait, until stop.
+func (p *parallel) heartbeat(msg *nats.Msg, ackWait time.Duration) (stop func()) {
+	every := cmp.Or(ackWait, resources.DefaultJetStreamAckWait) / heartbeatsPerAckWait
+	var mu sync.Mutex
+	stopped := false
+	var t *time.Timer
+	mu.Lock() // t is set before its func reads it
+	defer mu.Unlock()
+	t = time.AfterFunc(every, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if stopped {
+			return
+		}
+		if err := msg.InProgress(); err != nil {
+			p.log.Debug("in-progress heartbeat", "subject", msg.Subject, "error", err)
+		}
+		t.Reset(every)
+	})
+	return func() {
+		mu.Lock()
+		defer mu.Unlock()
+		stopped = true
+		t.Stop()
 	}
 }
 
@@ -344,4 +382,12 @@ func (p *parallel) close() error {
 		nc.Close()
 	}
 	return errors.Join(errs...)
+}
+
+// KeepsAlive reports whether this adapter keeps c's messages from
+// redelivery for as long as their delivery runs: pubsub.jetstream with
+// concurrency "parallel", whose consumer reports each delivery in progress
+// (heartbeat). Dapr's own components, and daprd, do not.
+func KeepsAlive(c resources.Component) bool {
+	return c.Type == "pubsub.jetstream" && c.Metadata["concurrency"] == string(contrib.Parallel)
 }
