@@ -37,9 +37,10 @@ func echoFunction(t *testing.T, dir, name string, extra map[string]string) strin
 }
 
 // TestFunctionsFolderWhileRunning starts the platform with a function that
-// builds and one that does not: the first runs, the second is failed with
-// the compiler's output until a fix is saved. A function folder created
-// while it runs is built and run, a removed one stopped.
+// builds, one that does not and one whose func.yaml funcd cannot run: the
+// first runs, the second is failed with the compiler's output until a fix
+// is saved, the third is left out until its func.yaml is fixed. A function
+// folder created while it runs is built and run, a removed one stopped.
 func TestFunctionsFolderWhileRunning(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds real functions; run without -short")
@@ -53,6 +54,15 @@ func TestFunctionsFolderWhileRunning(t *testing.T) {
 	}
 	echoFunction(t, fns, "good", map[string]string{})
 	broken := echoFunction(t, fns, "broken", map[string]string{"broken.go": "package function\n\nvar _ = undefinedThing\n"})
+	python := echoFunction(t, fns, "python", map[string]string{})
+	pythonYAML := filepath.Join(python, "func.yaml")
+	goYAML, err := os.ReadFile(pythonYAML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(pythonYAML, []byte(strings.Replace(string(goYAML), "runtime: go", "runtime: python", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	p, err := Start(t.Context(), Config{
 		Dir: root, GatewayAddr: "127.0.0.1:0", CacheDir: filepath.Join(root, "cache"), Watch: true,
 		Environ: append(os.Environ(), "RUNNER_TEST_HOST_VALUE=x"),
@@ -87,6 +97,12 @@ func TestFunctionsFolderWhileRunning(t *testing.T) {
 			wantStatus: http.StatusServiceUnavailable, wantBody: "undefined: undefinedThing"},
 		{step: "its fix saved", change: func() { remove(t, filepath.Join(broken, "broken.go")) },
 			function: "broken", wantState: "zero", wantStatus: http.StatusOK},
+		{step: "a func.yaml funcd cannot run", function: "python", wantState: "absent", wantStatus: http.StatusNotFound},
+		{step: "that func.yaml fixed", change: func() {
+			if err := os.WriteFile(pythonYAML, goYAML, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, function: "python", wantState: "zero", wantStatus: http.StatusOK},
 		{step: "a new function folder", change: func() { echoFunction(t, fns, "late", map[string]string{}) },
 			function: "late", wantState: "zero", wantStatus: http.StatusOK},
 		{step: "a removed function folder", change: func() { remove(t, filepath.Join(fns, "late")) },

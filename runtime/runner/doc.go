@@ -3,8 +3,10 @@
 // It is the process manager of funcd's local platform. Discover finds the
 // functions of a project (every folder holding a func.yaml), and a Runner
 // builds each one the way `func build` does: it generates a main package that
-// wraps the function with knative.dev/func-go and compiles it with the local
-// Go toolchain. Binaries are cached by content, so an unchanged function is
+// wraps the function with knative.dev/func-go, beside func's own scaffolding
+// go.mod and go.sum completed from the function's, in a folder of the build
+// cache (never in the function's), and compiles it with the local Go
+// toolchain. Binaries are cached by content, so an unchanged function is
 // never compiled twice.
 //
 // Runner.Start launches a binary on a free loopback port, waits until its

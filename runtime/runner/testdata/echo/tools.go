@@ -1,7 +1,8 @@
 //go:build tools
 
-// This file keeps knative.dev/func-go in go.mod and go.sum: the generated
-// main package that wraps this function imports it.
+// This file keeps knative.dev/func-go v0.22.0 in go.mod and go.sum, so the
+// runner's tests build a function that requires a newer func-go than the
+// scaffolding pins (functions need not require it at all).
 package function
 
 import (
