@@ -24,6 +24,8 @@ func TestExitCodesAndMessages(t *testing.T) {
 		{"up bad port", []string{"up", "--port", "70000"}, exitUsage, "is not a port number"},
 		{"up bad log level", []string{"up", "--log-level", "loud"}, exitUsage, "--log-level"},
 		{"up negative idle", []string{"up", "--idle", "-1s"}, exitUsage, "--idle"},
+		{"up bad fsync", []string{"up", "--fsync", "never"}, exitUsage, `--fsync "never": want always or an interval`},
+		{"up no topics", []string{"up", "--max-topics", "0"}, exitUsage, "--max-topics 0: want 1 or more"},
 		{"up missing folder", []string{"up", "--dir", "/nonexistent", "--port", "0"}, exitFailure, "does not exist"},
 		{"invoke without function", []string{"invoke"}, exitUsage, "name exactly one function"},
 		{"invoke data and file", []string{"invoke", "checkout", "--data", "x", "--file", "y"}, exitUsage, "not both"},

@@ -28,7 +28,8 @@ type upFlags struct {
 	port, maxTopics                         int
 	idle                                    time.Duration
 	demo, watch                             bool
-	logLevel, token                         string
+	logLevel, token, fsync                  string
+	sync                                    broker.Sync // fsync, parsed
 }
 
 func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -40,6 +41,7 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.data, "data", "", "broker data folder (default <dir>/.funcd/data)")
 	fs.StringVar(&f.cache, "cache", "", "build cache folder (default: the user cache folder)")
 	fs.IntVar(&f.port, "port", 8080, "gateway port on 127.0.0.1 (0 picks a free port)")
+	fs.StringVar(&f.fsync, "fsync", broker.DefaultSync().String(), "when the embedded broker's writes reach the disk: always (each publish, before it is acknowledged) or an interval")
 	fs.IntVar(&f.maxTopics, "max-topics", broker.DefaultMaxTopics, "most topics the embedded broker keeps (streams of earlier runs count); a publish to one more gets 403")
 	fs.DurationVar(&f.idle, "idle", 0, "stop a function's instances after this long without events (default: its func.yaml annotation, or 30s)")
 	fs.BoolVar(&f.watch, "watch", true, "rebuild a function when its sources change and replace its running instances")
@@ -54,6 +56,10 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if f.idle < 0 {
 		return usageError(fs, stderr, "--idle must not be negative")
+	}
+	var err error
+	if f.sync, err = broker.ParseSync(f.fsync); err != nil {
+		return usageError(fs, stderr, "--"+err.Error())
 	}
 	if f.maxTopics < 1 {
 		return usageError(fs, stderr, fmt.Sprintf("--max-topics %d: want 1 or more", f.maxTopics))
@@ -75,7 +81,7 @@ func up(ctx context.Context, f upFlags, log *slog.Logger, stdout, stderr io.Writ
 	p, err := platform.Start(ctx, platform.Config{
 		Dir: f.dir, FunctionsDir: f.functions, ResourcesDir: f.components, DataDir: f.data,
 		CacheDir: f.cache, Idle: f.idle, Watch: f.watch, GatewayAddr: "127.0.0.1:" + strconv.Itoa(f.port), APIToken: f.token,
-		MaxTopics: f.maxTopics, Output: stdout, Color: isTerminal(stdout), OnBuild: buildProgress(stderr), Logger: log,
+		MaxTopics: f.maxTopics, Fsync: f.sync, Output: stdout, Color: isTerminal(stdout), OnBuild: buildProgress(stderr), Logger: log,
 	})
 	if err != nil {
 		return err

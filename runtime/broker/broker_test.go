@@ -318,3 +318,42 @@ func TestPortNeedsTheToken(t *testing.T) {
 		t.Error("got the same token for two brokers, want one per run")
 	}
 }
+
+// TestSync: the fsync policy reaches the server; the default is every
+// second, not NATS's two minutes.
+func TestSync(t *testing.T) {
+	tests := []struct {
+		name string
+		in   Sync
+		want Sync
+	}{
+		{name: "default", want: Sync{Every: time.Second}},
+		{name: "always", in: Sync{Always: true}, want: Sync{Always: true}},
+		{name: "interval", in: Sync{Every: 250 * time.Millisecond}, want: Sync{Every: 250 * time.Millisecond}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, err := Start(Config{StoreDir: t.TempDir(), Port: -1, Sync: tt.in})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Close()
+			if got := b.syncConfig(); got != tt.want {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseSync(t *testing.T) {
+	for in, want := range map[string]Sync{"always": {Always: true}, "1s": {Every: time.Second}, "100ms": {Every: 100 * time.Millisecond}} {
+		if got, err := ParseSync(in); err != nil || got != want || got.String() != in {
+			t.Errorf("ParseSync(%q): got %v (%q), %v, want %v", in, got, got.String(), err, want)
+		}
+	}
+	for _, bad := range []string{"", "never", "0s", "-1s", "often"} {
+		if _, err := ParseSync(bad); err == nil || !strings.Contains(err.Error(), "always or an interval") {
+			t.Errorf("ParseSync(%q): got %v, want an error saying what it takes", bad, err)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package platform
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"path/filepath"
@@ -26,12 +27,12 @@ func (p *Platform) openComponents(ctx context.Context, set *resources.Set) error
 			continue
 		}
 		if c.Type == "pubsub.jetstream" && c.Metadata["natsURL"] == "" && p.broker == nil {
-			b, err := broker.Start(broker.Config{StoreDir: filepath.Join(p.cfg.DataDir, "jetstream"), MaxTopics: p.cfg.MaxTopics})
+			b, err := broker.Start(broker.Config{StoreDir: filepath.Join(p.cfg.DataDir, "jetstream"), MaxTopics: p.cfg.MaxTopics, Sync: p.cfg.Fsync})
 			if err != nil {
 				return err
 			}
 			p.broker = b
-			p.log.Info("embedded broker started", "url", b.URL(), "store", p.cfg.DataDir)
+			p.log.Info("embedded broker started", "url", b.URL(), "store", p.cfg.DataDir, "fsync", cmp.Or(p.cfg.Fsync, broker.DefaultSync()).String())
 		}
 		opts := embedded.Options{AppID: "funcd", Logger: p.log}
 		if p.broker != nil {

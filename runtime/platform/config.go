@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/funcd/funcd/runtime/broker"
 	"github.com/funcd/funcd/runtime/runner"
 )
 
@@ -39,6 +40,9 @@ type Config struct {
 	// MaxTopics bounds the topics the embedded broker keeps (default
 	// broker.DefaultMaxTopics).
 	MaxTopics int
+	// Fsync is when the embedded broker's writes reach the disk (default
+	// broker.DefaultSync).
+	Fsync broker.Sync
 	// Output receives the functions' prefixed output (default os.Stdout).
 	Output io.Writer
 	Color  bool

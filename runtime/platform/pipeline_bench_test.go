@@ -40,16 +40,16 @@ import (
 // takes per request (a real function waits on something).
 func BenchmarkPipeline(b *testing.B) {
 	for _, c := range []pipelineCase{
-		{"jetstream", "1", "16", false, 0},
-		{"jetstream", "parallel", "16", false, 0},
-		{"redis", "1", "16", false, 0},
-		{"redis", "16", "16", false, 0},
-		{"jetstream", "1", "16", false, time.Millisecond},
-		{"jetstream", "parallel", "16", false, time.Millisecond},
-		{"redis", "1", "16", false, time.Millisecond},
-		{"redis", "16", "1", false, time.Millisecond},
-		{"redis", "16", "16", false, time.Millisecond},
-		{"redis", "16", "16", true, time.Millisecond},
+		{"jetstream", "1", "16", false, 0, ""},
+		{"jetstream", "parallel", "16", false, 0, ""},
+		{"redis", "1", "16", false, 0, ""},
+		{"redis", "16", "16", false, 0, ""},
+		{"jetstream", "1", "16", false, time.Millisecond, ""},
+		{"jetstream", "parallel", "16", false, time.Millisecond, ""},
+		{"redis", "1", "16", false, time.Millisecond, ""},
+		{"redis", "16", "1", false, time.Millisecond, ""},
+		{"redis", "16", "16", false, time.Millisecond, ""},
+		{"redis", "16", "16", true, time.Millisecond, ""},
 	} {
 		name := fmt.Sprintf("broker=%s/workers=%s/max=%s/work=%v", c.broker, c.workers, c.max, c.work)
 		if c.bulk {
@@ -59,19 +59,40 @@ func BenchmarkPipeline(b *testing.B) {
 	}
 }
 
+// BenchmarkFsync is BenchmarkPipeline on the embedded default (JetStream
+// parallel, maxConcurrency 16, a function that answers at once) with each
+// of the broker's fsync policies side by side: every write on disk before
+// the publish is acknowledged, or the store flushed every second, or every
+// two minutes (NATS's default).
+func BenchmarkFsync(b *testing.B) {
+	for _, sync := range []string{"always", "1s", "2m"} {
+		b.Run("fsync="+sync, func(b *testing.B) {
+			benchPipeline(b, pipelineCase{broker: "jetstream", workers: "parallel", max: "16", sync: sync})
+		})
+	}
+}
+
 type pipelineCase struct {
 	broker, workers, max string
 	bulk                 bool
 	work                 time.Duration
+	sync                 string // the embedded broker's fsync policy; "" the default
 }
 
 // openBroker opens the orderpubsub component on a fresh broker.
-func openBroker(b *testing.B, kind, workers string) *embedded.PubSub {
+func openBroker(b *testing.B, kind, workers, sync string) *embedded.PubSub {
 	comp := resources.Component{Name: "orderpubsub", Version: "v1"}
 	var opts embedded.Options
 	switch kind {
 	case "jetstream":
-		brk, err := broker.Start(broker.Config{StoreDir: b.TempDir()})
+		cfg := broker.Config{StoreDir: b.TempDir()}
+		if sync != "" {
+			var err error
+			if cfg.Sync, err = broker.ParseSync(sync); err != nil {
+				b.Fatal(err)
+			}
+		}
+		brk, err := broker.Start(cfg)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -95,7 +116,7 @@ func benchPipeline(b *testing.B, c pipelineCase) {
 	const publishers = 16
 	b.Cleanup(TuneGC(os.Getenv)) // as funcd up runs
 	ctx := b.Context()
-	ps := openBroker(b, c.broker, c.workers)
+	ps := openBroker(b, c.broker, c.workers, c.sync)
 	workers := 1 // bulk batches hold at most what the component hands over at once
 	if c.workers != "parallel" {
 		n, err := strconv.Atoi(c.workers)
