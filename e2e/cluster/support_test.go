@@ -236,6 +236,15 @@ func post(client *http.Client, url, host string, id int) int {
 	return resp.StatusCode
 }
 
+func (l *load) finished() bool {
+	select {
+	case <-l.done:
+		return true
+	default:
+		return false
+	}
+}
+
 func (l *load) accepted() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()

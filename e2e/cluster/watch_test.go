@@ -47,6 +47,7 @@ type sample struct {
 // user-container started.
 func watchPods(ctx context.Context, t *testing.T, client kubernetes.Interface, tl *timeline, onRunning func(pod string)) *pods {
 	p := &pods{byName: map[string]*podLife{}}
+	watchStart := time.Now()
 	f := informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithNamespace("default"),
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = serviceLabel }))
 	inf := f.Core().V1().Pods().Informer()
@@ -62,7 +63,11 @@ func watchPods(ctx context.Context, t *testing.T, client kubernetes.Interface, t
 		if l == nil {
 			l = &podLife{fn: pod.Labels[serviceLabel], created: time.Now()}
 			p.byName[pod.Name] = l
-			tl.Mark("pod %s created", pod.Name)
+			if pod.CreationTimestamp.Time.Before(watchStart.Add(-time.Second)) {
+				tl.Mark("pod %s (there when the watch started)", pod.Name)
+			} else {
+				tl.Mark("pod %s created", pod.Name)
+			}
 		}
 		if l.ready.IsZero() && podReady(pod) {
 			l.ready = time.Now()
