@@ -66,7 +66,7 @@ func TestFunctionsFolderWhileRunning(t *testing.T) {
 	p, err := Start(t.Context(), Config{
 		Dir: root, GatewayAddr: "127.0.0.1:0", CacheDir: filepath.Join(root, "cache"), Watch: true,
 		Environ: append(os.Environ(), "RUNNER_TEST_HOST_VALUE=x"),
-		Output: io.Discard, Logger: slog.New(slog.NewTextHandler(t.Output(), nil)),
+		Output:  io.Discard, Logger: slog.New(slog.NewTextHandler(t.Output(), nil)),
 	})
 	if err != nil {
 		t.Fatalf("Start with a function that does not build: %v, want the others started", err)
