@@ -3,6 +3,7 @@ package runner
 import (
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -71,6 +72,7 @@ func TestFuncSignatures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			fn := funcCreated(t, tt.name, tt.invoke, tt.src, tt.goSum)
+			want := folder(t, fn.Dir)
 			start := time.Now()
 			inst, err := r.Start(t.Context(), fn, nil)
 			if err != nil {
@@ -86,13 +88,29 @@ func TestFuncSignatures(t *testing.T) {
 			if !eventually(5*time.Second, func() bool { return printed(out.String(), fn.Name, "handled") }) {
 				t.Errorf("the function did not print %q:\n%s", "handled", out.String())
 			}
-			for _, name := range []string{"go.mod", "go.sum"} {
-				if _, err := os.Stat(filepath.Join(fn.Dir, name)); tt.goSum == (err != nil) && (name == "go.sum") {
-					t.Errorf("the build changed the function's %s: %v", name, err)
-				}
+			if got := folder(t, fn.Dir); !maps.Equal(got, want) {
+				t.Errorf("the function's folder holds %v after the build, want %v as written", got, want)
 			}
 		})
 	}
+}
+
+// folder maps the names of the files in dir to their contents.
+func folder(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[e.Name()] = string(data)
+	}
+	return out
 }
 
 // printed reports whether the function name printed line to out.
