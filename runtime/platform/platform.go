@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"sync"
 	"time"
@@ -88,6 +89,12 @@ func (p *Platform) start(ctx, svcCtx context.Context) error {
 		// A function whose func.yaml is wrong is left out, as one that does
 		// not build is; the watcher takes it up once its func.yaml changes.
 		p.log.Error("functions left out until their func.yaml is fixed", "error", err)
+	}
+	for _, fn := range fns {
+		if len(fn.UnknownFields) > 0 { // misspelled settings would do nothing, silently
+			p.log.Warn("func.yaml has fields func does not know; they are ignored", "function", fn.Name,
+				"file", filepath.Join(fn.Dir, runner.FuncYAML), "fields", fn.UnknownFields)
+		}
 	}
 	if err := p.checkRoutes(set, fns); err != nil {
 		return err

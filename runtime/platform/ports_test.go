@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	daprc "github.com/dapr/go-sdk/client"
@@ -78,7 +79,7 @@ func TestNoPortTakesAStranger(t *testing.T) {
 
 // startEcho starts the platform on the embedded broker with the runner's
 // echo function, stopped when the test ends.
-func startEcho(t *testing.T, cfg Config) *Platform {
+func startEcho(t *testing.T, cfg Config, funcYAMLExtra ...string) *Platform {
 	t.Helper()
 	root := t.TempDir()
 	for dir, file := range map[string]string{"functions": "", "components": "pubsub.yaml"} {
@@ -91,10 +92,23 @@ func startEcho(t *testing.T, cfg Config) *Platform {
 			}
 		}
 	}
-	echoFunction(t, filepath.Join(root, "functions"), "echo", map[string]string{})
+	dir := echoFunction(t, filepath.Join(root, "functions"), "echo", map[string]string{})
+	if len(funcYAMLExtra) > 0 {
+		f, err := os.OpenFile(filepath.Join(dir, "func.yaml"), os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.WriteString(strings.Join(funcYAMLExtra, ""))
+		if err := errors.Join(err, f.Close()); err != nil {
+			t.Fatal(err)
+		}
+	}
 	cfg.Dir, cfg.GatewayAddr = root, "127.0.0.1:0"
 	cfg.Environ = []string{"RUNNER_TEST_HOST_VALUE=x", "PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
-	cfg.Output, cfg.Logger = io.Discard, slog.New(slog.DiscardHandler)
+	cfg.Output = io.Discard
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
 	if cfg.CacheDir == "" {
 		cfg.CacheDir = t.TempDir()
 	}
@@ -105,6 +119,33 @@ func startEcho(t *testing.T, cfg Config) *Platform {
 	t.Cleanup(func() { _ = p.Stop(context.WithoutCancel(t.Context())) })
 	return p
 }
+
+// TestFuncYAMLUnknownFields: a func.yaml field func does not know is
+// warned about at start, naming the file and the field.
+func TestFuncYAMLUnknownFields(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a real function; run without -short")
+	}
+	var logs strings.Builder
+	var mu sync.Mutex
+	log := slog.New(slog.NewTextHandler(writerFunc(func(b []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return logs.Write(b)
+	}), nil))
+	startEcho(t, Config{Logger: log}, "buidl:\n  builder: host\n")
+	mu.Lock()
+	defer mu.Unlock()
+	for _, want := range []string{"level=WARN", "fields func does not know", "function=echo", "func.yaml", "fields=[buidl]"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("logs: want %q in them:\n%s", want, logs.String())
+		}
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
 
 // TestTopicsBound: publishing through the gateway makes topics up to
 // --max-topics; one more gets 403 saying so; the topics are listed with

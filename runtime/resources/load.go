@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -63,6 +64,10 @@ type subscriptionV1Doc struct {
 	Scopes []string `json:"scopes,omitempty"`
 }
 
+// MaxFileBytes bounds a resource file: Dapr resources are a few KB, and
+// decoding YAML takes some fifty times its size in memory.
+const MaxFileBytes = 1 << 20
+
 var docSeparator = regexp.MustCompile(`(?m)^---[ \t]*(#.*)?\r?$`)
 
 // Load reads every *.yaml and *.yml file directly in dir (not in sub-folders,
@@ -80,7 +85,7 @@ func Load(dir string, env LookupEnv) (*Set, error) {
 			continue
 		}
 		path := filepath.Join(dir, e.Name())
-		data, err := os.ReadFile(path)
+		data, err := readFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("read resources: %w", err)
 		}
@@ -104,7 +109,31 @@ func Parse(file string, data []byte, env LookupEnv) (*Set, error) {
 	return set, nil
 }
 
+// readFile reads path unless it is larger than MaxFileBytes.
+func readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxFileBytes {
+		return nil, tooLarge(path)
+	}
+	return data, nil
+}
+
+func tooLarge(file string) error {
+	return fmt.Errorf("%s: larger than %d KiB: not a Dapr resource file (they are a few KB)", file, MaxFileBytes>>10)
+}
+
 func (s *Set) add(file string, data []byte, env LookupEnv) error {
+	if len(data) > MaxFileBytes {
+		return tooLarge(file)
+	}
 	if env == nil {
 		env = func(string) (string, bool) { return "", false }
 	}

@@ -116,6 +116,14 @@ func TestLoadErrors(t *testing.T) {
 			wantFile: "s2.yaml",
 		},
 	}
+	big := component("big", "  metadata:\n"+strings.Repeat("  - {name: k, value: \"0123456789012345678901234567890123456789\"}\n", MaxFileBytes/60))
+	tests = append(tests, struct {
+		name     string
+		files    map[string]string
+		wantErr  []string
+		wantFile string
+	}{name: "file too large", files: map[string]string{"a.yaml": componentYAML, "big.yaml": big},
+		wantErr: []string{"larger than 1024 KiB"}, wantFile: "big.yaml"})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := writeFiles(t, tt.files)

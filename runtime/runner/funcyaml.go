@@ -38,7 +38,13 @@ type Function struct {
 	// Concurrency is deploy.options.resources.limits.concurrency; 0 means
 	// unlimited.
 	Concurrency int64
+	// UnknownFields are keys func v0.44.0 does not know (dotted paths):
+	// func ignores them, so callers warn about them.
+	UnknownFields []string
 }
+
+// MaxFuncYAMLBytes bounds a func.yaml: func writes one of about 1 KB.
+const MaxFuncYAMLBytes = 256 << 10
 
 // funcYAML mirrors the subset of func.yaml we read. Other fields are
 // tolerated and ignored.
@@ -107,7 +113,7 @@ func Load(dir string) (Function, error) {
 		return Function{}, fmt.Errorf("load function %s: %w", dir, err)
 	}
 	path := filepath.Join(abs, FuncYAML)
-	data, err := os.ReadFile(path)
+	data, err := readCapped(path, MaxFuncYAMLBytes)
 	if err != nil {
 		return Function{}, fmt.Errorf("load function: %w", err)
 	}
@@ -126,13 +132,14 @@ func parseFuncYAML(data []byte) (Function, error) {
 		return Function{}, err
 	}
 	fn := Function{
-		Name:        y.Name,
-		Runtime:     y.Runtime,
-		Invoke:      y.Invoke,
-		Annotations: y.Deploy.Annotations,
-		MinScale:    deref(y.Deploy.Options.Scale.Min),
-		MaxScale:    deref(y.Deploy.Options.Scale.Max),
-		Concurrency: deref(y.Deploy.Options.Resources.Limits.Concurrency),
+		UnknownFields: unknownFields(data),
+		Name:          y.Name,
+		Runtime:       y.Runtime,
+		Invoke:        y.Invoke,
+		Annotations:   y.Deploy.Annotations,
+		MinScale:      deref(y.Deploy.Options.Scale.Min),
+		MaxScale:      deref(y.Deploy.Options.Scale.Max),
+		Concurrency:   deref(y.Deploy.Options.Resources.Limits.Concurrency),
 	}
 	if fn.Invoke == "" {
 		fn.Invoke = InvokeHTTP // func's default

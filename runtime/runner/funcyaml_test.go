@@ -195,10 +195,17 @@ func TestEnvironErrors(t *testing.T) {
 func FuzzParseFuncYAML(f *testing.F) {
 	f.Add([]byte(validYAML))
 	f.Add([]byte("name: f\nruntime: go\nrun: {envs: [{name: A, value: '{{ env:B }}'}]}"))
+	f.Add([]byte("name: f\nruntime: go\nimgae: x\ndeploy: {optoins: {}, options: {scale: {mni: 1}}}\nrun: {envs: [{vaule: 1}]}"))
+	f.Add([]byte("name: f\nruntime: go\nbuild: [1, {a: b}]\nrun: {volumes: [[{}]]}\ndeploy: {labels: {a: b}}"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fn, err := parseFuncYAML(data)
 		if err != nil {
 			return
+		}
+		for _, f := range fn.UnknownFields {
+			if f == "" || strings.HasPrefix(f, ".") {
+				t.Errorf("unknown field %q: want a path", f)
+			}
 		}
 		if err := fn.validate(); err != nil {
 			t.Errorf("accepted an invalid function: %v", err)
