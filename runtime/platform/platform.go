@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
@@ -129,6 +130,7 @@ func (p *Platform) start(ctx, svcCtx context.Context) error {
 	if err := p.startGateway(svcCtx); err != nil {
 		return err
 	}
+	p.services.Go(func() error { trimAfterBursts(svcCtx, trimEvery, p.traffic, debug.FreeOSMemory); return nil })
 	if p.cfg.Watch {
 		watchCtx, stopWatch := context.WithCancel(svcCtx)
 		p.stopWatch = stopWatch
