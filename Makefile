@@ -24,7 +24,7 @@ uses     = $(shell grep -lsE '^[[:space:]]*type:[[:space:]]*["'"'"']?pubsub\.$(1
 omit     := $(if $(call uses,kafka),,funcd_nokafka) $(if $(call uses,redis),,funcd_noredis)
 TAGS     := $(subst $(eval) ,$(comma),$(strip $(omit)))
 
-.PHONY: run build deps test test-root test-lean test-functions test-deploy test-fixtures vet bench clean \
+.PHONY: run build deps test test-root test-lean test-functions test-deploy test-fixtures vet bench clean soak \
 	test-cluster cluster-up cluster-down
 
 run: build
@@ -34,6 +34,7 @@ build:
 	$(GO) build -tags '$(TAGS)' -ldflags='-s -w' -o bin/funcd ./cmd/funcd
 
 test: deps vet test-root test-lean test-functions test-deploy test-fixtures
+	$(MAKE) soak SOAK_ORDERS=10000
 
 # What the tests run for real: redis-server and shellcheck (apt, when
 # missing), daprd, func and the conformance CLI (tools/build.sh, cached).
@@ -77,6 +78,15 @@ cluster-up:
 
 cluster-down:
 	$(CLUSTER)/cluster.sh down
+
+# Orders through checkout on the embedded broker, then on Redis, while
+# funcd, function processes and redis-server are SIGKILLed at random; every
+# accepted order must be processed (e2e/soak_test.go). Bounded: each run
+# fails after SOAK_DEADLINE. make test runs it with 10,000 orders.
+SOAK_ORDERS   ?= 100000
+SOAK_DEADLINE ?= 40m
+soak:
+	$(GO) test -tags soak -run TestSoak -count=1 -v -timeout 100m ./e2e/ -soak.orders=$(SOAK_ORDERS) -soak.deadline=$(SOAK_DEADLINE)
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./runtime/...
