@@ -18,6 +18,8 @@
 #   dapr         github.com/dapr/dapr v1.16.0: operator, injector, sentry,
 #                placement, scheduler (daprd is the tool above)
 #   helm         helm.sh/helm/v3
+#   keda         github.com/kedacore/keda/v2: operator, adapter (metrics API
+#                server), webhooks, for the KEDA variant
 #
 # Each tool has a module in tools/<dir>/ whose committed go.mod and go.sum
 # pin the version and every dependency, so builds are reproducible. A tool is
@@ -53,9 +55,10 @@ specs=(
 	"knative|knative|knative.dev/serving|$(printf 'knative.dev/serving/cmd/%s ' controller webhook activator autoscaler queue)|||CGO_ENABLED=0"
 	"dapr|daprd|github.com/dapr/dapr|$(printf 'github.com/dapr/dapr/cmd/%s ' operator injector sentry placement scheduler)||-X github.com/dapr/dapr/pkg/buildinfo.version=%v|CGO_ENABLED=0"
 	"helm|helm|helm.sh/helm/v3|helm.sh/helm/v3/cmd/helm||-X helm.sh/helm/v3/internal/version.version=v%v"
+	"keda|keda|github.com/kedacore/keda/v2|$(printf 'github.com/kedacore/keda/v2/cmd/%s ' operator adapter webhooks)||-X github.com/kedacore/keda/v2/version.Version=%v|CGO_ENABLED=0"
 )
 test_tools=(cloudevents func daprd)
-cluster_tools=(kubernetes etcd coredns knative dapr daprd helm func)
+cluster_tools=(kubernetes etcd coredns knative dapr daprd helm func keda)
 
 log() { printf 'tools: %s\n' "$*" >&2; }
 

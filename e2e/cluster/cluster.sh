@@ -437,6 +437,13 @@ images() {
 	image redis "$REGISTRY/redis:$REDIS_TAG" "$(cat /usr/bin/redis-server /usr/bin/redis-cli | sha256sum)" \
 		-user 999 -workdir /data -entrypoint /usr/local/bin/redis-server \
 		-entrypoint-arg --protected-mode -entrypoint-arg no "${files[@]}"
+	# KEDA, named and laid out as its Dockerfiles make its images.
+	d=$(tools --dir keda)
+	image keda "$REGISTRY/kedacore/keda:2.21.0" "$(stamp_of keda)" -entrypoint /keda "$d/operator:/keda"
+	image keda-metrics-apiserver "$REGISTRY/kedacore/keda-metrics-apiserver:2.21.0" "$(stamp_of keda)" \
+		-entrypoint /keda-adapter "$d/adapter:/keda-adapter"
+	image keda-admission-webhooks "$REGISTRY/kedacore/keda-admission-webhooks:2.21.0" "$(stamp_of keda)" \
+		-entrypoint /keda-admission-webhooks "$d/webhooks:/keda-admission-webhooks"
 	# Test fixtures: the ingress (no Envoy here) and the Kafka broker.
 	for n in kingress kfake; do
 		image "$n" "$REGISTRY/$n:dev" "$(sha256sum <"$STATE/bin/$n")" -entrypoint "/ko-app/$n" "$STATE/bin/$n:/ko-app/$n"
@@ -478,6 +485,18 @@ knative_release() {
 	core+=("$cach/config/image.yaml" "$net"/config/{certificate,domain-claim,ingress,serverlessservice,config-network}.yaml)
 	resolve "${core[@]}" >"$out/serving-core.yaml"
 	if grep -q 'ko://' "$out"/*.yaml; then die "unresolved ko:// references in $out"; fi
+}
+
+# keda_release: KEDA's keda-2.21.0.yaml, made as its release does
+# (kustomize build config/default with the version set), from the module.
+keda_release() {
+	local mod out=$STATE/release/keda
+	mod=$(cd "$REPO/tools/keda" && GOWORK=off go list -m -f '{{.Dir}}' github.com/kedacore/keda/v2)
+	mkdir -p "$out"
+	kc kustomize "$mod/config/default" |
+		sed -e "s|ghcr.io/kedacore/\([a-z-]*\):main|$REGISTRY/kedacore/\1:2.21.0|" \
+			-e 's|app.kubernetes.io/version: main|app.kubernetes.io/version: "2.21.0"|' >"$out/keda-2.21.0.yaml"
+	if grep -q ':main$' "$out/keda-2.21.0.yaml"; then die "unresolved KEDA images in $out"; fi
 }
 
 # --- add-ons ------------------------------------------------------------------------
@@ -588,6 +607,7 @@ export KNATIVE_MANIFESTS=$STATE/release/knative
 export INGRESS_CLASS=$INGRESS_CLASS INGRESS_URL=http://$NODE_IP:$INGRESS_NODEPORT DOMAIN=example.com
 export DAPR_CHART=$dapr/charts/dapr DAPR_REGISTRY=$REGISTRY/dapr
 export REDIS_IMAGE=$REGISTRY/redis:$REDIS_TAG
+export KEDA_MANIFEST=$STATE/release/keda/keda-2.21.0.yaml
 # No Kafka broker here: franz-go's kfake stands in (a test fixture).
 export KAFKA_IMAGE=$REGISTRY/kfake:dev
 EOF
@@ -614,6 +634,7 @@ up() {
 	control_plane
 	node
 	knative_release
+	keda_release
 	addons
 	env_lines >"$STATE/env"
 	log "up: node $NODE_NAME at $NODE_IP; eval \"\$($0 env)\""

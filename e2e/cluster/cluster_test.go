@@ -4,7 +4,6 @@ package cluster
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -40,9 +39,8 @@ func TestCluster(t *testing.T) {
 	t.Run("zero, one order, zero", func(t *testing.T) { scaleFromAndToZero(t, c) })
 	t.Run("binding killed mid-stream", func(t *testing.T) { bindingKilled(t, c) })
 	t.Run("order-processor scales out", func(t *testing.T) { scaleOut(t, c) })
-	if os.Getenv("SKIP_KAFKA") == "" {
-		t.Run("kafka swap", func(t *testing.T) { kafkaSwap(t, c) })
-	}
+	t.Run("KEDA variant", func(t *testing.T) { kedaVariant(t, c) })
+	t.Run("Kafka swap", func(t *testing.T) { kafkaSwap(t, c) })
 }
 
 // checkServices: func deploy made the Services that deploy/knative
@@ -148,6 +146,29 @@ func scaleOut(t *testing.T, c *cluster) {
 	if got < 2 {
 		t.Errorf("order-processor ran at most %d pod at once under load, want more than 1", got)
 	}
+}
+
+// kedaVariant: order-processor as a Deployment whose daprd subscribes,
+// scaled 0..5 by KEDA on the stream's lag; an order wakes it from zero and
+// it goes back to zero after the cooldown.
+func kedaVariant(t *testing.T, c *cluster) {
+	// As deploy/README tells: start the new consumer group at the end of the
+	// stream, or it replays every order the stream holds.
+	c.kubectl(t, "exec", "deploy/redis", "--", "redis-cli", "XGROUP", "CREATE", "orders", "order-processor", "$", "MKSTREAM")
+	c.setup(t, "DEPLOY_WITH=func", "SUBSCRIBER=keda")
+	c.waitPods(t, "order-processor", 0, 5*time.Minute)
+	c.timeline.Mark("KEDA: order-processor Deployment at zero pods")
+	id := c.nextOrder()
+	sent := time.Now()
+	if status := c.order(t, id); status != 200 {
+		t.Fatalf("checkout answered %d, want 200", status)
+	}
+	pod := c.waitPodReady(t, "order-processor", sent, 3*time.Minute)
+	got := c.logs.wait(t, id, 3*time.Minute)
+	c.timeline.Mark("KEDA: pod %s ready %.1fs after the order; order logged %.1fs after it",
+		pod, c.readyAt(pod).Sub(sent).Seconds(), got.Sub(sent).Seconds())
+	c.waitPods(t, "order-processor", 0, 5*time.Minute)
+	c.timeline.Mark("KEDA: order-processor back at zero pods")
 }
 
 // kafkaSwap: the same functions and YAML on Kafka instead of Redis (one

@@ -154,8 +154,8 @@ func (c *cluster) kubectl(t *testing.T, args ...string) string {
 func (c *cluster) watch(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	c.stop = cancel
-	c.pods = watchPods(ctx, t, c.client, c.timeline, func(pod string) {
-		go c.logs.follow(ctx, c.client, pod)
+	c.pods = watchPods(ctx, t, c.client, c.timeline, func(pod, container string) {
+		go c.logs.follow(ctx, c.client, pod, container)
 	})
 }
 

@@ -42,14 +42,13 @@ type sample struct {
 	count map[string]int // function -> pods not deleted
 }
 
-// watchPods watches the pods of Knative Services in namespace default;
-// onRunning is called once for each order-processor pod whose
-// user-container started.
-func watchPods(ctx context.Context, t *testing.T, client kubernetes.Interface, tl *timeline, onRunning func(pod string)) *pods {
+// watchPods watches the pods in namespace default; onRunning is called once
+// for each order-processor pod whose function container started.
+func watchPods(ctx context.Context, t *testing.T, client kubernetes.Interface, tl *timeline, onRunning func(pod, container string)) *pods {
 	p := &pods{byName: map[string]*podLife{}}
 	watchStart := time.Now()
 	f := informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithNamespace("default"),
-		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = serviceLabel }))
+	)
 	inf := f.Core().V1().Pods().Informer()
 	following := map[string]bool{}
 	update := func(obj any) {
@@ -61,7 +60,7 @@ func watchPods(ctx context.Context, t *testing.T, client kubernetes.Interface, t
 		defer p.mu.Unlock()
 		l := p.byName[pod.Name]
 		if l == nil {
-			l = &podLife{fn: pod.Labels[serviceLabel], created: time.Now()}
+			l = &podLife{fn: function(pod), created: time.Now()}
 			p.byName[pod.Name] = l
 			if pod.CreationTimestamp.Time.Before(watchStart.Add(-time.Second)) {
 				tl.Mark("pod %s (there when the watch started)", pod.Name)
@@ -77,9 +76,9 @@ func watchPods(ctx context.Context, t *testing.T, client kubernetes.Interface, t
 			l.deleted = time.Now()
 			tl.Mark("pod %s terminating", pod.Name)
 		}
-		if l.fn == "order-processor" && !following[pod.Name] && started(pod, "user-container") {
+		if c := container(pod); l.fn == "order-processor" && !following[pod.Name] && started(pod, c) {
 			following[pod.Name] = true
-			onRunning(pod.Name)
+			onRunning(pod.Name, c)
 		}
 	}
 	_, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
@@ -108,6 +107,26 @@ func watchPods(ctx context.Context, t *testing.T, client kubernetes.Interface, t
 	}
 	go p.sample(ctx)
 	return p
+}
+
+// function names the function a pod runs: its Knative Service, or the app
+// label of a plain Deployment (the KEDA variant's order-processor).
+func function(pod *corev1.Pod) string {
+	if fn := pod.Labels[serviceLabel]; fn != "" {
+		return fn
+	}
+	return pod.Labels["app"]
+}
+
+// container is the function's container: Knative's user-container, else the
+// one named like the function.
+func container(pod *corev1.Pod) string {
+	for _, c := range pod.Spec.Containers {
+		if c.Name == "user-container" {
+			return c.Name
+		}
+	}
+	return function(pod)
 }
 
 func podReady(pod *corev1.Pod) bool {
@@ -185,14 +204,13 @@ func (c *cluster) waitPods(t *testing.T, fn string, n int, timeout time.Duration
 		time.Sleep(200 * time.Millisecond)
 	}
 	// Read the API server itself, not only the watch.
-	list, err := c.client.CoreV1().Pods("default").List(context.Background(),
-		metav1.ListOptions{LabelSelector: serviceLabel + "=" + fn})
+	list, err := c.client.CoreV1().Pods("default").List(context.Background(), metav1.ListOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	live := 0
 	for _, pod := range list.Items {
-		if pod.DeletionTimestamp == nil {
+		if function(&pod) == fn && pod.DeletionTimestamp == nil {
 			live++
 		}
 	}
@@ -238,9 +256,9 @@ var received = regexp.MustCompile(`Subscriber received: orderId=(\d+)`)
 
 func newOrderLogs() *orderLogs { return &orderLogs{seen: map[int][]time.Time{}} }
 
-func (o *orderLogs) follow(ctx context.Context, client kubernetes.Interface, pod string) {
+func (o *orderLogs) follow(ctx context.Context, client kubernetes.Interface, pod, container string) {
 	for attempt := 0; attempt < 30 && ctx.Err() == nil; attempt++ {
-		req := client.CoreV1().Pods("default").GetLogs(pod, &corev1.PodLogOptions{Container: "user-container", Follow: true})
+		req := client.CoreV1().Pods("default").GetLogs(pod, &corev1.PodLogOptions{Container: container, Follow: true})
 		rc, err := req.Stream(ctx)
 		if err != nil {
 			time.Sleep(time.Second)
