@@ -138,6 +138,30 @@ func TestEnsureStreamLimits(t *testing.T) {
 	}
 }
 
+// TestDefaultTopicsFit: DefaultMaxTopics streams with the default limits
+// fit the store JetStream reserves their bytes from.
+func TestDefaultTopicsFit(t *testing.T) {
+	b := start(t, t.TempDir())
+	for i := range DefaultMaxTopics {
+		if err := b.EnsureStream(fmt.Sprintf("topic-%d", i), Limits{}); err != nil {
+			t.Fatalf("topic %d of %d: %v", i+1, DefaultMaxTopics, err)
+		}
+	}
+	if err := b.EnsureStream("one-more", Limits{}); !errors.Is(err, pubsub.ErrTopicLimit) {
+		t.Errorf("topic %d: got %v, want the topic limit", DefaultMaxTopics+1, err)
+	}
+}
+
+// TestStreamTooLargeForTheDisk: a stream whose MaxBytes the store cannot
+// reserve is refused as a limit (403), saying what to change.
+func TestStreamTooLargeForTheDisk(t *testing.T) {
+	b := start(t, t.TempDir())
+	err := b.EnsureStream("huge", Limits{MaxBytes: 1 << 60})
+	if !errors.Is(err, pubsub.ErrTopicLimit) || !strings.Contains(err.Error(), "streamMaxBytes") {
+		t.Errorf("got %v, want the topic limit naming streamMaxBytes", err)
+	}
+}
+
 // TestEnsureStreamBound: topics past MaxTopics are refused with
 // pubsub.ErrTopicLimit, streams of an earlier run count, known topics stay
 // usable.

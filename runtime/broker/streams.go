@@ -18,11 +18,13 @@ type Limits struct {
 	MaxMsgs  int64
 }
 
-// Retention defaults: enough for a consumer that is days or a million
-// messages behind, bounded for a laptop's disk.
+// Retention defaults: enough for a consumer that is days or some 150,000
+// orders behind, bounded for a laptop's disk. JetStream reserves each
+// stream's MaxBytes from its store (at most 75% of the free disk), so
+// DefaultMaxTopics streams of DefaultMaxBytes need 6.4 GB free.
 const (
 	DefaultMaxAge   = 7 * 24 * time.Hour
-	DefaultMaxBytes = 1 << 30
+	DefaultMaxBytes = 64 << 20
 	DefaultMaxMsgs  = 1_000_000
 )
 
@@ -39,6 +41,10 @@ func (l Limits) WithDefaults() Limits {
 	}
 	return l
 }
+
+// jsStorageResourcesExceeded is the server's JSStorageResourcesExceededErr:
+// the store cannot reserve a new stream's MaxBytes.
+const jsStorageResourcesExceeded nats.ErrorCode = 10047
 
 // EnsureStream creates the stream that stores topic, with limits, unless
 // it exists; an existing stream gets limits on first use in a run. A new
@@ -63,8 +69,13 @@ func (b *Broker) EnsureStream(topic string, limits Limits) error {
 				"topics of earlier runs count until their data folder is removed)", topic, b.count+1, pubsub.ErrTopicLimit, b.cfg.MaxTopics)
 		}
 		_, err = b.js.AddStream(streamConfig(name, topic, limits))
-		if err == nil {
+		var apiErr *nats.APIError
+		switch {
+		case err == nil:
 			b.count++
+		case errors.As(err, &apiErr) && (apiErr.ErrorCode == jsStorageResourcesExceeded || apiErr.ErrorCode == nats.JSErrCodeInsufficientResourcesErr):
+			return fmt.Errorf("broker: topic %q: %w: the disk has no room for one more stream of %d bytes (streams reserve their streamMaxBytes; "+
+				"lower it, free disk space or remove topics)", topic, pubsub.ErrTopicLimit, limits.MaxBytes)
 		}
 	case err == nil && !hasLimits(info.Config, limits):
 		_, err = b.js.UpdateStream(withLimits(info.Config, limits))
