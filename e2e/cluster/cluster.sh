@@ -9,6 +9,8 @@
 #   e2e/cluster/cluster.sh setup [VAR=value...]
 #                                   deploy/setup.sh into this cluster (Knative, Dapr,
 #                                   Redis and the functions, from local files)
+#   e2e/cluster/cluster.sh teardown [VAR=value...]
+#                                   deploy/teardown.sh on this cluster
 #
 # The node lives in its own network namespace, so nothing it does (bridge,
 # iptables, ports) touches the machine's own network: etcd, kube-apiserver,
@@ -699,14 +701,16 @@ up) up ;;
 down) down ;;
 status) status ;;
 env) env_lines ;;
-setup)
-	# deploy/setup.sh into this cluster, from local files and the node's registry.
+setup | teardown)
+	# deploy/setup.sh (or teardown.sh) on this cluster, from local files and
+	# the node's registry.
+	deploy_script=$1
 	shift
 	eval "$(env_lines)"
-	exec env "$@" "$REPO/deploy/setup.sh"
+	exec env "$@" "$REPO/deploy/$deploy_script.sh"
 	;;
 *)
-	echo "usage: $0 up|down|status|env|setup [VAR=value...]" >&2
+	echo "usage: $0 up|down|status|env|setup|teardown [VAR=value...]" >&2
 	exit 2
 	;;
 esac

@@ -41,6 +41,7 @@ func TestCluster(t *testing.T) {
 	t.Run("order-processor scales out", func(t *testing.T) { scaleOut(t, c) })
 	t.Run("KEDA variant", func(t *testing.T) { kedaVariant(t, c) })
 	t.Run("Kafka swap", func(t *testing.T) { kafkaSwap(t, c) })
+	t.Run("teardown", func(t *testing.T) { teardown(t, c) })
 }
 
 // checkServices: func deploy made the Services that deploy/knative
@@ -182,6 +183,25 @@ func kafkaSwap(t *testing.T, c *cluster) {
 	}
 	got := c.logs.wait(t, id, 3*time.Minute)
 	c.timeline.Mark("Kafka: order %d logged by order-processor, end to end %.1fs", id, got.Sub(sent).Seconds())
+}
+
+// teardown: deploy/teardown.sh removes the order system from the cluster,
+// then (REMOVE_PLATFORM=1) Dapr, KEDA and Knative too.
+func teardown(t *testing.T, c *cluster) {
+	c.run(t, "teardown")
+	if got := c.kubectl(t, "get", "ksvc,deployment,configmap", "-o", "name"); strings.Contains(got, "checkout") ||
+		strings.Contains(got, "redis") || strings.Contains(got, "funcd-binding-resources") {
+		t.Errorf("after teardown.sh, still there:\n%s", got)
+	}
+	c.run(t, "teardown", "REMOVE_PLATFORM=1")
+	if got := c.kubectl(t, "get", "namespaces", "-o", "name"); strings.Contains(got, "knative-serving") ||
+		strings.Contains(got, "dapr-system") || strings.Contains(got, "keda") {
+		t.Errorf("after teardown.sh REMOVE_PLATFORM=1, namespaces left:\n%s", got)
+	}
+	if got := c.kubectl(t, "get", "crd", "-o", "name"); strings.Contains(got, "knative.dev") || strings.Contains(got, "dapr.io") {
+		t.Errorf("after teardown.sh REMOVE_PLATFORM=1, CRDs left:\n%s", got)
+	}
+	c.timeline.Mark("deploy/teardown.sh removed the order system, then the platform")
 }
 
 func (c *cluster) summary() string {
