@@ -61,7 +61,7 @@ type funcd struct {
 var (
 	gatewayLine  = regexp.MustCompile(`gateway on (http://\S+)`)
 	receivedLine = regexp.MustCompile(`order-processor\s*\| Subscriber received: orderId=(\d+),`)
-	pidLine      = regexp.MustCompile(`function ready .* pid=(\d+)`)
+	pidLine      = regexp.MustCompile(`msg="function ready" .* pid=(\d+)`)
 )
 
 // startFuncd runs funcd up on a free port with the project's functions,
