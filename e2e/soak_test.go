@@ -4,13 +4,11 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,9 +18,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
-	"github.com/funcd/funcd/runtime/broker"
 	"github.com/funcd/funcd/runtime/pubsub/pubsubtest"
 )
 
@@ -150,6 +145,8 @@ func soak(t *testing.T, components string, r *pubsubtest.Redis) {
 	var lost, unverifiable []int
 	for _, id := range unseen {
 		switch {
+		case st.deadLettered[id]:
+			lost = append(lost, id) // acknowledged, but not processed
 		case st.stored[id] && st.allAcked:
 		case !st.stored[id] && st.discarded && st.allAcked:
 			unverifiable = append(unverifiable, id)
@@ -168,8 +165,8 @@ func soak(t *testing.T, components string, r *pubsubtest.Redis) {
 	t.Logf("orders: %d sent, %d accepted by checkout (%d sends again after no 200), all sent in %s, all processed by %s",
 		*soakOrders, len(accepted), resent.Load(), publishing.Round(time.Second), drained.Round(time.Second))
 	t.Logf("kills (SIGKILL): %s", s.describeKills())
-	t.Logf("broker: %d messages kept, %s; %d accepted orders without a log line (written as funcd was killed), %d of them acknowledged",
-		len(st.stored), st.describe, len(unseen), len(unseen)-len(lost)-len(unverifiable))
+	t.Logf("broker: %d orders kept, %s, %d dead-lettered; %d accepted orders without a log line (written as funcd was killed), %d of them acknowledged",
+		len(st.stored), st.describe, len(st.deadLettered), len(unseen), len(unseen)-len(lost)-len(unverifiable))
 	t.Logf("lost: %d (%d more not verifiable: retention removed them, all acknowledged); duplicates: %d (processed more than once: redeliveries after kills, orders sent again)",
 		len(lost), len(unverifiable), dups)
 	t.Logf("funcd RSS: %.1f MB idle at start, %.1f MB at most (with %d orders accepted), %.1f MB idle at the end; open files: %d at start, %d at most, %d at the end (%d samples)",
@@ -179,112 +176,6 @@ func soak(t *testing.T, components string, r *pubsubtest.Redis) {
 	}
 	if len(accepted) != *soakOrders {
 		t.Errorf("accepted %d orders, want all %d", len(accepted), *soakOrders)
-	}
-}
-
-// brokerView is what the broker holds after the soak: the order ids of
-// the messages it kept, and whether the consumer group acknowledged
-// every message.
-type brokerView struct {
-	stored    map[int]bool
-	allAcked  bool
-	discarded bool // retention removed the oldest messages
-	describe  string
-}
-
-const (
-	soakTopic    = "orders"
-	soakConsumer = "order-processor-orders" // the Subscription's name
-)
-
-// brokerState reads the topic and its consumer group from the broker, with
-// funcd stopped: the embedded broker's store opened here, or redis-server.
-func (s *soaking) brokerState() brokerView {
-	v := brokerView{stored: map[int]bool{}}
-	if s.redis != nil {
-		s.redisState(&v)
-	} else {
-		s.embeddedState(&v)
-	}
-	return v
-}
-
-func (s *soaking) embeddedState(v *brokerView) {
-	b, err := broker.Start(broker.Config{StoreDir: filepath.Join(s.data, "jetstream"), Port: -1, MaxTopics: 1000})
-	if err != nil {
-		s.t.Fatalf("open the broker's store: %v", err)
-	}
-	defer b.Close()
-	nc, err := b.Connect()
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer nc.Close()
-	js, err := nc.JetStream()
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	stream := broker.StreamName(soakTopic)
-	ci, err := js.ConsumerInfo(stream, soakConsumer)
-	if err != nil {
-		s.t.Fatalf("consumer %s: %v", soakConsumer, err)
-	}
-	si, err := js.StreamInfo(stream)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	v.allAcked = ci.NumPending == 0 && ci.NumAckPending == 0 && ci.AckFloor.Stream == si.State.LastSeq
-	v.discarded = si.State.FirstSeq > 1
-	v.describe = fmt.Sprintf("sequences %d-%d, consumer acknowledged through %d, %d pending, %d unacknowledged",
-		si.State.FirstSeq, si.State.LastSeq, ci.AckFloor.Stream, ci.NumPending, ci.NumAckPending)
-	for seq := si.State.FirstSeq; seq <= si.State.LastSeq; seq++ {
-		if m, err := js.GetMsg(stream, seq); err == nil {
-			v.addEnvelope(m.Data)
-		}
-	}
-}
-
-func (s *soaking) redisState(v *brokerView) {
-	rdb := redis.NewClient(&redis.Options{Addr: s.redis.Addr()})
-	defer rdb.Close()
-	ctx := s.t.Context()
-	groups, err := rdb.XInfoGroups(ctx, soakTopic).Result()
-	if err != nil {
-		s.t.Fatalf("XINFO GROUPS %s: %v", soakTopic, err)
-	}
-	i := slices.IndexFunc(groups, func(g redis.XInfoGroup) bool { return g.Name == soakConsumer })
-	if i < 0 {
-		s.t.Fatalf("no consumer group %s on %s: %v", soakConsumer, soakTopic, groups)
-	}
-	g := groups[i]
-	v.allAcked = g.Pending == 0 && g.Lag == 0
-	v.describe = fmt.Sprintf("consumer group: %d pending, lag %d", g.Pending, g.Lag)
-	for start := "-"; ; {
-		msgs, err := rdb.XRangeN(ctx, soakTopic, start, "+", 10000).Result()
-		if err != nil {
-			s.t.Fatal(err)
-		}
-		for _, m := range msgs {
-			if data, ok := m.Values["data"].(string); ok {
-				v.addEnvelope([]byte(data))
-			}
-		}
-		if len(msgs) < 10000 {
-			return
-		}
-		start = "(" + msgs[len(msgs)-1].ID
-	}
-}
-
-// addEnvelope notes the order id in a Dapr envelope.
-func (v *brokerView) addEnvelope(data []byte) {
-	var env struct {
-		Data struct {
-			OrderID int `json:"orderId"`
-		} `json:"data"`
-	}
-	if json.Unmarshal(data, &env) == nil && env.Data.OrderID > 0 {
-		v.stored[env.Data.OrderID] = true
 	}
 }
 

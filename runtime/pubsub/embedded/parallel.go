@@ -14,8 +14,6 @@ import (
 	kitmd "github.com/dapr/kit/metadata"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
-
-	"github.com/funcd/funcd/runtime/resources"
 )
 
 // parallel consumes topics for a pubsub.jetstream component with
@@ -316,38 +314,6 @@ func (p *parallel) handle(ctx context.Context, msg *nats.Msg, topic string, ackW
 	}
 }
 
-// heartbeatsPerAckWait is how many in-progress heartbeats a delivery
-// sends per ack wait: one lost or late still leaves room for the next.
-const heartbeatsPerAckWait = 3
-
-// heartbeat tells the broker every ackWait/heartbeatsPerAckWait that msg
-// is still being processed, which restarts its ack wait, until stop.
-func (p *parallel) heartbeat(msg *nats.Msg, ackWait time.Duration) (stop func()) {
-	every := cmp.Or(ackWait, resources.DefaultJetStreamAckWait) / heartbeatsPerAckWait
-	var mu sync.Mutex
-	stopped := false
-	var t *time.Timer
-	mu.Lock() // t is set before its func reads it
-	defer mu.Unlock()
-	t = time.AfterFunc(every, func() {
-		mu.Lock()
-		defer mu.Unlock()
-		if stopped {
-			return
-		}
-		if err := msg.InProgress(); err != nil {
-			p.log.Debug("in-progress heartbeat", "subject", msg.Subject, "error", err)
-		}
-		t.Reset(every)
-	})
-	return func() {
-		mu.Lock()
-		defer mu.Unlock()
-		stopped = true
-		t.Stop()
-	}
-}
-
 func (p *parallel) unsubscribe(sub *nats.Subscription) {
 	p.mu.Lock()
 	ok := p.subs[sub]
@@ -382,12 +348,4 @@ func (p *parallel) close() error {
 		nc.Close()
 	}
 	return errors.Join(errs...)
-}
-
-// KeepsAlive reports whether this adapter keeps c's messages from
-// redelivery for as long as their delivery runs: pubsub.jetstream with
-// concurrency "parallel", whose consumer reports each delivery in progress
-// (heartbeat). Dapr's own components, and daprd, do not.
-func KeepsAlive(c resources.Component) bool {
-	return c.Type == "pubsub.jetstream" && c.Metadata["concurrency"] == string(contrib.Parallel)
 }
