@@ -68,7 +68,7 @@ spec:
 		want  []string
 	}{
 		{name: "budget beyond processingTimeout", files: map[string]string{"pubsub.yaml": redis, "subscription.yaml": sub},
-			want: []string{"subscription orders", "component orderpubsub", "3s (processingTimeout)", "27.72s"}},
+			want: []string{"subscription orders", "component orderpubsub", "3s (processingTimeout)", "6 attempts × 30s timeout", "3m3.72s"}},
 		{name: "retry matching", files: map[string]string{"pubsub.yaml": redis, "subscription.yaml": sub, "resiliency.yaml": matching},
 			want: []string{"matching is not supported"}},
 	}

@@ -17,7 +17,7 @@ func TestUnreadyWithoutSidecar(t *testing.T) {
 	t.Setenv("LISTEN_ADDRESS", "127.0.0.1:0")
 	t.Setenv("DAPR_GRPC_ENDPOINT", "127.0.0.1:1") // nothing listens on port 1
 	t.Setenv("DAPR_CLIENT_TIMEOUT_SECONDS", "1")
-	t.Setenv("RESOURCES_PATH", "components")
+	t.Setenv("RESOURCES_PATH", "deploy/dapr") // what the binding reads on a cluster
 	cloudevents.SetLogLevel(cloudevents.LogWarn)
 	started := make(chan struct{})
 	svc := cloudevents.New(&signalStart{Function: New(), started: started})

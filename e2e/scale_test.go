@@ -48,10 +48,14 @@ func TestScaleToZero(t *testing.T) {
 	waitFor(t, 10*time.Second, "order-processor to scale to zero", func() bool {
 		return f.status(t)["order-processor"].State == "zero"
 	})
+	if len(pids) == 0 {
+		t.Fatal("no function process was reported ready")
+	}
+	// The instance leaves the pool first, then stops gracefully.
 	for _, pid := range pids {
-		if !processGone(pid) {
-			t.Errorf("process %d still runs after scale to zero", pid)
-		}
+		waitFor(t, 10*time.Second, fmt.Sprintf("process %d to exit after scale to zero", pid), func() bool {
+			return processGone(pid)
+		})
 	}
 
 	status, body := post(t, f.gateway+"/order-processor", "application/json", `{"orderId":1}`, map[string]string{
