@@ -47,8 +47,7 @@ type sample struct {
 func watchPods(ctx context.Context, t *testing.T, client kubernetes.Interface, tl *timeline, onRunning func(pod, container string)) *pods {
 	p := &pods{byName: map[string]*podLife{}}
 	watchStart := time.Now()
-	f := informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithNamespace("default"),
-	)
+	f := informers.NewSharedInformerFactoryWithOptions(client, 0, informers.WithNamespace("default"))
 	inf := f.Core().V1().Pods().Informer()
 	following := map[string]bool{}
 	update := func(obj any) {
