@@ -173,10 +173,11 @@ tag_of() {
 }
 
 # with_images FILE: FILE with each localhost:5001/funcd/<fn>:latest image set
-# to the tag built for <fn>.
+# to the tag built for <fn> (func deploy builds and deploys its own).
 with_images() {
 	local script=() fn
 	for fn in "${FUNCTIONS[@]}"; do
+		func_deployed "$fn" && continue
 		script+=(-e "s#image: localhost:${REG_PORT}/funcd/${fn}:latest#image: ${REGISTRY}/${fn}:$(tag_of "$fn")#")
 	done
 	sed "${script[@]}" "$1"

@@ -80,13 +80,19 @@ current_teardown() {
 	fi
 	k delete namespace dapr-system --ignore-not-found
 	echo "==> KEDA, Kourier, Knative Serving"
-	k delete namespace keda kourier-system knative-serving --ignore-not-found
+	# First what the API server calls into these namespaces: once their
+	# services are gone, KEDA's metrics APIService and Knative's webhooks
+	# would fail every discovery and every delete, and the namespaces
+	# would stay Terminating for ever.
+	k delete apiservice v1beta1.external.metrics.k8s.io --ignore-not-found
+	k get mutatingwebhookconfiguration,validatingwebhookconfiguration -o name |
+		grep -E 'knative|keda|dapr' | xargs -r kubectl --context "$context" delete --ignore-not-found
+	k delete namespace keda kourier-system knative-serving --ignore-not-found --timeout=5m
 	local crd
 	for crd in $(k get crd -o name | grep -E '\.(knative\.dev|keda\.sh|dapr\.io)$' || true); do
-		k delete "$crd" --ignore-not-found
+		k delete "$crd" --ignore-not-found --timeout=2m
 	done
-	k delete apiservice v1beta1.external.metrics.k8s.io --ignore-not-found
-	k get mutatingwebhookconfiguration,validatingwebhookconfiguration,clusterrole,clusterrolebinding -o name |
+	k get clusterrole,clusterrolebinding -o name |
 		grep -E 'knative|keda|dapr' | xargs -r kubectl --context "$context" delete --ignore-not-found
 }
 
