@@ -45,6 +45,7 @@ type Platform struct {
 	fns      map[string]*function // the functions running; the watcher adds and removes
 	gateway  *http.Server
 	gwAddr   string
+	grpcAddr string         // the gateway's gRPC publish API, when served
 	services errgroup.Group // sidecar and gateway servers
 	cancel   context.CancelFunc
 	// stopWatch ends the source watcher (Config.Watch), first on Stop.

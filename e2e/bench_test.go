@@ -1,0 +1,91 @@
+//go:build bench
+
+package e2e
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// The product benchmark (make bench): bin/funcd up, as users run it with the
+// real functions, against the seed architecture (daprd 1.16 + redis-server +
+// a Go subscriber), driven by the same load generator, side by side: each
+// round starts both systems afresh, one after the other, the order
+// alternating between rounds. It measures and reports; it asserts nothing
+// about the figures.
+var (
+	benchRounds     = flag.Int("bench.rounds", 5, "rounds; each runs every system once (medians over rounds)")
+	benchOrders     = flag.Int("bench.orders", 20000, "orders per saturated measurement")
+	benchPublishers = flag.Int("bench.publishers", 16, "concurrent publishers in the saturated measurement")
+	benchRate       = flag.Int("bench.rate", 1000, "orders per second in the latency measurement")
+	benchRateFor    = flag.Duration("bench.ratefor", 5*time.Second, "length of the latency measurement")
+	benchFuncd      = flag.String("bench.funcd", "../bin/funcd", "the funcd binary under test (make build)")
+	benchOut        = flag.String("bench.out", "", "folder for the report (performance.md, performance.svg, performance.json); empty: none")
+)
+
+// TestBench runs the product benchmark and writes its report.
+func TestBench(t *testing.T) {
+	funcdPath, err := filepath.Abs(*benchFuncd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(funcdPath); err != nil {
+		t.Fatalf("%v: build it with make build", err)
+	}
+	sub := buildSeedSub(t)
+	rep := &benchReport{Machine: describeMachine(), Started: time.Now().UTC(),
+		Orders: *benchOrders, Publishers: *benchPublishers, Rate: *benchRate, RateFor: benchRateFor.String()}
+	systems := []benchStarter{
+		{name: "seed", start: func(t *testing.T) *benchSystem { return startSeedSystem(t, sub) }},
+		{name: "funcd", start: func(t *testing.T) *benchSystem { return startFuncdSystem(t, funcdPath) }},
+	}
+	for round := 1; round <= *benchRounds; round++ {
+		order := systems
+		if round%2 == 0 {
+			order = []benchStarter{systems[1], systems[0]}
+		}
+		for _, s := range order {
+			t.Run(fmt.Sprintf("round%d/%s", round, s.name), func(t *testing.T) {
+				sys := s.start(t)
+				for _, proto := range []string{"http", "grpc"} {
+					r := measureSystem(t, sys, proto)
+					r.Round, r.System = round, s.name
+					t.Logf("%s %s: %.0f events/s, e2e p50 %.2f ms p99 %.2f ms; at %d/s p50 %.2f ms p99 %.2f ms; CPU %s",
+						s.name, proto, r.EventsPerSec, r.Saturated.P50, r.Saturated.P99, *benchRate, r.AtRate.P50, r.AtRate.P99, r.cpuLine())
+					rep.Results = append(rep.Results, r)
+				}
+			})
+		}
+	}
+	rep.Finished = time.Now().UTC()
+	rep.Machine.LoadEnd = loadAverage()
+	for _, l := range rep.summaryLines() {
+		t.Log(l)
+	}
+	if *benchOut != "" {
+		if err := rep.write(*benchOut); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// benchStarter starts one system for a round; the subtest's cleanup stops it.
+type benchStarter struct {
+	name  string
+	start func(t *testing.T) *benchSystem
+}
+
+// buildSeedSub builds the seed's Go subscriber (e2e/seedsub).
+func buildSeedSub(t *testing.T) string {
+	bin := filepath.Join(t.TempDir(), "seedsub")
+	build := exec.Command("go", "build", "-o", bin, "./seedsub")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build seedsub: %v\n%s", err, out)
+	}
+	return bin
+}
