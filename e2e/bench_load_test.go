@@ -155,6 +155,9 @@ func (r benchResult) cpuLine() string {
 	return fmt.Sprintf("%.0f µs/order (%s)", total, strings.Join(parts, ", "))
 }
 
+// warmUpOrders are sent before each measurement, saturated.
+const warmUpOrders = 2000
+
 // nextID numbers orders across phases, so a late duplicate of an earlier
 // phase never counts in a later one.
 var nextID int
@@ -173,7 +176,7 @@ func measureSystem(t *testing.T, s *benchSystem, proto string) benchResult {
 		defer c.Close()
 		pub = grpcPublisher(c)
 	}
-	saturate(t, s, pub, 2000) // warm-up: connections, consumers, function instances
+	saturate(t, s, pub, warmUpOrders) // connections, consumers, function instances
 	before := s.cpu(t)
 	began := time.Now()
 	ph := saturate(t, s, pub, *benchOrders)
@@ -183,7 +186,9 @@ func measureSystem(t *testing.T, s *benchSystem, proto string) benchResult {
 	for k, v := range after {
 		res.CPUPerOrder[k] = float64((v - before[k]).Microseconds()) / float64(ph.n)
 	}
-	res.AtRate = atRate(t, s, pub, *benchRate, *benchRateFor).percentiles()
+	if *benchRateFor > 0 {
+		res.AtRate = atRate(t, s, pub, *benchRate, *benchRateFor).percentiles()
+	}
 	return res
 }
 

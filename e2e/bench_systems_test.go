@@ -31,8 +31,11 @@ type benchProc struct {
 func startFuncdSystem(t *testing.T, bin string) *benchSystem {
 	root, _ := filepath.Abs("..")
 	rec := newReceiver()
-	p := startProcLines(t, "funcd", root, nil, rec.line, bin, "up", "--dir", root, "--port", "0", "--grpc-port", "0",
-		"--data", filepath.Join(t.TempDir(), "data"))
+	args := []string{bin, "up", "--dir", root, "--port", "0", "--grpc-port", "0", "--data", filepath.Join(t.TempDir(), "data")}
+	if *benchProfile != "" {
+		args = append(args, "--cpu-profile", filepath.Join(*benchProfile, t.Name()))
+	}
+	p := startProcLines(t, "funcd", root, nil, rec.line, args...)
 	grpcAddr := p.waitLine(t, regexp.MustCompile(`dapr grpc publish api on (\S+)`), 5*time.Minute)[1]
 	gw := p.waitLine(t, regexp.MustCompile(`gateway on (http://\S+)`), time.Minute)[1]
 	return &benchSystem{

@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -25,6 +27,9 @@ var (
 	benchRate       = flag.Int("bench.rate", 1000, "orders per second in the latency measurement")
 	benchRateFor    = flag.Duration("bench.ratefor", 5*time.Second, "length of the latency measurement")
 	benchFuncd      = flag.String("bench.funcd", "../bin/funcd", "the funcd binary under test (make build)")
+	benchSystemsRun = flag.String("bench.systems", "seed,funcd", "systems to run, of seed and funcd")
+	benchProtos     = flag.String("bench.protocols", "http,grpc", "publishers to run, of http and grpc")
+	benchProfile    = flag.String("bench.profile", "", "folder for CPU profiles of funcd and its function processes (funcd up --cpu-profile)")
 	benchOut        = flag.String("bench.out", "", "folder for the report (performance.md, performance.svg, performance.json); empty: none")
 )
 
@@ -50,9 +55,12 @@ func TestBench(t *testing.T) {
 			order = []benchStarter{systems[1], systems[0]}
 		}
 		for _, s := range order {
+			if !slices.Contains(strings.Split(*benchSystemsRun, ","), s.name) {
+				continue
+			}
 			t.Run(fmt.Sprintf("round%d/%s", round, s.name), func(t *testing.T) {
 				sys := s.start(t)
-				for _, proto := range []string{"http", "grpc"} {
+				for _, proto := range strings.Split(*benchProtos, ",") {
 					r := measureSystem(t, sys, proto)
 					r.Round, r.System = round, s.name
 					t.Logf("%s %s: %.0f events/s, e2e p50 %.2f ms p99 %.2f ms; at %d/s p50 %.2f ms p99 %.2f ms; CPU %s",
@@ -60,6 +68,9 @@ func TestBench(t *testing.T) {
 					rep.Results = append(rep.Results, r)
 				}
 			})
+			if *benchProfile != "" && s.name == "funcd" {
+				writeCosts(t, filepath.Join(*benchProfile, t.Name(), fmt.Sprintf("round%d", round), s.name))
+			}
 		}
 	}
 	rep.Finished = time.Now().UTC()
@@ -71,6 +82,21 @@ func TestBench(t *testing.T) {
 		if err := rep.write(*benchOut); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// writeCosts writes the cost table of the profiles funcd up --cpu-profile
+// wrote into dir (once funcd stopped) to dir/costs.md, and logs it.
+func writeCosts(t *testing.T, dir string) {
+	protocols := len(strings.Split(*benchProtos, ","))
+	orders := protocols * (warmUpOrders + *benchOrders + int(benchRateFor.Seconds()*float64(*benchRate)))
+	table, err := costTable(dir, orders)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("CPU per hop over %d orders (%s):\n%s", orders, dir, table)
+	if err := os.WriteFile(filepath.Join(dir, "costs.md"), []byte(table), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
 

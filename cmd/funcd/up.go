@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,7 +31,7 @@ type upFlags struct {
 	port, grpcPort, maxTopics               int
 	idle                                    time.Duration
 	demo, watch                             bool
-	logLevel, token, fsync                  string
+	logLevel, token, fsync, cpuProfile      string
 	sync                                    broker.Sync // fsync, parsed
 }
 
@@ -49,6 +51,7 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&f.watch, "watch", true, "rebuild a function when its sources change and replace its running instances")
 	fs.BoolVar(&f.demo, "demo", false, "send the 19 demo orders to checkout once the platform is up")
 	fs.StringVar(&f.logLevel, "log-level", "info", "runtime log level: debug, info, warn or error")
+	fs.StringVar(&f.cpuProfile, "cpu-profile", "", "write CPU profiles (pprof) of funcd and of every function process into this folder, each when it stops: funcd.pprof, <function>-<pid>.pprof")
 	fs.StringVar(&f.token, "api-token", os.Getenv("DAPR_API_TOKEN"), "require this dapr-api-token to invoke functions and publish through the gateway (default $DAPR_API_TOKEN; the functions' own publish APIs always require a token)")
 	if help, err := parse(fs, args); help || err != nil {
 		return err
@@ -72,6 +75,11 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if f.grpcPort < -1 || f.grpcPort > 65535 {
 		return usageError(fs, stderr, fmt.Sprintf("--grpc-port %d is not a port number", f.grpcPort))
 	}
+	if f.cpuProfile != "" {
+		if f.cpuProfile, err = filepath.Abs(f.cpuProfile); err != nil {
+			return usageError(fs, stderr, "--cpu-profile: "+err.Error())
+		}
+	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
 		return usageError(fs, stderr, fmt.Sprintf("--log-level %q: use debug, info, warn or error", f.logLevel))
@@ -82,8 +90,13 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 func up(ctx context.Context, f upFlags, log *slog.Logger, stdout, stderr io.Writer) error {
 	started := time.Now()
 	defer platform.TuneGC(os.Getenv)()
+	stopProfile, err := profileCPU(f.cpuProfile)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	fmt.Fprintln(stderr, "funcd: starting (building functions on first run may take a minute)")
-	p, err := platform.Start(ctx, platform.Config{
+	p, err := platform.Start(ctx, platform.Config{CPUProfileDir: f.cpuProfile,
 		Dir: f.dir, FunctionsDir: f.functions, ResourcesDir: f.components, DataDir: f.data,
 		CacheDir: f.cache, Idle: f.idle, Watch: f.watch, GatewayAddr: "127.0.0.1:" + strconv.Itoa(f.port), GRPCAddr: grpcAddr(f.grpcPort), APIToken: f.token,
 		MaxTopics: f.maxTopics, Fsync: f.sync, Output: stdout, Color: isTerminal(stdout), OnBuild: buildProgress(stderr), Logger: log,
@@ -109,6 +122,26 @@ func up(ctx context.Context, f upFlags, log *slog.Logger, stdout, stderr io.Writ
 	}
 	<-ctx.Done()
 	return nil
+}
+
+// profileCPU profiles funcd into dir/funcd.pprof when dir is set; the
+// returned func ends the profile.
+func profileCPU(dir string) (func(), error) {
+	if dir == "" {
+		return func() {}, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	out, err := os.Create(filepath.Join(dir, "funcd.pprof"))
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(out); err != nil {
+		out.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); out.Close() }, nil
 }
 
 // grpcAddr is the gRPC publish API's listen address for --grpc-port:

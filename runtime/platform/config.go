@@ -53,6 +53,9 @@ type Config struct {
 	// Watch rebuilds a function when its sources change and replaces its
 	// running instances with the new build.
 	Watch bool
+	// CPUProfileDir, when set, receives a CPU profile of every function
+	// process (see runner.Config.CPUProfileDir).
+	CPUProfileDir string
 	// OnBuild receives build progress.
 	OnBuild func(runner.BuildEvent)
 	Logger  *slog.Logger

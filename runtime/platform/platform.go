@@ -113,7 +113,7 @@ func (p *Platform) start(ctx, svcCtx context.Context) error {
 	}
 	if p.runner, err = runner.New(runner.Config{
 		CacheDir: p.cfg.CacheDir, Environ: p.cfg.Environ, Output: p.cfg.Output,
-		Color: p.cfg.Color, OnBuild: p.cfg.OnBuild,
+		Color: p.cfg.Color, OnBuild: p.cfg.OnBuild, CPUProfileDir: p.cfg.CPUProfileDir,
 	}, p.log); err != nil {
 		return err
 	}
