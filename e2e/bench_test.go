@@ -30,11 +30,16 @@ var (
 	benchSystemsRun = flag.String("bench.systems", "seed,funcd", "systems to run, of seed and funcd")
 	benchProtos     = flag.String("bench.protocols", "http,grpc", "publishers to run, of http and grpc")
 	benchProfile    = flag.String("bench.profile", "", "folder for CPU profiles of funcd and its function processes (funcd up --cpu-profile)")
+	benchCosts      = flag.String("bench.costs", "", "only write the cost table of the profiles in this folder (a -bench.profile run's), for -bench.orders etc. as that run had them")
 	benchOut        = flag.String("bench.out", "", "folder for the report (performance.md, performance.svg, performance.json); empty: none")
 )
 
 // TestBench runs the product benchmark and writes its report.
 func TestBench(t *testing.T) {
+	if *benchCosts != "" {
+		writeCosts(t, *benchCosts)
+		return
+	}
 	funcdPath, err := filepath.Abs(*benchFuncd)
 	if err != nil {
 		t.Fatal(err)
