@@ -5,6 +5,8 @@
 #   make test   every module's tests with -race (what CI runs)
 #   make test-cluster   deploy/ on a real single-node Kubernetes made here
 #               (e2e/cluster; root, Linux; long: see README "The cluster test")
+#   make bench  bin/funcd up against daprd + Redis, side by side; writes
+#               docs/performance.md (README "Performance")
 
 GO        ?= go
 comma     := ,

@@ -22,7 +22,7 @@ type hop struct {
 
 // funcdHops are the hops inside funcd.
 var funcdHops = []hop{
-	{"publish: broker write, client side (components-contrib jetstream Publish, ack wait)",
+	{"publish: broker write, client side (JetStream publish, ack wait)",
 		[]string{"github.com/dapr/components-contrib/pubsub/jetstream.(*jetstreamPubSub).Publish", "github.com/funcd/funcd/runtime/pubsub/embedded.(*PubSub).Publish"}},
 	{"publish API: HTTP server, envelope, access rules (gateway, sidecar)",
 		[]string{"net/http.(*conn).serve"}},
@@ -93,36 +93,46 @@ func hopOf(s *profile.Sample, hops []hop) int {
 	return len(hops)
 }
 
-// costTable writes the markdown cost table of the profiles in dir (as
-// funcd up --cpu-profile writes them), for orders orders.
-func costTable(dir string, orders int) (string, error) {
-	fnProfiles, err := filepath.Glob(filepath.Join(dir, "*-*.pprof"))
-	if err != nil {
-		return "", err
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "| process | hop | CPU s | µs per order | share of the process |\n|---|---|---|---|---|\n")
-	for _, part := range []struct {
+// costTable writes the markdown cost table of the profiles in dirs (each
+// as funcd up --cpu-profile writes them for one run of orders orders): per
+// hop, the median over the runs of the CPU per order.
+func costTable(dirs []string, orders int) (string, error) {
+	parts := []struct {
 		process string
-		paths   []string
+		glob    string
 		hops    []hop
 	}{
-		{"funcd", []string{filepath.Join(dir, "funcd.pprof")}, funcdHops},
-		{"function processes", fnProfiles, functionHops},
-	} {
-		got, total, err := costs(part.paths, part.hops)
-		if err != nil {
-			return "", err
+		{"funcd", "funcd.pprof", funcdHops},
+		{"function processes", "*-*.pprof", functionHops},
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "| process | hop | µs per order | share of the process |\n|---|---|---|---|\n")
+	for _, part := range parts {
+		perHop := make([][]float64, len(part.hops)+1)
+		var totals []float64
+		for _, dir := range dirs {
+			paths, err := filepath.Glob(filepath.Join(dir, part.glob))
+			if err != nil || len(paths) == 0 {
+				return "", fmt.Errorf("no %s in %s (%v)", part.glob, dir, err)
+			}
+			got, total, err := costs(paths, part.hops)
+			if err != nil {
+				return "", err
+			}
+			for i, d := range got {
+				perHop[i] = append(perHop[i], float64(d.Microseconds())/float64(orders))
+			}
+			totals = append(totals, float64(total.Microseconds())/float64(orders))
 		}
-		for i, d := range got {
+		for i, v := range perHop {
 			name := "other (scheduler, syscalls outside the hops above, timers)"
 			if i < len(part.hops) {
 				name = part.hops[i].name
 			}
-			fmt.Fprintf(&b, "| %s | %s | %.2f | %.0f | %.0f%% |\n", part.process, name, d.Seconds(),
-				float64(d.Microseconds())/float64(orders), 100*d.Seconds()/total.Seconds())
+			fmt.Fprintf(&b, "| %s | %s | %.0f | %.0f%% |\n", part.process, name, median(v), 100*median(v)/median(totals))
 		}
-		fmt.Fprintf(&b, "| **%s** | **total** | **%.2f** | **%.0f** | |\n", part.process, total.Seconds(), float64(total.Microseconds())/float64(orders))
+		fmt.Fprintf(&b, "| **%s** | **total** | **%.0f** | |\n", part.process, median(totals))
 	}
+	fmt.Fprintf(&b, "\nMedians over %d runs of %d orders each.\n", len(dirs), orders)
 	return b.String(), nil
 }

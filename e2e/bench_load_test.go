@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -266,7 +267,7 @@ func (s *benchSystem) cpu(t *testing.T) map[string]time.Duration {
 			}
 			label := p.label
 			if pid != p.pid {
-				label = p.label + "'s children" // funcd's: the function processes
+				label = cmp.Or(p.children, p.label+"'s children")
 			}
 			out[label] += st.cpu
 		}

@@ -168,7 +168,7 @@ from the same round are fairer than absolute figures.
 		r.Machine.CPU, r.Machine.Cores, r.Machine.MemoryGiB, r.Machine.Kernel, r.Machine.Go, r.Machine.LoadStart, r.Machine.LoadEnd,
 		r.Started.Format("15:04"), r.Finished.Format("15:04 MST"))
 	for _, proto := range benchProtocols {
-		fmt.Fprintf(&b, "### %s publishers\n\n| | %s | %s |\n|---|---|---|\n", strings.ToUpper(proto), systemTitle["seed"], systemTitle["funcd"])
+		fmt.Fprintf(&b, "### %s publishers\n\n| | %s | %s |\n|---|---|---|\n", protoTitle[proto], systemTitle["seed"], systemTitle["funcd"])
 		rows := []struct {
 			name, format string
 			f            func(benchResult) float64
@@ -195,7 +195,7 @@ from the same round are fairer than absolute figures.
 // cpuTable breaks CPU per order down by process (medians).
 func (r *benchReport) cpuTable(proto string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "CPU per order by process, %s publishers (µs, medians):\n\n| system | process | µs/order |\n|---|---|---|\n", strings.ToUpper(proto))
+	fmt.Fprintf(&b, "CPU per order by process, %s publishers (µs, medians):\n\n| system | process | µs/order |\n|---|---|---|\n", protoTitle[proto])
 	for _, sys := range benchSystems {
 		labels := map[string]bool{}
 		for _, res := range r.Results {

@@ -9,7 +9,10 @@ import (
 	"strings"
 )
 
-var systemColor = map[string]string{"seed": "#9e9e9e", "funcd": "#1565c0"}
+var (
+	systemColor = map[string]string{"seed": "#9e9e9e", "funcd": "#1565c0"}
+	protoTitle  = map[string]string{"http": "HTTP", "grpc": "gRPC"}
+)
 
 // svg draws two panels: saturated events/s by publisher protocol, and
 // end-to-end latency percentiles at the fixed rate; bars are medians,
@@ -24,7 +27,7 @@ func (r *benchReport) svg() string {
 
 	var groups []barGroup
 	for _, proto := range benchProtocols {
-		groups = append(groups, r.group(strings.ToUpper(proto)+" publishers", proto, eventsPerSec))
+		groups = append(groups, r.group(protoTitle[proto]+" publishers", proto, eventsPerSec))
 	}
 	panel(&b, 60, 60, 380, 300, fmt.Sprintf("saturated, %d publishers: events/s", r.Publishers), "%.0f", groups)
 
@@ -35,13 +38,14 @@ func (r *benchReport) svg() string {
 			f    func(benchResult) float64
 		}{{"p50", func(x benchResult) float64 { return x.AtRate.P50 }}, {"p90", func(x benchResult) float64 { return x.AtRate.P90 }},
 			{"p99", func(x benchResult) float64 { return x.AtRate.P99 }}} {
-			groups = append(groups, r.group(strings.ToUpper(proto)+" "+q.name, proto, q.f))
+			groups = append(groups, r.group(protoTitle[proto]+" "+q.name, proto, q.f))
 		}
 	}
 	panel(&b, 530, 60, 400, 300, fmt.Sprintf("end to end at %d events/s: latency ms", r.Rate), "%.1f", groups)
 
+	fmt.Fprintf(&b, `<text x="%d" y="%d" font-size="11" fill="#555">bars: medians; lines: lowest to highest round</text>`+"\n", 20, h-10)
 	for i, sys := range benchSystems {
-		x := 300 + i*220
+		x := 380 + i*220
 		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="14" height="14" fill="%s"/><text x="%d" y="%d">%s</text>`+"\n",
 			x, h-22, systemColor[sys], x+20, h-10, systemTitle[sys])
 	}

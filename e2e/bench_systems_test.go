@@ -19,10 +19,11 @@ type benchSystem struct {
 	procs    []benchProc // roots; their descendants count as theirs
 }
 
-// benchProc is a process whose CPU is counted under label.
+// benchProc is a process whose CPU is counted under label, its
+// descendants' under children.
 type benchProc struct {
-	label string
-	pid   int
+	label, children string
+	pid             int
 }
 
 // startFuncdSystem runs bin/funcd up as users run it: the project's
@@ -42,7 +43,7 @@ func startFuncdSystem(t *testing.T, bin string) *benchSystem {
 		httpURL:  gw + "/v1.0/publish/orderpubsub/orders",
 		grpcAddr: grpcAddr,
 		rec:      rec,
-		procs:    []benchProc{{"funcd", p.cmd.Process.Pid}}, // and its children, the functions
+		procs:    []benchProc{{"funcd", "function processes (order-processor)", p.cmd.Process.Pid}},
 	}
 }
 
@@ -62,8 +63,8 @@ func startSeedSystem(t *testing.T, subBin string) *benchSystem {
 		httpURL:  pubd.httpURL + "/v1.0/publish/orderpubsub/orders",
 		grpcAddr: pubd.grpcAddr,
 		rec:      rec,
-		procs: []benchProc{{"daprd (publisher)", pubd.cmd.Process.Pid}, {"redis-server", redis.cmd.Process.Pid},
-			{"daprd (subscriber)", subd.cmd.Process.Pid}, {"subscriber", sub.cmd.Process.Pid}},
+		procs: []benchProc{{"daprd (publisher)", "", pubd.cmd.Process.Pid}, {"redis-server", "", redis.cmd.Process.Pid},
+			{"daprd (subscriber)", "", subd.cmd.Process.Pid}, {"subscriber (Go, Dapr SDK)", "", sub.cmd.Process.Pid}},
 	}
 }
 

@@ -37,7 +37,7 @@ var (
 // TestBench runs the product benchmark and writes its report.
 func TestBench(t *testing.T) {
 	if *benchCosts != "" {
-		writeCosts(t, *benchCosts)
+		writeCosts(t, strings.Split(*benchCosts, ",")...)
 		return
 	}
 	funcdPath, err := filepath.Abs(*benchFuncd)
@@ -54,6 +54,7 @@ func TestBench(t *testing.T) {
 		{name: "seed", start: func(t *testing.T) *benchSystem { return startSeedSystem(t, sub) }},
 		{name: "funcd", start: func(t *testing.T) *benchSystem { return startFuncdSystem(t, funcdPath) }},
 	}
+	var profiled []string // folders of funcd's profiles, by round
 	for round := 1; round <= *benchRounds; round++ {
 		order := systems
 		if round%2 == 0 {
@@ -75,8 +76,12 @@ func TestBench(t *testing.T) {
 			})
 			if *benchProfile != "" && s.name == "funcd" {
 				writeCosts(t, filepath.Join(*benchProfile, t.Name(), fmt.Sprintf("round%d", round), s.name))
+				profiled = append(profiled, filepath.Join(*benchProfile, t.Name(), fmt.Sprintf("round%d", round), s.name))
 			}
 		}
+	}
+	if len(profiled) > 1 {
+		writeCosts(t, profiled...)
 	}
 	rep.Finished = time.Now().UTC()
 	rep.Machine.LoadEnd = loadAverage()
@@ -91,16 +96,24 @@ func TestBench(t *testing.T) {
 }
 
 // writeCosts writes the cost table of the profiles funcd up --cpu-profile
-// wrote into dir (once funcd stopped) to dir/costs.md, and logs it.
-func writeCosts(t *testing.T, dir string) {
+// wrote into dirs (once funcd stopped), medians over them, and logs it; it
+// writes it to costs.md in the one folder, or in -bench.profile's.
+func writeCosts(t *testing.T, dirs ...string) {
 	protocols := len(strings.Split(*benchProtos, ","))
 	orders := protocols * (warmUpOrders + *benchOrders + int(benchRateFor.Seconds()*float64(*benchRate)))
-	table, err := costTable(dir, orders)
+	table, err := costTable(dirs, orders)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("CPU per hop over %d orders (%s):\n%s", orders, dir, table)
-	if err := os.WriteFile(filepath.Join(dir, "costs.md"), []byte(table), 0o644); err != nil {
+	t.Logf("CPU per hop (%s):\n%s", strings.Join(dirs, ", "), table)
+	out := filepath.Join(dirs[0], "costs.md")
+	if len(dirs) > 1 {
+		if *benchProfile == "" {
+			return
+		}
+		out = filepath.Join(*benchProfile, "costs.md")
+	}
+	if err := os.WriteFile(out, []byte(table), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
