@@ -27,7 +27,8 @@ import (
 // failed or interrupted delivery is lost. parallel creates the same durable
 // push consumer the component creates, from the same metadata, and
 // subscribes with manual acknowledgements. Switching a Component between
-// single and parallel keeps the consumer and its position. Publishing stays
+// single and parallel keeps the consumer and its position. On the embedded
+// broker it connects in-process (dial). Publishing stays
 // with the component.
 type parallel struct {
 	conf jetStreamConn
