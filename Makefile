@@ -5,6 +5,8 @@
 #   make test   every module's tests with -race (what CI runs)
 #   make test-cluster   deploy/ on a real single-node Kubernetes made here
 #               (e2e/cluster; root, Linux; long: see README "The cluster test")
+#   make bench  bin/funcd up against daprd + Redis, side by side; writes
+#               docs/performance.md (README "Performance")
 
 GO        ?= go
 comma     := ,
@@ -24,7 +26,7 @@ uses     = $(shell grep -lsE '^[[:space:]]*type:[[:space:]]*["'"'"']?pubsub\.$(1
 omit     := $(if $(call uses,kafka),,funcd_nokafka) $(if $(call uses,redis),,funcd_noredis)
 TAGS     := $(subst $(eval) ,$(comma),$(strip $(omit)))
 
-.PHONY: run build deps test test-root test-lean test-functions test-deploy test-fixtures vet bench clean soak \
+.PHONY: run build deps test test-root test-lean test-functions test-deploy test-fixtures vet bench microbench clean soak \
 	test-cluster cluster-up cluster-down
 
 run: build
@@ -43,6 +45,7 @@ deps:
 
 vet:
 	$(GO) vet ./...
+	$(GO) vet -tags bench,soak ./e2e/
 	@for d in $(FUNCTIONS) $(VALIDATE); do echo "go vet $$d"; (cd $$d && $(GO) vet ./...) || exit 1; done
 	cd $(CLUSTER) && $(GO) vet -tags cluster ./...
 
@@ -88,7 +91,18 @@ SOAK_DEADLINE ?= 40m
 soak:
 	$(GO) test -tags soak -run TestSoak -count=1 -v -timeout 100m ./e2e/ -soak.orders=$(SOAK_ORDERS) -soak.deadline=$(SOAK_DEADLINE)
 
-bench:
+# The product benchmark: bin/funcd up with the real functions against the
+# seed architecture (daprd + redis-server + a Go subscriber), the same load
+# generator, BENCH_ROUNDS rounds side by side; writes docs/performance.md,
+# .svg and .json (e2e/bench_test.go). It measures; it asserts nothing.
+BENCH_ROUNDS ?= 5
+BENCH_FLAGS  ?=
+bench: build deps
+	$(GO) test -tags bench -run TestBench -count=1 -v -timeout 90m ./e2e/ \
+		-bench.rounds=$(BENCH_ROUNDS) -bench.funcd=../bin/funcd -bench.out=../docs $(BENCH_FLAGS)
+
+# Microbenchmarks of the runtime's packages, in-process.
+microbench:
 	$(GO) test -run '^$$' -bench . -benchmem ./runtime/...
 
 clean:

@@ -15,6 +15,7 @@ require (
 	github.com/dapr/components-contrib v1.16.1
 	github.com/dapr/dapr v1.16.0
 	github.com/dapr/kit v0.16.1
+	github.com/google/pprof v0.0.0-20241029153458-d1b30febd7db
 	github.com/nats-io/nats-server/v2 v2.15.2
 	github.com/nats-io/nats.go v1.55.0
 	github.com/prometheus/client_golang v1.22.0
@@ -30,6 +31,7 @@ require (
 
 require (
 	github.com/beorn7/perks v1.0.1 // indirect
+	github.com/go-chi/chi/v5 v5.2.2 // indirect
 	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
 	github.com/prometheus/client_model v0.6.2 // indirect
 	github.com/prometheus/common v0.64.0 // indirect

@@ -6,4 +6,8 @@
 // A missing tool fails its test with the command that builds it; -short
 // skips those tests. Cold, they take many minutes (the func CLI builds each
 // function for three platforms); warm, a few minutes.
+//
+// Behind the bench build tag, make bench (bench_test.go) is the product's
+// benchmark: bin/funcd up against daprd + redis-server + a Go subscriber
+// (seedsub), one load generator, reported in docs/performance.md.
 package e2e

@@ -26,7 +26,10 @@ import (
 	"github.com/funcd/funcd/runtime/sidecar/sidecartest"
 )
 
-// BenchmarkSeedComparison measures, side by side in one run, the original
+// BenchmarkSeedComparison is a microbenchmark: funcd's pieces run inside
+// the test binary, with a bare Go subscriber in place of the function (make
+// bench measures the product as shipped). It measures, side by side in one
+// run, the original
 // architecture (a publisher's daprd -> Redis 7 Streams -> the subscriber's
 // daprd -> a Go subscriber) and funcd's embedded default (the publish API ->
 // embedded JetStream -> the binding -> the same Go subscriber as a function).

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"os/exec"
@@ -15,6 +16,13 @@ import (
 // without persistence and returns its address.
 func startRedis(t testing.TB) string {
 	t.Helper()
+	_, a := startRedisProc(t)
+	return a
+}
+
+// startRedisProc is startRedis, with the process.
+func startRedisProc(t testing.TB) (*proc, string) {
+	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		if testing.Short() {
@@ -26,7 +34,7 @@ func startRedis(t testing.TB) string {
 	p := startProc(t, "redis", t.TempDir(), nil, bin,
 		"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
 	p.waitLine(t, regexp.MustCompile(`Ready to accept connections`), 20*time.Second)
-	return addr(port)
+	return p, addr(port)
 }
 
 // daprd is one running daprd sidecar.
@@ -43,6 +51,7 @@ type daprdOptions struct {
 	appID     string
 	resources string
 	appPort   int      // 0: no app channel (publish-only, or streaming subscriptions)
+	health    string   // the app's health check path (default /health/readiness, func-go's)
 	grpcPort  int      // 0: a free port
 	env       []string // e.g. DAPR_API_TOKEN=...
 }
@@ -65,7 +74,7 @@ func startDaprd(t testing.TB, o daprdOptions) *daprd {
 	}
 	if o.appPort != 0 {
 		args = append(args, "--app-port", strconv.Itoa(o.appPort), "--app-channel-address", "127.0.0.1",
-			"--enable-app-health-check", "--app-health-check-path", "/health/readiness",
+			"--enable-app-health-check", "--app-health-check-path", cmp.Or(o.health, "/health/readiness"),
 			"--app-health-probe-interval", "1")
 	}
 	d := &daprd{

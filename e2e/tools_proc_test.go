@@ -21,6 +21,9 @@ type proc struct {
 	name string
 	cmd  *exec.Cmd
 	done chan struct{}
+	// onLine, when set, sees each output line first; the lines it returns
+	// true for are not kept.
+	onLine func(string) bool
 
 	mu    sync.Mutex
 	lines []string
@@ -31,13 +34,20 @@ type proc struct {
 // test's environment.
 func startProc(t testing.TB, name, dir string, env []string, argv ...string) *proc {
 	t.Helper()
+	return startProcLines(t, name, dir, env, nil, argv...)
+}
+
+// startProcLines is startProc with onLine seeing each output line first
+// (see proc.onLine).
+func startProcLines(t testing.TB, name, dir string, env []string, onLine func(string) bool, argv ...string) *proc {
+	t.Helper()
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = dir
 	cmd.Env = append(cmd.Environ(), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
-	p := &proc{name: name, cmd: cmd, done: make(chan struct{})}
+	p := &proc{name: name, cmd: cmd, done: make(chan struct{}), onLine: onLine}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}
@@ -63,6 +73,9 @@ func (p *proc) scan(r io.Reader) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
+		if p.onLine != nil && p.onLine(sc.Text()) {
+			continue
+		}
 		p.mu.Lock()
 		p.lines = append(p.lines, sc.Text())
 		p.mu.Unlock()

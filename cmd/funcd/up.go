@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,16 +21,17 @@ import (
 const upExamples = `  funcd up                      # run the project in this folder on http://127.0.0.1:8080
   funcd up --demo               # also replay the 19 demo checkouts
   funcd up --port 0             # pick a free gateway port (printed at start)
+  funcd up --grpc-port 50001    # also the Dapr gRPC publish API, for the Dapr SDKs
   funcd up --dir ./my-project --log-level debug
 `
 
 // upFlags are the flags of funcd up.
 type upFlags struct {
 	dir, functions, components, data, cache string
-	port, maxTopics                         int
+	port, grpcPort, maxTopics               int
 	idle                                    time.Duration
 	demo, watch                             bool
-	logLevel, token, fsync                  string
+	logLevel, token, fsync, cpuProfile      string
 	sync                                    broker.Sync // fsync, parsed
 }
 
@@ -41,12 +44,14 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.data, "data", "", "broker data folder (default <dir>/.funcd/data)")
 	fs.StringVar(&f.cache, "cache", "", "build cache folder (default: the user cache folder)")
 	fs.IntVar(&f.port, "port", 8080, "gateway port on 127.0.0.1 (0 picks a free port)")
+	fs.IntVar(&f.grpcPort, "grpc-port", -1, "also serve the gateway's Dapr publish API over gRPC on this port of 127.0.0.1, as daprd's --dapr-grpc-port (0 picks a free port; default: not served)")
 	fs.StringVar(&f.fsync, "fsync", broker.DefaultSync().String(), "when the embedded broker's writes reach the disk: always (each publish, before it is acknowledged) or an interval")
 	fs.IntVar(&f.maxTopics, "max-topics", broker.DefaultMaxTopics, "most topics the embedded broker keeps (streams of earlier runs count); a publish to one more gets 403")
 	fs.DurationVar(&f.idle, "idle", 0, "stop a function's instances after this long without events (default: its func.yaml annotation, or 30s)")
 	fs.BoolVar(&f.watch, "watch", true, "rebuild a function when its sources change and replace its running instances")
 	fs.BoolVar(&f.demo, "demo", false, "send the 19 demo orders to checkout once the platform is up")
 	fs.StringVar(&f.logLevel, "log-level", "info", "runtime log level: debug, info, warn or error")
+	fs.StringVar(&f.cpuProfile, "cpu-profile", "", "write CPU profiles (pprof) of funcd and of every function process into this folder, each when it stops: funcd.pprof, <function>-<pid>.pprof")
 	fs.StringVar(&f.token, "api-token", os.Getenv("DAPR_API_TOKEN"), "require this dapr-api-token to invoke functions and publish through the gateway (default $DAPR_API_TOKEN; the functions' own publish APIs always require a token)")
 	if help, err := parse(fs, args); help || err != nil {
 		return err
@@ -67,6 +72,14 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if f.port < 0 || f.port > 65535 {
 		return usageError(fs, stderr, fmt.Sprintf("--port %d is not a port number", f.port))
 	}
+	if f.grpcPort < -1 || f.grpcPort > 65535 {
+		return usageError(fs, stderr, fmt.Sprintf("--grpc-port %d is not a port number", f.grpcPort))
+	}
+	if f.cpuProfile != "" {
+		if f.cpuProfile, err = filepath.Abs(f.cpuProfile); err != nil {
+			return usageError(fs, stderr, "--cpu-profile: "+err.Error())
+		}
+	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
 		return usageError(fs, stderr, fmt.Sprintf("--log-level %q: use debug, info, warn or error", f.logLevel))
@@ -77,10 +90,15 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 func up(ctx context.Context, f upFlags, log *slog.Logger, stdout, stderr io.Writer) error {
 	started := time.Now()
 	defer platform.TuneGC(os.Getenv)()
+	stopProfile, err := profileCPU(f.cpuProfile)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	fmt.Fprintln(stderr, "funcd: starting (building functions on first run may take a minute)")
-	p, err := platform.Start(ctx, platform.Config{
+	p, err := platform.Start(ctx, platform.Config{CPUProfileDir: f.cpuProfile,
 		Dir: f.dir, FunctionsDir: f.functions, ResourcesDir: f.components, DataDir: f.data,
-		CacheDir: f.cache, Idle: f.idle, Watch: f.watch, GatewayAddr: "127.0.0.1:" + strconv.Itoa(f.port), APIToken: f.token,
+		CacheDir: f.cache, Idle: f.idle, Watch: f.watch, GatewayAddr: "127.0.0.1:" + strconv.Itoa(f.port), GRPCAddr: grpcAddr(f.grpcPort), APIToken: f.token,
 		MaxTopics: f.maxTopics, Fsync: f.sync, Output: stdout, Color: isTerminal(stdout), OnBuild: buildProgress(stderr), Logger: log,
 	})
 	if err != nil {
@@ -106,6 +124,35 @@ func up(ctx context.Context, f upFlags, log *slog.Logger, stdout, stderr io.Writ
 	return nil
 }
 
+// profileCPU profiles funcd into dir/funcd.pprof when dir is set; the
+// returned func ends the profile.
+func profileCPU(dir string) (func(), error) {
+	if dir == "" {
+		return func() {}, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	out, err := os.Create(filepath.Join(dir, "funcd.pprof"))
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(out); err != nil {
+		out.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); out.Close() }, nil
+}
+
+// grpcAddr is the gRPC publish API's listen address for --grpc-port:
+// empty (not served) for -1.
+func grpcAddr(port int) string {
+	if port < 0 {
+		return ""
+	}
+	return "127.0.0.1:" + strconv.Itoa(port)
+}
+
 func printReady(w io.Writer, p *platform.Platform, took time.Duration) {
 	var names, failed []string
 	for _, fn := range p.Functions() {
@@ -119,6 +166,9 @@ func printReady(w io.Writer, p *platform.Platform, took time.Duration) {
 	if len(failed) > 0 {
 		fmt.Fprintf(w, "funcd: not running, their build failed (output above): %s; save a fix and it is built again\n",
 			strings.Join(failed, ", "))
+	}
+	if a := p.GRPCAddr(); a != "" {
+		fmt.Fprintf(w, "funcd: dapr grpc publish api on %s\n", a)
 	}
 	fmt.Fprintf(w, "funcd: gateway on %s (Ctrl-C to stop)\n", p.GatewayURL())
 	if !slices.Contains(names, "checkout") {

@@ -25,6 +25,10 @@ type Config struct {
 	// GatewayAddr is the gateway's listen address (default 127.0.0.1:8080;
 	// port 0 picks a free one).
 	GatewayAddr string
+	// GRPCAddr, when set, is where the gateway's Dapr publish API is also
+	// served over gRPC (PublishEvent, BulkPublishEventAlpha1), as daprd's
+	// --dapr-grpc-port serves it; port 0 picks a free one.
+	GRPCAddr string
 	// CacheDir holds built functions (default: the user cache folder).
 	CacheDir string
 	// Environ is the environment functions inherit and envRef reads
@@ -49,6 +53,9 @@ type Config struct {
 	// Watch rebuilds a function when its sources change and replaces its
 	// running instances with the new build.
 	Watch bool
+	// CPUProfileDir, when set, receives a CPU profile of every function
+	// process (see runner.Config.CPUProfileDir).
+	CPUProfileDir string
 	// OnBuild receives build progress.
 	OnBuild func(runner.BuildEvent)
 	Logger  *slog.Logger

@@ -45,6 +45,7 @@ type Platform struct {
 	fns      map[string]*function // the functions running; the watcher adds and removes
 	gateway  *http.Server
 	gwAddr   string
+	grpcAddr string         // the gateway's gRPC publish API, when served
 	services errgroup.Group // sidecar and gateway servers
 	cancel   context.CancelFunc
 	// stopWatch ends the source watcher (Config.Watch), first on Stop.
@@ -112,7 +113,7 @@ func (p *Platform) start(ctx, svcCtx context.Context) error {
 	}
 	if p.runner, err = runner.New(runner.Config{
 		CacheDir: p.cfg.CacheDir, Environ: p.cfg.Environ, Output: p.cfg.Output,
-		Color: p.cfg.Color, OnBuild: p.cfg.OnBuild,
+		Color: p.cfg.Color, OnBuild: p.cfg.OnBuild, CPUProfileDir: p.cfg.CPUProfileDir,
 	}, p.log); err != nil {
 		return err
 	}

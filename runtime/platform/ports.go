@@ -27,6 +27,13 @@ func (p *Platform) Ports() []gateway.PortInfo {
 		gw = "dapr-api-token (--api-token) to invoke functions and publish; GET / and /metrics are open"
 	}
 	ports := []gateway.PortInfo{{What: "gateway (functions, publish API, status)", Address: p.gwAddr, Protected: gw}}
+	if p.grpcAddr != "" {
+		grpcGW := "nothing but being on this machine (loopback): start with --api-token to require dapr-api-token"
+		if p.cfg.APIToken != "" {
+			grpcGW = "dapr-api-token (--api-token)"
+		}
+		ports = append(ports, gateway.PortInfo{What: "gateway publish API (gRPC, --grpc-port)", Address: p.grpcAddr, Protected: grpcGW})
+	}
 	fromFlag := "dapr-api-token (--api-token), given to the function as DAPR_API_TOKEN"
 	if p.cfg.APIToken == "" {
 		fromFlag = "dapr-api-token made for this run, given to the function only (DAPR_API_TOKEN)"

@@ -43,7 +43,7 @@ func TestNoPortTakesAStranger(t *testing.T) {
 	cache := t.TempDir()
 	for _, token := range []string{"", "s3cret"} {
 		t.Run("api-token="+token, func(t *testing.T) {
-			p := startEcho(t, Config{CacheDir: cache, APIToken: token})
+			p := startEcho(t, Config{CacheDir: cache, APIToken: token, GRPCAddr: "127.0.0.1:0"})
 			seen := map[string]bool{}
 			for _, port := range p.Ports() {
 				kind, _, _ := strings.Cut(port.What, " of ")
@@ -58,7 +58,7 @@ func TestNoPortTakesAStranger(t *testing.T) {
 						return
 					}
 					open := strangerGetsIn(t, kind, port.Address)
-					wantOpen := kind == "gateway (functions, publish API, status)" && token == ""
+					wantOpen := (kind == "gateway (functions, publish API, status)" || kind == "gateway publish API (gRPC, --grpc-port)") && token == ""
 					if open != wantOpen {
 						t.Errorf("%s at %s: a caller without credentials got in: %v, want %v (listed as protected by %q)",
 							port.What, port.Address, open, wantOpen, port.Protected)
@@ -68,7 +68,7 @@ func TestNoPortTakesAStranger(t *testing.T) {
 					}
 				})
 			}
-			for _, want := range []string{"gateway (functions, publish API, status)", "publish API (gRPC)", "publish API (HTTP)", "embedded broker (NATS)"} {
+			for _, want := range []string{"gateway (functions, publish API, status)", "gateway publish API (gRPC, --grpc-port)", "publish API (gRPC)", "publish API (HTTP)", "embedded broker (NATS)"} {
 				if !seen[want] {
 					t.Errorf("Ports: got %v, want a %s", seen, want)
 				}
@@ -204,7 +204,7 @@ func strangerGetsIn(t *testing.T, kind, addr string) bool {
 		return published || invoked
 	case "publish API (HTTP)":
 		return post("http://"+addr+"/v1.0/publish/orderpubsub/orders", "application/json", `{"orderId":1}`, http.Header{})
-	case "publish API (gRPC)":
+	case "publish API (gRPC)", "gateway publish API (gRPC, --grpc-port)":
 		client, err := daprc.NewClientWithAddressContext(t.Context(), addr)
 		if err != nil {
 			t.Fatal(err)

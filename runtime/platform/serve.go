@@ -86,6 +86,10 @@ func (p *Platform) Status() []activator.Status {
 // GatewayURL is the base URL of the gateway, e.g. http://127.0.0.1:8080.
 func (p *Platform) GatewayURL() string { return "http://" + p.gwAddr }
 
+// GRPCAddr is the address of the gateway's gRPC publish API, empty when
+// Config.GRPCAddr did not ask for one.
+func (p *Platform) GRPCAddr() string { return p.grpcAddr }
+
 func (p *Platform) startGateway(svcCtx context.Context) error {
 	l, err := net.Listen("tcp", p.cfg.GatewayAddr)
 	if err != nil {
@@ -101,6 +105,10 @@ func (p *Platform) startGateway(svcCtx context.Context) error {
 		l.Close()
 		return err
 	}
+	if err := p.serveGRPC(svcCtx, publish); err != nil {
+		l.Close()
+		return err
+	}
 	p.gateway = gateway.NewServer(gateway.New(gateway.Config{
 		Target: requests{p.activator}, Lister: p, Publish: publish.HTTPHandler(), Metrics: p.Metrics(),
 		Logger: p.log, CloudEvents: p.takesCloudEvents, OnIdle: debug.FreeOSMemory, APIToken: p.cfg.APIToken,
@@ -111,6 +119,21 @@ func (p *Platform) startGateway(svcCtx context.Context) error {
 		}
 		return nil
 	})
+	return nil
+}
+
+// serveGRPC serves the gateway's publish API over gRPC on Config.GRPCAddr,
+// when one is set, until svcCtx ends.
+func (p *Platform) serveGRPC(svcCtx context.Context, publish *sidecar.Sidecar) error {
+	if p.cfg.GRPCAddr == "" {
+		return nil
+	}
+	l, err := net.Listen("tcp", p.cfg.GRPCAddr)
+	if err != nil {
+		return fmt.Errorf("grpc publish api: %w (use --grpc-port to pick another port)", err)
+	}
+	p.grpcAddr = l.Addr().String()
+	p.services.Go(func() error { return publish.Serve(svcCtx, l, nil) })
 	return nil
 }
 

@@ -40,6 +40,10 @@ type Config struct {
 	// MinBackoff and MaxBackoff bound the delay before restarting a process
 	// that exited. Defaults: 100ms and 10s.
 	MinBackoff, MaxBackoff time.Duration
+	// CPUProfileDir, when set, has every function process write a CPU
+	// profile (pprof) of its life to <dir>/<function>-<pid>.pprof, written
+	// when it stops (FUNCD_CPU_PROFILE, read by the generated main).
+	CPUProfileDir string
 }
 
 // withDefaults returns c with every unset field set to its default.

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -95,6 +96,9 @@ func (r *Runner) environ(fn Function, env map[string]string) ([]string, string, 
 		extra = append(extra, k+"="+env[k])
 	}
 	extra = append(extra, "LISTEN_ADDRESS="+addr)
+	if r.cfg.CPUProfileDir != "" {
+		extra = append(extra, CPUProfileEnv+"="+filepath.Join(r.cfg.CPUProfileDir, fn.Name))
+	}
 	return slices.Concat(r.cfg.Environ, fnEnv, extra), addr, nil
 }
 

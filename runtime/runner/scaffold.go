@@ -17,6 +17,10 @@ import (
 // functionModule is the module path func requires of functions.
 const functionModule = "function"
 
+// CPUProfileEnv names the variable that has a function process profile its
+// CPU: the generated main writes <value>-<pid>.pprof when func-go stops.
+const CPUProfileEnv = "FUNCD_CPU_PROFILE"
+
 // Scaffolding errors.
 var (
 	ErrNoSignature   = errors.New("declares neither a package-level New nor Handle function")
@@ -87,6 +91,7 @@ import (
 	nethttp "net/http"
 {{- end}}
 	"os"
+	"runtime/pprof"
 
 {{if eq .Invoke "http"}}	"knative.dev/func-go/http"{{else}}	"knative.dev/func-go/cloudevents"{{end}}
 
@@ -100,6 +105,7 @@ func (h handler) Handle(w nethttp.ResponseWriter, r *nethttp.Request) { h(w, r) 
 {{end}}
 func main() {
 	setLogLevel(os.Getenv("FUNC_LOG_LEVEL"))
+	defer profileCPU(os.Getenv("FUNCD_CPU_PROFILE"))()
 {{- if eq .Invoke "http"}}
 	if err := {{.StartExpr}}; err != nil {
 {{- else}}
@@ -110,6 +116,23 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+}
+
+// profileCPU profiles the process to <prefix>-<pid>.pprof when prefix is
+// set (funcd up --cpu-profile); the returned func ends the profile.
+func profileCPU(prefix string) func() {
+	if prefix == "" {
+		return func() {}
+	}
+	out, err := os.Create(fmt.Sprintf("%s-%d.pprof", prefix, os.Getpid()))
+	if err == nil {
+		err = pprof.StartCPUProfile(out)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "cpu profile:", err)
+		return func() {}
+	}
+	return func() { pprof.StopCPUProfile(); out.Close() }
 }
 {{if ne .Invoke "http"}}
 // detached serves each request with a context that is not cancelled when the

@@ -8,5 +8,7 @@
 // expects to exist. With concurrency "parallel", pubsub.jetstream
 // subscriptions consume through funcd's own manually acknowledged consumer
 // (parallel.go) instead of the component's, which acknowledges messages
-// before they are processed.
+// before they are processed. On the embedded broker, publishing and that
+// consumer use in-process connections (inprocess.go): the same messages the
+// component would store, without a loopback socket.
 package embedded

@@ -46,6 +46,9 @@ type PubSub struct {
 	perSubscription bool
 
 	pub contrib.PubSub // instance used for publishing (and subscribing when shared)
+	// inProcess publishes instead of pub to the embedded broker when it
+	// offers in-process connections (see inprocess.go).
+	inProcess *inProcessPublisher
 	// parallel consumes instead of the component for pubsub.jetstream's
 	// concurrency "parallel" on the embedded broker (see parallel.go).
 	parallel *parallel
@@ -109,12 +112,22 @@ func Open(ctx context.Context, comp resources.Component, opts Options) (*PubSub,
 			}
 			ps.ensure = func(topic string) error { return opts.Broker.EnsureStream(topic, limits) }
 		}
+		conf, err := newJetStreamConn(ps.meta)
+		if err != nil {
+			return nil, fmt.Errorf("component %s (%s): %w", comp.Name, comp.File, err)
+		}
+		inProc, _ := opts.Broker.(InProcess)
+		if comp.Metadata["natsURL"] != "" {
+			inProc = nil
+		}
+		if inProc != nil {
+			ps.inProcess = &inProcessPublisher{broker: inProc, opts: conf.options(), jsOpts: conf.jsOptions()}
+		}
 		if ps.meta["concurrency"] == string(contrib.Parallel) {
-			p, err := newParallel(ps.meta, ps.log)
-			if err != nil {
-				return nil, fmt.Errorf("component %s (%s): %w", comp.Name, comp.File, err)
+			ps.parallel = &parallel{conf: conf, log: ps.log}
+			if inProc != nil {
+				ps.parallel.dial = inProc.Connect
 			}
-			ps.parallel = p
 		}
 	}
 	pub, err := ps.init(ctx, ps.meta)
@@ -141,11 +154,17 @@ func (p *PubSub) Publish(ctx context.Context, msg *pubsub.Message) error {
 	if err := p.ready(msg.Topic); err != nil {
 		return err
 	}
-	req := &contrib.PublishRequest{Data: msg.Data, PubsubName: p.name, Topic: msg.Topic, Metadata: msg.Metadata}
-	if msg.ContentType != "" {
-		req.ContentType = &msg.ContentType
+	var err error
+	if p.inProcess != nil {
+		err = p.inProcess.publish(msg.Topic, msg.Data)
+	} else {
+		req := &contrib.PublishRequest{Data: msg.Data, PubsubName: p.name, Topic: msg.Topic, Metadata: msg.Metadata}
+		if msg.ContentType != "" {
+			req.ContentType = &msg.ContentType
+		}
+		err = p.pub.Publish(ctx, req)
 	}
-	if err := p.pub.Publish(ctx, req); err != nil {
+	if err != nil {
 		if p.kind.tooLarge != nil && p.kind.tooLarge(err) {
 			err = fmt.Errorf("%w: %d bytes: %w", pubsub.ErrTooLarge, len(msg.Data), err)
 		}
@@ -293,6 +312,9 @@ func (p *PubSub) Close() error {
 	p.releasing.Wait()
 	if p.parallel != nil {
 		errs = append(errs, p.parallel.close())
+	}
+	if p.inProcess != nil {
+		errs = append(errs, p.inProcess.close())
 	}
 	errs = append(errs, p.pub.Close())
 	return errors.Join(errs...)

@@ -27,11 +27,15 @@ import (
 // failed or interrupted delivery is lost. parallel creates the same durable
 // push consumer the component creates, from the same metadata, and
 // subscribes with manual acknowledgements. Switching a Component between
-// single and parallel keeps the consumer and its position. Publishing stays
+// single and parallel keeps the consumer and its position. On the embedded
+// broker it connects in-process (dial). Publishing stays
 // with the component.
 type parallel struct {
 	conf jetStreamConn
 	log  *slog.Logger
+	// dial connects to the embedded broker in-process; nil: over the
+	// network to conf.NatsURL.
+	dial func(...nats.Option) (*nats.Conn, error)
 
 	mu     sync.Mutex
 	nc     *nats.Conn
@@ -76,12 +80,10 @@ type jetStreamConn struct {
 	APIPrefix     string `mapstructure:"apiPrefix"`
 }
 
-func newParallel(meta map[string]string, log *slog.Logger) (*parallel, error) {
+func newJetStreamConn(meta map[string]string) (jetStreamConn, error) {
 	var c jetStreamConn
-	if err := kitmd.DecodeMetadata(meta, &c); err != nil {
-		return nil, err
-	}
-	return &parallel{conf: c, log: log}, nil
+	err := kitmd.DecodeMetadata(meta, &c)
+	return c, err
 }
 
 // options are the component's connection options: the same client name,
@@ -208,7 +210,11 @@ func (p *parallel) conn() (*nats.Conn, error) {
 		return nil, errors.New("component is closed")
 	}
 	if p.nc == nil {
-		nc, err := nats.Connect(p.conf.NatsURL, p.conf.options()...)
+		dial := p.dial
+		if dial == nil {
+			dial = func(opts ...nats.Option) (*nats.Conn, error) { return nats.Connect(p.conf.NatsURL, opts...) }
+		}
+		nc, err := dial(p.conf.options()...)
 		if err != nil {
 			return nil, fmt.Errorf("connect to %s: %w", p.conf.NatsURL, err)
 		}

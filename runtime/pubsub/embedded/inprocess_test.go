@@ -1,0 +1,69 @@
+package embedded_test
+
+import (
+	"testing"
+
+	"github.com/funcd/funcd/runtime/broker"
+	"github.com/funcd/funcd/runtime/pubsub"
+	"github.com/funcd/funcd/runtime/pubsub/embedded"
+)
+
+// TestInProcessPublishAsTheComponent: on the embedded broker funcd publishes
+// over an in-process connection instead of through components-contrib's
+// pubsub.jetstream; what the stream holds must be what the component stores
+// (data, Nats-Msg-Id from the CloudEvent's id, deduplication by it).
+func TestInProcessPublishAsTheComponent(t *testing.T) {
+	b := startBroker(t)
+	inProc := open(t, jetstream(), embedded.Options{Broker: b})
+	viaURL := jetstream()
+	viaURL.Metadata["natsURL"] = b.URL()
+	viaURL.Metadata["token"] = b.Token()
+	component := open(t, viaURL, embedded.Options{Broker: b})
+	js := jetStream(t, b)
+
+	tests := []struct {
+		name, data, wantID string
+	}{
+		{"cloudevent", `{"specversion":"1.0","id":"order-1","source":"s","type":"t","data":{"orderId":1}}`, "order-1"},
+		{"numeric id", `{"specversion":"1.0","id":7,"source":"s","type":"t"}`, ""},
+		{"not json", `orderId=1`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got [2]struct{ data, id string }
+			for i, ps := range []*embedded.PubSub{inProc, component} {
+				topic := "inproc-" + tt.name[:3] + string(rune('a'+i))
+				if err := b.EnsureStream(topic, broker.Limits{}); err != nil { // the component creates none
+					t.Fatal(err)
+				}
+				for range 2 { // the second is a duplicate when there is an id
+					if err := ps.Publish(t.Context(), &pubsub.Message{Topic: topic, Data: []byte(tt.data)}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				info, err := js.StreamInfo(broker.StreamName(topic))
+				if err != nil {
+					t.Fatal(err)
+				}
+				wantMsgs := uint64(2)
+				if tt.wantID != "" {
+					wantMsgs = 1
+				}
+				if info.State.Msgs != wantMsgs {
+					t.Errorf("publisher %d: stream holds %d messages, want %d", i, info.State.Msgs, wantMsgs)
+				}
+				m, err := js.GetMsg(broker.StreamName(topic), 1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got[i].data, got[i].id = string(m.Data), m.Header.Get("Nats-Msg-Id")
+			}
+			if got[0] != got[1] {
+				t.Errorf("in-process stored %+v, the component %+v", got[0], got[1])
+			}
+			if got[0].id != tt.wantID || got[0].data != tt.data {
+				t.Errorf("stored %+v, want id %q and the data as published", got[0], tt.wantID)
+			}
+		})
+	}
+}
