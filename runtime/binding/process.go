@@ -6,7 +6,10 @@ import (
 
 	"github.com/cloudevents/sdk-go/v2/event"
 
+	"go.opentelemetry.io/otel/attribute"
+
 	"github.com/funcd/funcd/runtime/pubsub"
+	"github.com/funcd/funcd/runtime/tracing"
 )
 
 // process settles one message: nil acknowledges it, an error hands it back
@@ -35,8 +38,11 @@ func (b *Binding) process(ctx context.Context, s *subscription, msg *pubsub.Mess
 		return fmt.Errorf("deliver %s to %s: %w", id, fn, err)
 	}
 	defer release()
+	ctx, span := b.startProcess(ctx, s, &d.event, fn)
 	a := b.deliverer.Deliver(ctx, fn, &d.event, s.policies[fn])
-	return b.settle(ctx, s, fn, []*pubsub.Message{msg}, []*event.Event{&d.event}, a)[0]
+	err = b.settle(ctx, s, fn, []*pubsub.Message{msg}, []*event.Event{&d.event}, a)[0]
+	endProcess(span, a, err)
+	return err
 }
 
 // settle carries out a delivery's final outcome for the messages it carried
@@ -95,6 +101,7 @@ func (b *Binding) deadLetter(ctx context.Context, s *subscription, msg *pubsub.M
 	log := b.log.With("subscription", s.res.Name, "topic", s.res.Topic, "ce.id", id)
 	if s.res.DeadLetterTopic == "" {
 		log.Error("dropped: permanent failure and no deadLetterTopic", "error", cause)
+		note(ctx, tracing.EventDropped)
 		s.counters.dropped.Add(1)
 		return nil
 	}
@@ -109,6 +116,7 @@ func (b *Binding) deadLetter(ctx context.Context, s *subscription, msg *pubsub.M
 		return fmt.Errorf("dead-letter %s to %s: %w", id, s.res.DeadLetterTopic, err)
 	}
 	log.Warn("dead-lettered", "dead_letter_topic", s.res.DeadLetterTopic, "error", cause)
+	note(ctx, tracing.EventDeadLettered, attribute.String("funcd.dead_letter_topic", s.res.DeadLetterTopic))
 	s.counters.deadLettered.Add(1)
 	return nil
 }

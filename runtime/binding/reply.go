@@ -13,7 +13,10 @@ import (
 	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
 	contrib "github.com/dapr/components-contrib/pubsub"
 
+	"go.opentelemetry.io/otel/attribute"
+
 	"github.com/funcd/funcd/runtime/pubsub"
+	"github.com/funcd/funcd/runtime/tracing"
 )
 
 // reply publishes the CloudEvents in an acknowledged answer to the
@@ -41,6 +44,7 @@ func (b *Binding) reply(ctx context.Context, s *subscription, fn string, trigger
 		}
 	}
 	log.Debug("replied", "reply_topic", s.replyTopic, "replies", len(evs))
+	note(ctx, tracing.EventReply, attribute.String("funcd.reply_topic", s.replyTopic), attribute.Int("funcd.replies", len(evs)))
 	return nil
 }
 
