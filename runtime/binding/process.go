@@ -38,7 +38,7 @@ func (b *Binding) process(ctx context.Context, s *subscription, msg *pubsub.Mess
 		return fmt.Errorf("deliver %s to %s: %w", id, fn, err)
 	}
 	defer release()
-	ctx, span := b.startProcess(ctx, s, &d.event, fn)
+	ctx, span := b.startProcess(ctx, s, msg, &d.event, fn)
 	a := b.deliverer.Deliver(ctx, fn, &d.event, s.policies[fn])
 	err = b.settle(ctx, s, fn, []*pubsub.Message{msg}, []*event.Event{&d.event}, a)[0]
 	endProcess(span, a, err)

@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
+	"github.com/funcd/funcd/runtime/pubsub"
 	"github.com/funcd/funcd/runtime/tracing"
 )
 
@@ -45,7 +46,7 @@ func eventContext(ctx context.Context, ev *event.Event) context.Context {
 // event carries (one tree per order, as Dapr parents it), linked to it as
 // the messaging conventions ask. A message without trace context starts a
 // new trace.
-func (b *Binding) startProcess(ctx context.Context, s *subscription, ev *event.Event, fn string) (context.Context, trace.Span) {
+func (b *Binding) startProcess(ctx context.Context, s *subscription, msg *pubsub.Message, ev *event.Event, fn string) (context.Context, trace.Span) {
 	parent := eventContext(ctx, ev)
 	attrs := []attribute.KeyValue{
 		attribute.String("messaging.system", "dapr"),
@@ -59,7 +60,7 @@ func (b *Binding) startProcess(ctx context.Context, s *subscription, ev *event.E
 		tracing.FunctionKey.String(fn),
 	}
 	now := time.Now()
-	if t := ev.Time(); !t.IsZero() && t.Before(now) && trace.SpanContextFromContext(parent).IsValid() {
+	if t := publishTime(msg, ev); !t.IsZero() && t.Before(now) && trace.SpanContextFromContext(parent).IsValid() {
 		_, wait := b.tracer.Start(parent, "wait "+s.res.Topic, trace.WithTimestamp(t),
 			trace.WithAttributes(attrs[1], attrs[3]))
 		wait.End(trace.WithTimestamp(now))
@@ -69,6 +70,17 @@ func (b *Binding) startProcess(ctx context.Context, s *subscription, ev *event.E
 		opts = append(opts, trace.WithLinks(trace.Link{SpanContext: sc}))
 	}
 	return b.tracer.Start(parent, "process "+s.res.Topic, opts...)
+}
+
+// publishTime is when the broker stored msg, when its adapter says
+// (pubsub.PublishTimeKey), else the envelope's time (whole seconds).
+func publishTime(msg *pubsub.Message, ev *event.Event) time.Time {
+	if v, ok := msg.Metadata[pubsub.PublishTimeKey]; ok {
+		if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+			return t
+		}
+	}
+	return ev.Time()
 }
 
 // endProcess records a delivery's final outcome on its span.

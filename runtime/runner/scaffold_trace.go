@@ -122,8 +122,8 @@ func withTrace(ctx context.Context, e *event.Event) context.Context {
 	tp, _ := ext[hopParent].(string)
 	ts, _ := ext[hopState].(string)
 	if _, ok := ext[hopParent]; ok {
-		_ = e.SetExtension(hopParent, nil)
-		_ = e.SetExtension(hopState, nil)
+		e.SetExtension(hopParent, nil)
+		e.SetExtension(hopState, nil)
 	} else {
 		tp, _ = ext["traceparent"].(string)
 		ts, _ = ext["tracestate"].(string)

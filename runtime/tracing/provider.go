@@ -88,11 +88,11 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	if name == "" {
 		name = "funcd"
 	}
-	// Default's service.name comes from OTEL_SERVICE_NAME when it is set,
-	// so it wins over funcd's.
-	res, err := resource.Merge(resource.NewSchemaless(semconv.ServiceName(name)), resource.Default())
-	if err != nil && !errors.Is(err, resource.ErrSchemaURLConflict) {
-		return nil, fmt.Errorf("tracing resource: %w", err)
+	// OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES come last, so they win.
+	res, err := resource.New(ctx, resource.WithAttributes(semconv.ServiceName(name)),
+		resource.WithTelemetrySDK(), resource.WithFromEnv())
+	if err != nil && !errors.Is(err, resource.ErrPartialResource) {
+		return nil, fmt.Errorf("tracing resource (OTEL_RESOURCE_ATTRIBUTES): %w", err)
 	}
 	store := NewStore(cfg.MaxTraces, cfg.MaxSpans)
 	opts := []sdktrace.TracerProviderOption{sdktrace.WithResource(res), sdktrace.WithSpanProcessor(store)}
