@@ -21,7 +21,9 @@ import (
 func TestOrderTrace(t *testing.T) {
 	components := t.TempDir()
 	writeComponents(t, components)
-	f := startFuncd(t, components, t.TempDir(), []string{"FAIL_FIRST=2"})
+	otlp := newOTLPReceiver(t)
+	f := startFuncd(t, components, t.TempDir(), []string{"FAIL_FIRST=2",
+		"OTEL_EXPORTER_OTLP_ENDPOINT=" + otlp.srv.URL, "OTEL_BSP_SCHEDULE_DELAY=100"})
 
 	const (
 		traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -85,6 +87,21 @@ func TestOrderTrace(t *testing.T) {
 	}
 	if got := process.Attributes[string(tracing.OutcomeKey)]; got != "ack" {
 		t.Errorf("delivery outcome: got %q, want ack", got)
+	}
+
+	// The same spans reach an OTLP receiver.
+	want := []string{"POST /checkout", "invoke checkout", "publish orders", "wait orders", "process orders",
+		"deliver order-processor", "deliver order-processor", "deliver order-processor"}
+	waitFor(t, 10*time.Second, "the trace at the OTLP receiver", func() bool {
+		got := otlp.trace(traceID)
+		slices.Sort(got)
+		return len(got) == len(want)
+	})
+	got := otlp.trace(traceID)
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) || !otlp.service("funcd") {
+		t.Errorf("OTLP receiver got spans %v from funcd %v, want %v", got, otlp.service("funcd"), want)
 	}
 
 	out, err := exec.Command(funcdBin, "trace", "--url", f.gateway, traceID).CombinedOutput()
