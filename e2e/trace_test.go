@@ -89,6 +89,13 @@ func TestOrderTrace(t *testing.T) {
 		t.Errorf("delivery outcome: got %q, want ack", got)
 	}
 
+	// Both functions' log lines lead to the trace.
+	for _, fn := range []string{"checkout", "order-processor"} {
+		if !logsTrace(f.functionOutput(), fn, traceID) {
+			t.Errorf("no %s log line with trace_id=%s:\n%s", fn, traceID, f.functionOutput())
+		}
+	}
+
 	// The same spans reach an OTLP receiver.
 	want := []string{"POST /checkout", "invoke checkout", "publish orders", "wait orders", "process orders",
 		"deliver order-processor", "deliver order-processor", "deliver order-processor"}
@@ -113,6 +120,16 @@ func TestOrderTrace(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), traceID) || !strings.Contains(string(out), "checkout,order-processor") {
 		t.Errorf("funcd traces: %v, want the trace listed with both functions:\n%s", err, out)
 	}
+}
+
+// logsTrace reports whether fn logged a line carrying trace id.
+func logsTrace(out, fn, id string) bool {
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, fn+" ") && strings.Contains(line, "trace_id="+id) {
+			return true
+		}
+	}
+	return false
 }
 
 func getTrace(t *testing.T, gateway, id string) tracing.Trace {

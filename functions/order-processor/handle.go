@@ -60,7 +60,7 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 	if err := sleep(ctx, st.cfg.ProcessingDelay); err != nil {
 		return nil, cehttp.NewResult(http.StatusServiceUnavailable, "order %d not processed: %s", order.OrderID, err)
 	}
-	st.log.Info(order.String())
+	st.log.Info(order.String(), traceAttrs(ctx)...)
 	return nil, nil
 }
 

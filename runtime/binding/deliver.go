@@ -113,7 +113,7 @@ func (d *Deliverer) attempt(ctx context.Context, function string, p payload, pol
 	res, err := d.post(ctx, function, p, pol.Timeout)
 	outcome := Classify(res.status, err)
 	done(outcome != Retry)
-	d.log.Debug("delivered", "function", function, "ce.id", p.id(), "status", res.status,
+	d.log.DebugContext(ctx, "delivered", "function", function, "ce.id", p.id(), "status", res.status,
 		"outcome", outcome.String(), "error", err)
 	return Answer{Outcome: outcome, Status: res.status, Header: res.header, Body: res.body, Err: err, Attempts: 1}
 }

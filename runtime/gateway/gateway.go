@@ -227,7 +227,7 @@ func (g *gateway) proxyError(w http.ResponseWriter, r *http.Request, err error) 
 		writeError(w, p.status, p.reason)
 		return
 	}
-	g.cfg.Logger.Warn("proxy failed", "function", r.PathValue("function"), "error", err)
+	g.cfg.Logger.WarnContext(r.Context(), "proxy failed", "function", r.PathValue("function"), "error", err)
 	w.Header().Set("Retry-After", "1")
 	writeError(w, http.StatusBadGateway, "function "+r.PathValue("function")+" did not answer: "+err.Error())
 }
