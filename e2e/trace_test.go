@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os/exec"
 	"slices"
@@ -94,6 +95,25 @@ func TestOrderTrace(t *testing.T) {
 		if !logsTrace(f.functionOutput(), fn, traceID) {
 			t.Errorf("no %s log line with trace_id=%s:\n%s", fn, traceID, f.functionOutput())
 		}
+	}
+
+	// Each hop's latency is in /metrics, with the trace as an exemplar.
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, f.gateway+"/metrics", nil)
+	req.Header.Set("Accept", "application/openmetrics-text; version=1.0.0")
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, hop := range []string{`hop="publish",target="orders"`, `hop="topic",target="orders"`,
+		`hop="delivery",target="order-processor"`, `hop="function",target="order-processor"`} {
+		if !strings.Contains(string(metrics), "funcd_hop_duration_seconds_count{"+hop+"}") {
+			t.Errorf("/metrics has no funcd_hop_duration_seconds{%s}", hop)
+		}
+	}
+	if !strings.Contains(string(metrics), `trace_id="`+traceID+`"`) {
+		t.Errorf("/metrics (OpenMetrics) has no exemplar of trace %s", traceID)
 	}
 
 	// The same spans reach an OTLP receiver.

@@ -62,10 +62,11 @@ func (b *Binding) startProcess(ctx context.Context, s *subscription, msg *pubsub
 	now := time.Now()
 	if t := publishTime(msg, ev); !t.IsZero() && t.Before(now) && trace.SpanContextFromContext(parent).IsValid() {
 		_, wait := b.tracer.Start(parent, "wait "+s.res.Topic, trace.WithTimestamp(t),
-			trace.WithAttributes(attrs[1], attrs[3]))
+			trace.WithAttributes(attrs[1], attrs[3], attribute.String(tracing.HopKey, tracing.HopTopic)))
 		wait.End(trace.WithTimestamp(now))
 	}
-	opts := []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(attrs...)}
+	opts := []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindConsumer), trace.WithAttributes(attrs...),
+		trace.WithAttributes(attribute.String(tracing.HopKey, tracing.HopDelivery))}
 	if sc := trace.SpanContextFromContext(parent); sc.IsValid() {
 		opts = append(opts, trace.WithLinks(trace.Link{SpanContext: sc}))
 	}
@@ -99,7 +100,8 @@ func endProcess(span trace.Span, a Answer, err error) {
 // startAttempt starts the client span of delivery attempt n to fn.
 func (d *Deliverer) startAttempt(ctx context.Context, fn string, n int) (context.Context, trace.Span) {
 	return d.tracer.Start(ctx, "deliver "+fn, trace.WithSpanKind(trace.SpanKindClient),
-		trace.WithAttributes(tracing.FunctionKey.String(fn), tracing.AttemptKey.Int(n)))
+		trace.WithAttributes(tracing.FunctionKey.String(fn), tracing.AttemptKey.Int(n),
+			attribute.String(tracing.HopKey, tracing.HopFunction)))
 }
 
 // endAttempt records an attempt's answer and outcome on its span.

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 
@@ -41,6 +42,7 @@ func (g *gateway) tracedTransport(rt http.RoundTripper) http.RoundTripper {
 	return otelhttp.NewTransport(rt,
 		otelhttp.WithTracerProvider(g.cfg.TracerProvider),
 		otelhttp.WithPropagators(propagation.TraceContext{}),
+		otelhttp.WithSpanOptions(trace.WithAttributes(attribute.String(tracing.HopKey, tracing.HopFunction))),
 		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string {
 			if t, ok := r.Context().Value(targetKey{}).(*target); ok {
 				return "invoke " + t.function
@@ -52,5 +54,6 @@ func (g *gateway) tracedTransport(rt http.RoundTripper) http.RoundTripper {
 
 // nameFunction puts the function's name on the request's span.
 func nameFunction(r *http.Request, function string) {
-	trace.SpanFromContext(r.Context()).SetAttributes(tracing.FunctionKey.String(function))
+	trace.SpanFromContext(r.Context()).SetAttributes(tracing.FunctionKey.String(function),
+		attribute.String(tracing.HopKey, tracing.HopGateway))
 }

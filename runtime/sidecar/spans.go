@@ -35,6 +35,7 @@ func (s *Sidecar) startPublish(ctx context.Context, m *message) (context.Context
 			attribute.String("messaging.destination.name", m.topic),
 			attribute.String("dapr.pubsub.name", m.pubsub),
 			attribute.String("funcd.app_id", s.appID),
+			attribute.String(tracing.HopKey, tracing.HopPublish),
 		))
 	if sc := span.SpanContext(); sc.IsValid() {
 		m.trace.parent = formatTraceParent(sc.TraceID(), sc.SpanID(), byte(sc.TraceFlags()))

@@ -72,7 +72,8 @@ func (c Config) exports() bool {
 // Provider is funcd's TracerProvider with its in-memory Store.
 type Provider struct {
 	*sdktrace.TracerProvider
-	Store *Store
+	Store   *Store
+	Metrics *Metrics
 }
 
 // New returns a Provider recording every sampled span into a Store and,
@@ -94,8 +95,9 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	if err != nil && !errors.Is(err, resource.ErrPartialResource) {
 		return nil, fmt.Errorf("tracing resource (OTEL_RESOURCE_ATTRIBUTES): %w", err)
 	}
-	store := NewStore(cfg.MaxTraces, cfg.MaxSpans)
-	opts := []sdktrace.TracerProviderOption{sdktrace.WithResource(res), sdktrace.WithSpanProcessor(store)}
+	store, metrics := NewStore(cfg.MaxTraces, cfg.MaxSpans), NewMetrics()
+	opts := []sdktrace.TracerProviderOption{sdktrace.WithResource(res), sdktrace.WithSpanProcessor(store),
+		sdktrace.WithSpanProcessor(metrics)}
 	if cfg.exports() {
 		exp, err := newExporter(ctx, cfg)
 		if err != nil {
@@ -103,7 +105,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		}
 		opts = append(opts, sdktrace.WithBatcher(exp))
 	}
-	return &Provider{TracerProvider: sdktrace.NewTracerProvider(opts...), Store: store}, nil
+	return &Provider{TracerProvider: sdktrace.NewTracerProvider(opts...), Store: store, Metrics: metrics}, nil
 }
 
 func newExporter(ctx context.Context, cfg Config) (sdktrace.SpanExporter, error) {
