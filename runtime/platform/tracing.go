@@ -16,6 +16,9 @@ import (
 // is set. Functions inherit the same variables.
 func (p *Platform) startTracing(ctx context.Context) error {
 	cfg := tracing.ConfigFromEnv(p.cfg.lookup)
+	if cfg.Disabled {
+		return nil
+	}
 	tp, err := tracing.New(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("tracing: %w", err)

@@ -26,6 +26,9 @@ type Config struct {
 	// ServiceName is the service.name of funcd's own spans when
 	// OTEL_SERVICE_NAME does not set one (default "funcd").
 	ServiceName string
+	// Disabled is OTEL_SDK_DISABLED=true: funcd records no spans (the
+	// trace context still travels) and keeps no traces.
+	Disabled bool
 	// MaxTraces and MaxSpans bound the Store (defaults DefaultMaxTraces,
 	// DefaultMaxSpans).
 	MaxTraces, MaxSpans int
@@ -45,6 +48,7 @@ func ConfigFromEnv(lookup func(string) (string, bool)) Config {
 		Endpoint: get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT"),
 		Protocol: get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"),
 		Exporter: get("OTEL_TRACES_EXPORTER"),
+		Disabled: strings.EqualFold(get("OTEL_SDK_DISABLED"), "true"),
 	}
 }
 
