@@ -90,10 +90,12 @@ func New(cfg Config) http.Handler {
 	if cfg.Metrics != nil {
 		mux.Handle("GET /metrics", cfg.Metrics)
 	}
-	if cfg.Traces != nil {
-		mux.Handle("GET "+tracing.ListPath, g.authorized(cfg.Traces.ListHandler()))
-		mux.Handle("GET "+tracing.TracePath, g.authorized(cfg.Traces.TraceHandler()))
+	traces := cfg.Traces
+	if traces == nil {
+		traces = noTraces{}
 	}
+	mux.Handle("GET "+tracing.ListPath, g.authorized(traces.ListHandler()))
+	mux.Handle("GET "+tracing.TracePath, g.authorized(traces.TraceHandler()))
 	// Any method: plain HTTP functions get requests as Knative routes them.
 	invoke := g.traced(g.authorized(http.HandlerFunc(g.invoke)))
 	mux.Handle("/{function}", invoke)

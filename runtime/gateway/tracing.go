@@ -17,6 +17,16 @@ type Traces interface {
 	TraceHandler() http.Handler
 }
 
+// noTraces answers the trace paths when no traces are kept.
+type noTraces struct{}
+
+func (noTraces) ListHandler() http.Handler  { return http.HandlerFunc(tracingOff) }
+func (noTraces) TraceHandler() http.Handler { return http.HandlerFunc(tracingOff) }
+
+func tracingOff(w http.ResponseWriter, _ *http.Request) {
+	writeError(w, http.StatusNotFound, "no traces are kept: tracing is off (OTEL_SDK_DISABLED=true)")
+}
+
 // traced records a server span per request to a function, continuing the
 // caller's traceparent or starting a trace, and names the function on it.
 func (g *gateway) traced(next http.Handler) http.Handler {
