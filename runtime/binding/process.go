@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/cloudevents/sdk-go/v2/event"
-
 	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/funcd/funcd/runtime/pubsub"

@@ -12,7 +12,6 @@ import (
 	"github.com/cloudevents/sdk-go/v2/event"
 	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
 	contrib "github.com/dapr/components-contrib/pubsub"
-
 	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/funcd/funcd/runtime/pubsub"
