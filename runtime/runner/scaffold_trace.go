@@ -63,8 +63,12 @@ func tracedService(svc *cloudevents.Service, handle any) nethttp.Handler {
 	mux := nethttp.NewServeMux()
 	mux.HandleFunc("/health/readiness", svc.Ready)
 	mux.HandleFunc("/health/liveness", svc.Alive)
-	ce := cloudevents.New(cloudevents.DefaultHandler{Handler: traced(handle)})
-	mux.Handle("/", hopTrace(detached(ce.Handler)))
+	h, ok := traced(handle)
+	ce := detached(cloudevents.New(cloudevents.DefaultHandler{Handler: h}).Handler)
+	if ok {
+		ce = hopTrace(ce)
+	}
+	mux.Handle("/", ce)
 	return mux
 }
 
@@ -101,18 +105,19 @@ var (
 )
 
 // traced wraps a Handle(ctx, event) of any result so that ctx carries the
-// event's trace context; other signatures have no context to carry it.
-func traced(handle any) any {
+// event's trace context, and reports whether it did; other signatures have
+// no context to carry it.
+func traced(handle any) (any, bool) {
 	fn := reflect.ValueOf(handle)
 	t := fn.Type()
 	if t.Kind() != reflect.Func || t.NumIn() != 2 || t.In(0) != contextType || t.In(1) != eventType {
-		return handle
+		return handle, false
 	}
 	return reflect.MakeFunc(t, func(args []reflect.Value) []reflect.Value {
 		e := args[1].Interface().(event.Event)
 		ctx := withTrace(args[0].Interface().(context.Context), &e)
 		return fn.Call([]reflect.Value{reflect.ValueOf(&ctx).Elem(), reflect.ValueOf(e)})
-	}).Interface()
+	}).Interface(), true
 }
 
 // withTrace returns ctx carrying the hop's trace context, else the
