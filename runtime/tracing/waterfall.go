@@ -23,7 +23,7 @@ func Waterfall(w io.Writer, t Trace) error {
 	}
 	spans, depth := ordered(t.Spans)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "OFFSET\tDURATION\tSPAN\tFUNCTION\tOUTCOME\t")
+	fmt.Fprintln(tw, "OFFSET\tDURATION\tSPAN\tFUNCTION\tOUTCOME\tTIMELINE")
 	for i, sp := range spans {
 		offset := sp.Start.Sub(sum.Start)
 		name := strings.Repeat("  ", min(depth[i], 10)) + sp.Name
