@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/kelseyhightower/envconfig"
+
+	"github.com/funcd/funcd/runtime/tracing"
 )
 
 // Config is the binding function's configuration, read once by Start from
@@ -121,7 +123,7 @@ func (c Config) Validate() error {
 func (c Config) logger() *slog.Logger {
 	opts := &slog.HandlerOptions{Level: c.LogLevel}
 	if c.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+		return slog.New(tracing.LogHandler(slog.NewJSONHandler(os.Stderr, opts)))
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+	return slog.New(tracing.LogHandler(slog.NewTextHandler(os.Stderr, opts)))
 }

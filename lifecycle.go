@@ -15,6 +15,7 @@ import (
 	"github.com/funcd/funcd/runtime/pubsub"
 	"github.com/funcd/funcd/runtime/pubsub/dapr"
 	"github.com/funcd/funcd/runtime/resources"
+	"github.com/funcd/funcd/runtime/tracing"
 )
 
 // running is what Start set up.
@@ -24,6 +25,7 @@ type running struct {
 	client  daprc.Client
 	comps   *components
 	binding *binding.Binding
+	tracing *tracing.Provider // nil when OTEL_SDK_DISABLED
 }
 
 // dialFunc connects to the sidecar.
@@ -47,6 +49,9 @@ func (f *Function) Start(ctx context.Context, cfgMap map[string]string) error {
 		return fmt.Errorf("binding config: %w", err)
 	}
 	log := cfg.logger()
+	if err := tracing.ConfigFromEnv(os.LookupEnv).Validate(); err != nil {
+		return fmt.Errorf("binding config: %w", err)
+	}
 	set, err := resources.Load(cfg.ResourcesPath, os.LookupEnv)
 	if err != nil {
 		return fmt.Errorf("binding resources: %w", err)
@@ -92,8 +97,11 @@ func (f *Function) connect(ctx context.Context, cfg Config, log *slog.Logger, se
 	if err := dapr.WaitComponents(wait, client, names...); err != nil {
 		return nil, errors.Join(err, r.close(ctx))
 	}
+	if r.tracing, err = newTracing(ctx); err != nil {
+		return nil, errors.Join(err, r.close(ctx))
+	}
 	bc := bindingConfig(set, log)
-	bc.PubSubs, bc.Target = r.comps, urls(cfg)
+	bc.PubSubs, bc.Target, bc.TracerProvider = r.comps, urls(cfg), r.tracerProvider()
 	r.binding, err = binding.New(bc)
 	if err == nil {
 		// Subscriptions outlive ctx: Stop drains them, then closes them.
@@ -158,6 +166,9 @@ func (r *running) close(ctx context.Context) error {
 	}
 	errs = append(errs, r.comps.Close())
 	r.client.Close()
+	if r.tracing != nil {
+		errs = append(errs, r.tracing.Shutdown(ctx))
+	}
 	return errors.Join(errs...)
 }
 

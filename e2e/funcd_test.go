@@ -45,7 +45,7 @@ func TestMain(m *testing.M) {
 
 // funcd is one running `funcd up` process.
 type funcd struct {
-	t       *testing.T
+	t       testing.TB
 	cmd     *exec.Cmd
 	gateway string
 
@@ -66,7 +66,7 @@ var (
 
 // startFuncd runs funcd up on a free port with the project's functions,
 // the given resources and broker data folders, extra environment and flags.
-func startFuncd(t *testing.T, components, data string, env []string, flags ...string) *funcd {
+func startFuncd(t testing.TB, components, data string, env []string, flags ...string) *funcd {
 	t.Helper()
 	root, _ := filepath.Abs("..")
 	args := append([]string{"up", "--port", "0", "--dir", root, "--components", components, "--data", data}, flags...)
@@ -188,7 +188,7 @@ func (f *funcd) postOrder(ctx context.Context, id int) (int, string, error) {
 }
 
 // waitFor polls cond until it holds or the timeout passes.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {

@@ -115,7 +115,7 @@ func TestAcceptedOrdersSurviveKill(t *testing.T) {
 // broker redelivers an unacknowledged order 5s (its ackWait) after a
 // crash, and reports deliveries that run longer in progress, so they are
 // not duplicated.
-func writeComponents(t *testing.T, dir string) {
+func writeComponents(t testing.TB, dir string) {
 	t.Helper()
 	for _, name := range []string{"pubsub.yaml", "subscription.yaml"} {
 		data, err := os.ReadFile(filepath.Join("..", "components", name))

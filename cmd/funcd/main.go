@@ -8,6 +8,8 @@
 //	funcd invoke NAME   send a CloudEvent to a function
 //	funcd publish       publish an event to a pub/sub topic
 //	funcd status        show the functions of a running funcd up
+//	funcd traces        list the recent traces of a running funcd up
+//	funcd trace ID      draw one trace as a waterfall
 package main
 
 import (
@@ -47,6 +49,8 @@ var commands = []command{
 	{"invoke", "send a CloudEvent to a function through the gateway", runInvoke},
 	{"publish", "publish an event to a topic through the Dapr publish API", runPublish},
 	{"status", "show each function's state, instances, cold starts and counters", runStatus},
+	{"traces", "list the most recent traces (root, functions, duration, outcome)", runTraces},
+	{"trace", "draw one trace as a waterfall: every hop, attempt and outcome", runTrace},
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {

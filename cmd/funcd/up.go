@@ -16,6 +16,7 @@ import (
 	"github.com/funcd/funcd/runtime/broker"
 	"github.com/funcd/funcd/runtime/platform"
 	"github.com/funcd/funcd/runtime/runner"
+	"github.com/funcd/funcd/runtime/tracing"
 )
 
 const upExamples = `  funcd up                      # run the project in this folder on http://127.0.0.1:8080
@@ -214,7 +215,7 @@ func indent(s string) string {
 }
 
 func newLogger(w io.Writer, level slog.Level) *slog.Logger {
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{
+	return slog.New(tracing.LogHandler(slog.NewTextHandler(w, &slog.HandlerOptions{
 		Level: level,
 		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
 			if len(groups) == 0 && a.Key == slog.TimeKey {
@@ -222,7 +223,7 @@ func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 			}
 			return a
 		},
-	}))
+	})))
 }
 
 func isTerminal(w io.Writer) bool {

@@ -8,6 +8,7 @@ require (
 	github.com/dapr/go-sdk v1.11.0
 	github.com/google/uuid v1.6.0
 	github.com/kelseyhightower/envconfig v1.4.0
+	go.opentelemetry.io/otel/trace v1.35.0
 	google.golang.org/grpc v1.73.0
 	google.golang.org/protobuf v1.36.6
 	knative.dev/func-go v0.22.0

@@ -95,7 +95,7 @@ func (f *Function) checkout(ctx context.Context, e event.Event) (*event.Event, e
 	if err != nil {
 		return nil, fmt.Errorf("encode order %d: %w", order.OrderID, err)
 	}
-	c.log.Info("Published data: " + string(data))
+	c.log.Info("Published data: "+string(data), traceAttrs(ctx)...)
 	return accepted(order, data)
 }
 

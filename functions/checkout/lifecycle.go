@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"time"
 
 	dapr "github.com/dapr/go-sdk/client"
@@ -21,9 +22,15 @@ var _ publisher = dapr.Client(nil)
 type dialFunc func(ctx context.Context, addr string) (publisher, error)
 
 // dialDapr connects with a client of our own: unlike dapr.NewClient it
-// keeps no process-wide singleton, so Stop can really close it.
+// keeps no process-wide singleton, so Stop can really close it. The
+// connection is ours too (sidecar.go): it keeps the trace context of the
+// context Handle gets on every publish.
 func dialDapr(ctx context.Context, addr string) (publisher, error) {
-	return dapr.NewClientWithAddressContext(ctx, addr)
+	conn, err := dialSidecar(ctx, addr, os.Getenv("DAPR_API_TOKEN"))
+	if err != nil {
+		return nil, err
+	}
+	return dapr.NewClientWithConnection(conn), nil
 }
 
 // redialDelay is the pause between two attempts to reach the sidecar; each

@@ -22,6 +22,11 @@ type Config struct {
 	// acknowledged (default none). Demos and crash tests use it to keep
 	// orders in flight.
 	ProcessingDelay time.Duration `envconfig:"PROCESSING_DELAY" default:"0s"`
+	// FailFirst answers 503 to the first FailFirst deliveries of each order
+	// (default 0: none), so retries can be watched, e.g. with funcd trace.
+	// Orders are counted by orderId in this process, at most
+	// maxRemembered of them.
+	FailFirst int `envconfig:"FAIL_FIRST" default:"0"`
 }
 
 // loadConfig reads Config from the environment and validates it.
@@ -44,6 +49,9 @@ func (c Config) Validate() error {
 	}
 	if c.ProcessingDelay < 0 {
 		errs = append(errs, fmt.Errorf("PROCESSING_DELAY must not be negative, got %s", c.ProcessingDelay))
+	}
+	if c.FailFirst < 0 {
+		errs = append(errs, fmt.Errorf("FAIL_FIRST must not be negative, got %d", c.FailFirst))
 	}
 	return errors.Join(errs...)
 }

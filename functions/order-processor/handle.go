@@ -27,8 +27,9 @@ type Function struct {
 
 // state is what Start sets up for Handle.
 type state struct {
-	cfg Config
-	log *slog.Logger
+	cfg   Config
+	log   *slog.Logger
+	fails failures
 }
 
 // New returns an order-processor that logs to stdout. func-go calls it once
@@ -52,10 +53,14 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 		st.log.Warn("order rejected", append(eventAttrs(e), "outcome", "rejected", "error", err)...)
 		return nil, cehttp.NewResult(http.StatusBadRequest, "%s", err.Error())
 	}
+	if st.fails.fail(order.OrderID, st.cfg.FailFirst) {
+		st.log.Warn("order failed on purpose (FAIL_FIRST)", append(eventAttrs(e), "outcome", "failed")...)
+		return nil, cehttp.NewResult(http.StatusServiceUnavailable, "order %d: failing its first %d deliveries (FAIL_FIRST)", order.OrderID, st.cfg.FailFirst)
+	}
 	if err := sleep(ctx, st.cfg.ProcessingDelay); err != nil {
 		return nil, cehttp.NewResult(http.StatusServiceUnavailable, "order %d not processed: %s", order.OrderID, err)
 	}
-	st.log.Info(order.String())
+	st.log.Info(order.String(), traceAttrs(ctx)...)
 	return nil, nil
 }
 

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/funcd/funcd/runtime/pubsub"
 	"github.com/funcd/funcd/runtime/resources"
 )
@@ -33,6 +35,9 @@ type Config struct {
 	Target        Target
 	// Client sends the events; nil uses a pooled client made for this.
 	Client *http.Client
+	// TracerProvider records a span per delivery and per attempt; nil
+	// records none (the trace context still travels).
+	TracerProvider trace.TracerProvider
 	// Retry bounds in-process retries; the zero value uses DefaultRetryPolicy.
 	Retry RetryPolicy
 	// Timeout bounds one delivery attempt (default DefaultTimeout, lowered
@@ -99,6 +104,7 @@ type Binding struct {
 	log       *slog.Logger
 	deliverer *Deliverer
 	policies  *Policies
+	tracer    trace.Tracer
 
 	// life is cancelled on Stop's deadline to abort in-flight deliveries.
 	life   context.Context
@@ -120,9 +126,11 @@ func New(cfg Config) (*Binding, error) {
 	b := &Binding{
 		cfg: cfg, log: cfg.Logger,
 		deliverer: NewDeliverer(cfg.Target, cfg.Client, cfg.Logger),
+		tracer:    newTracer(cfg.TracerProvider),
 		policies:  NewPolicies(cfg.Resiliency, Policy{Retry: cfg.Retry, Timeout: cfg.Timeout, TimeoutGiven: !cfg.timeoutDefaulted}, cfg.Logger),
 		life:      context.Background(),
 	}
+	b.deliverer.SetTracerProvider(cfg.TracerProvider)
 	for _, sub := range cfg.Subscriptions {
 		s, err := b.newSubscription(sub)
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Deliverer POSTs events to functions and retries them under a Policy until
@@ -18,6 +19,7 @@ type Deliverer struct {
 	target Target
 	client *http.Client
 	log    *slog.Logger
+	tracer trace.Tracer
 }
 
 // NewDeliverer returns a Deliverer; a nil client uses a pooled one made for
@@ -29,8 +31,11 @@ func NewDeliverer(target Target, client *http.Client, log *slog.Logger) *Deliver
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Deliverer{target: target, client: client, log: log}
+	return &Deliverer{target: target, client: client, log: log, tracer: newTracer(nil)}
 }
+
+// SetTracerProvider records each attempt as a span of tp's.
+func (d *Deliverer) SetTracerProvider(tp trace.TracerProvider) { d.tracer = newTracer(tp) }
 
 // Answer is a delivery's final result.
 type Answer struct {
@@ -73,7 +78,7 @@ func (d *Deliverer) Deliver(ctx context.Context, function string, ev *event.Even
 
 func (d *Deliverer) deliver(ctx context.Context, function string, p payload, pol Policy) Answer {
 	start := time.Now()
-	a := d.attempt(ctx, function, p, pol)
+	a := d.attempt(ctx, function, p, pol, 1)
 	for n := 1; a.Outcome == Retry; n++ {
 		if err := ctx.Err(); err != nil { // stopping: never dead-letter what was cut short
 			a.Outcome, a.Err = Requeue, fmt.Errorf("delivery aborted: %w (last: %w)", err, a.Cause())
@@ -86,18 +91,21 @@ func (d *Deliverer) deliver(ctx context.Context, function string, p payload, pol
 			}
 			break
 		}
+		noteBackoff(ctx, wait, n+1)
 		if err := sleep(ctx, wait); err != nil {
 			a.Outcome, a.Err = Requeue, fmt.Errorf("retry interrupted: %w (last: %w)", err, a.Cause())
 			break
 		}
-		a = d.attempt(ctx, function, p, pol)
+		a = d.attempt(ctx, function, p, pol, n+1)
 		a.Attempts = n + 1
 	}
 	return a
 }
 
 // attempt makes one attempt through the circuit breaker.
-func (d *Deliverer) attempt(ctx context.Context, function string, p payload, pol Policy) Answer {
+func (d *Deliverer) attempt(ctx context.Context, function string, p payload, pol Policy, n int) (a Answer) {
+	ctx, span := d.startAttempt(ctx, function, n)
+	defer func() { endAttempt(span, a) }()
 	done, err := pol.Breaker.allow()
 	if err != nil {
 		return Answer{Outcome: Classify(0, err), Err: err, Attempts: 1}
@@ -105,7 +113,7 @@ func (d *Deliverer) attempt(ctx context.Context, function string, p payload, pol
 	res, err := d.post(ctx, function, p, pol.Timeout)
 	outcome := Classify(res.status, err)
 	done(outcome != Retry)
-	d.log.Debug("delivered", "function", function, "ce.id", p.id(), "status", res.status,
+	d.log.DebugContext(ctx, "delivered", "function", function, "ce.id", p.id(), "status", res.status,
 		"outcome", outcome.String(), "error", err)
 	return Answer{Outcome: outcome, Status: res.status, Header: res.header, Body: res.body, Err: err, Attempts: 1}
 }

@@ -5,8 +5,10 @@ import (
 	"fmt"
 
 	"github.com/cloudevents/sdk-go/v2/event"
+	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/funcd/funcd/runtime/pubsub"
+	"github.com/funcd/funcd/runtime/tracing"
 )
 
 // process settles one message: nil acknowledges it, an error hands it back
@@ -35,8 +37,11 @@ func (b *Binding) process(ctx context.Context, s *subscription, msg *pubsub.Mess
 		return fmt.Errorf("deliver %s to %s: %w", id, fn, err)
 	}
 	defer release()
+	ctx, span := b.startProcess(ctx, s, msg, &d.event, fn)
 	a := b.deliverer.Deliver(ctx, fn, &d.event, s.policies[fn])
-	return b.settle(ctx, s, fn, []*pubsub.Message{msg}, []*event.Event{&d.event}, a)[0]
+	err = b.settle(ctx, s, fn, []*pubsub.Message{msg}, []*event.Event{&d.event}, a)[0]
+	endProcess(span, a, err)
+	return err
 }
 
 // settle carries out a delivery's final outcome for the messages it carried
@@ -69,7 +74,7 @@ func (b *Binding) settle(ctx context.Context, s *subscription, fn string, msgs [
 		}
 		return errs
 	case Retry:
-		b.log.Warn("retries spent", "subscription", s.res.Name, "function", fn, "ce.id", evs[0].ID(),
+		b.log.WarnContext(ctx, "retries spent", "subscription", s.res.Name, "function", fn, "ce.id", evs[0].ID(),
 			"attempts", a.Attempts, "error", a.Cause())
 		if s.res.DeadLetterTopic != "" {
 			for i, m := range msgs {
@@ -94,21 +99,23 @@ func fill(errs []error, err error) {
 func (b *Binding) deadLetter(ctx context.Context, s *subscription, msg *pubsub.Message, id string, cause error) error {
 	log := b.log.With("subscription", s.res.Name, "topic", s.res.Topic, "ce.id", id)
 	if s.res.DeadLetterTopic == "" {
-		log.Error("dropped: permanent failure and no deadLetterTopic", "error", cause)
+		log.ErrorContext(ctx, "dropped: permanent failure and no deadLetterTopic", "error", cause)
+		note(ctx, tracing.EventDropped)
 		s.counters.dropped.Add(1)
 		return nil
 	}
 	dl := &pubsub.Message{Topic: s.res.DeadLetterTopic, Data: msg.Data, Metadata: msg.Metadata, ContentType: msg.ContentType}
 	if err := s.ps.Publish(ctx, dl); err != nil {
 		if pubsub.Permanent(err) {
-			log.Error("dropped: the dead-letter topic refuses it for good", "dead_letter_topic", s.res.DeadLetterTopic,
+			log.ErrorContext(ctx, "dropped: the dead-letter topic refuses it for good", "dead_letter_topic", s.res.DeadLetterTopic,
 				"error", err, "cause", cause)
 			s.counters.dropped.Add(1)
 			return nil
 		}
 		return fmt.Errorf("dead-letter %s to %s: %w", id, s.res.DeadLetterTopic, err)
 	}
-	log.Warn("dead-lettered", "dead_letter_topic", s.res.DeadLetterTopic, "error", cause)
+	log.WarnContext(ctx, "dead-lettered", "dead_letter_topic", s.res.DeadLetterTopic, "error", cause)
+	note(ctx, tracing.EventDeadLettered, attribute.String("funcd.dead_letter_topic", s.res.DeadLetterTopic))
 	s.counters.deadLettered.Add(1)
 	return nil
 }

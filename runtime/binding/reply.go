@@ -12,8 +12,10 @@ import (
 	"github.com/cloudevents/sdk-go/v2/event"
 	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
 	contrib "github.com/dapr/components-contrib/pubsub"
+	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/funcd/funcd/runtime/pubsub"
+	"github.com/funcd/funcd/runtime/tracing"
 )
 
 // reply publishes the CloudEvents in an acknowledged answer to the
@@ -27,7 +29,7 @@ func (b *Binding) reply(ctx context.Context, s *subscription, fn string, trigger
 	log := b.log.With("subscription", s.res.Name, "function", fn, "ce.id", trigger.ID())
 	switch {
 	case err != nil:
-		log.Error("reply dropped: not a valid CloudEvent", "error", err)
+		log.ErrorContext(ctx, "reply dropped: not a valid CloudEvent", "error", err)
 		return nil
 	case len(evs) == 0:
 		return nil
@@ -40,7 +42,8 @@ func (b *Binding) reply(ctx context.Context, s *subscription, fn string, trigger
 			return fmt.Errorf("reply %s to %s: %w", evs[i].ID(), s.replyTopic, err)
 		}
 	}
-	log.Debug("replied", "reply_topic", s.replyTopic, "replies", len(evs))
+	log.DebugContext(ctx, "replied", "reply_topic", s.replyTopic, "replies", len(evs))
+	note(ctx, tracing.EventReply, attribute.String("funcd.reply_topic", s.replyTopic), attribute.Int("funcd.replies", len(evs)))
 	return nil
 }
 

@@ -96,6 +96,7 @@ func send(ctx context.Context, client *http.Client, url string, p payload, timeo
 	if err := p.write(ctx, req); err != nil {
 		return result{}, err
 	}
+	injectTrace(ctx, req.Header)
 	resp, err := client.Do(req)
 	if err != nil {
 		return result{}, fmt.Errorf("post to %s: %w", url, err)

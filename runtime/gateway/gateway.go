@@ -15,6 +15,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/funcd/funcd/runtime/tracing"
 )
 
 // Target resolves a function name to the base URL of a ready instance with
@@ -54,7 +58,14 @@ type Config struct {
 	// invoke a function (401 without it); it is not passed on. The publish
 	// API checks its own.
 	APIToken string
-	Logger   *slog.Logger
+	// TracerProvider, when set, records a span per request to a function
+	// and per call to its instance (OpenTelemetry HTTP conventions).
+	TracerProvider trace.TracerProvider
+	// Traces, when set, serves the recent traces as JSON at
+	// tracing.ListPath and tracing.TracePath, behind APIToken: spans name
+	// events, topics and the reasons deliveries failed.
+	Traces Traces
+	Logger *slog.Logger
 }
 
 // New returns the gateway's handler.
@@ -69,17 +80,24 @@ func New(cfg Config) http.Handler {
 		cfg.BodyMemory = DefaultBodyMemory
 	}
 	transport := &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second}
-	g := &gateway{cfg: cfg, client: &http.Client{Transport: transport},
-		bodies: newBodies(cfg.MaxBodyBytes, max(cfg.BodyMemory, cfg.MaxBodyBytes), cfg.OnIdle)}
-	g.proxy = &httputil.ReverseProxy{Rewrite: g.rewrite, ErrorHandler: g.proxyError, Transport: transport,
+	g := &gateway{cfg: cfg, bodies: newBodies(cfg.MaxBodyBytes, max(cfg.BodyMemory, cfg.MaxBodyBytes), cfg.OnIdle)}
+	rt := g.tracedTransport(transport)
+	g.client = &http.Client{Transport: rt}
+	g.proxy = &httputil.ReverseProxy{Rewrite: g.rewrite, ErrorHandler: g.proxyError, Transport: rt,
 		ModifyResponse: g.giveReason}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", g.list)
 	if cfg.Metrics != nil {
 		mux.Handle("GET /metrics", cfg.Metrics)
 	}
+	traces := cfg.Traces
+	if traces == nil {
+		traces = noTraces{}
+	}
+	mux.Handle("GET "+tracing.ListPath, g.authorized(traces.ListHandler()))
+	mux.Handle("GET "+tracing.TracePath, g.authorized(traces.TraceHandler()))
 	// Any method: plain HTTP functions get requests as Knative routes them.
-	invoke := g.authorized(http.HandlerFunc(g.invoke))
+	invoke := g.traced(g.authorized(http.HandlerFunc(g.invoke)))
 	mux.Handle("/{function}", invoke)
 	mux.Handle("/{function}/{rest...}", invoke)
 	publish := cfg.Publish
@@ -162,6 +180,7 @@ func (g *gateway) invoke(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	nameFunction(r, name)
 	base, release, err := g.cfg.Target.Acquire(r.Context(), name)
 	switch {
 	case errors.Is(err, ErrUnknownFunction):
@@ -210,7 +229,7 @@ func (g *gateway) proxyError(w http.ResponseWriter, r *http.Request, err error) 
 		writeError(w, p.status, p.reason)
 		return
 	}
-	g.cfg.Logger.Warn("proxy failed", "function", r.PathValue("function"), "error", err)
+	g.cfg.Logger.WarnContext(r.Context(), "proxy failed", "function", r.PathValue("function"), "error", err)
 	w.Header().Set("Retry-After", "1")
 	writeError(w, http.StatusBadGateway, "function "+r.PathValue("function")+" did not answer: "+err.Error())
 }

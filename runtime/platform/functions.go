@@ -104,7 +104,7 @@ func (p *Platform) scaling(fn runner.Function) (activator.Options, error) {
 
 // startSidecar serves fn's publish API until svcCtx ends or stopAPI.
 func (p *Platform) startSidecar(svcCtx context.Context, fn runner.Function) (*function, error) {
-	opts := []sidecar.Option{sidecar.WithAPIToken(p.publishToken)}
+	opts := []sidecar.Option{sidecar.WithAPIToken(p.publishToken), sidecar.WithTracerProvider(p.tracerProvider())}
 	comps := scoped{comps: sidecar.FromRegistry(p.pubsubs), app: fn.Name, policy: p.access, log: p.log}
 	sc, err := sidecar.New(fn.Name, comps, append(opts, sidecar.WithLogger(p.log))...)
 	if err != nil {

@@ -14,7 +14,11 @@ import (
 func (p *Platform) Metrics() http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collector{p}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	if p.tracing != nil {
+		reg.MustRegister(p.tracing.Metrics) // hop histograms with trace exemplars
+	}
+	// OpenMetrics, when the scraper asks for it, carries the exemplars.
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{EnableOpenMetrics: true})
 }
 
 var (

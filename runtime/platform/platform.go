@@ -21,6 +21,7 @@ import (
 	"github.com/funcd/funcd/runtime/pubsub/embedded"
 	"github.com/funcd/funcd/runtime/resources"
 	"github.com/funcd/funcd/runtime/runner"
+	"github.com/funcd/funcd/runtime/tracing"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -36,6 +37,7 @@ type Platform struct {
 	activator *activator.Activator
 	binding   *binding.Binding
 	inputs    *inputs.Inputs
+	tracing   *tracing.Provider
 
 	// publishToken is what the functions' publish APIs require: the
 	// --api-token, else one made for this run.
@@ -79,6 +81,9 @@ func Start(ctx context.Context, cfg Config) (*Platform, error) {
 }
 
 func (p *Platform) start(ctx, svcCtx context.Context) error {
+	if err := p.startTracing(ctx); err != nil {
+		return err
+	}
 	set, err := resources.Load(p.cfg.ResourcesDir, p.cfg.lookup)
 	if err != nil {
 		return err
@@ -153,7 +158,8 @@ func (p *Platform) newDeliveries(ctx context.Context, set *resources.Set, fns []
 	if p.binding, err = binding.New(binding.Config{
 		Subscriptions: activeSubscriptions(set.Subscriptions, p.access, p.log), PubSubs: p.pubsubs, Target: target,
 		Resiliency: set.Resiliencies, Components: set.Components, Batch: p.takesBatches, Logger: p.log,
-		KeepsAlive: embedded.KeepsAlive, // every component here is opened by the embedded adapter
+		TracerProvider: p.tracerProvider(),
+		KeepsAlive:     embedded.KeepsAlive, // every component here is opened by the embedded adapter
 	}); err != nil {
 		return err
 	}

@@ -96,7 +96,7 @@ func (p *Platform) startGateway(svcCtx context.Context) error {
 		return fmt.Errorf("gateway: %w (is another funcd running? use --port to pick another)", err)
 	}
 	p.gwAddr = l.Addr().String()
-	var opts []sidecar.Option
+	opts := []sidecar.Option{sidecar.WithTracerProvider(p.tracerProvider())}
 	if p.cfg.APIToken != "" {
 		opts = append(opts, sidecar.WithAPIToken(p.cfg.APIToken))
 	}
@@ -112,6 +112,7 @@ func (p *Platform) startGateway(svcCtx context.Context) error {
 	p.gateway = gateway.NewServer(gateway.New(gateway.Config{
 		Target: requests{p.activator}, Lister: p, Publish: publish.HTTPHandler(), Metrics: p.Metrics(),
 		Logger: p.log, CloudEvents: p.takesCloudEvents, OnIdle: debug.FreeOSMemory, APIToken: p.cfg.APIToken,
+		TracerProvider: p.tracerProvider(), Traces: p.traces(),
 	}), gateway.Timeouts{}, p.log)
 	p.services.Go(func() error {
 		if err := p.gateway.Serve(l); !errors.Is(err, http.ErrServerClosed) {
@@ -163,7 +164,7 @@ func (p *Platform) stop(ctx context.Context) error {
 		errs = append(errs, p.activator.Stop(ctx))
 	}
 	p.cancel()
-	errs = append(errs, p.services.Wait())
+	errs = append(errs, p.services.Wait(), p.stopTracing(ctx))
 	if p.pubsubs != nil {
 		errs = append(errs, p.pubsubs.Close())
 	}

@@ -16,6 +16,12 @@ type Message struct {
 	ContentType string
 }
 
+// PublishTimeKey is the Message.Metadata key under which an adapter that
+// knows when the broker stored a message gives that time (RFC 3339 with
+// nanoseconds); the binding measures the time in the topic from it. Dapr's
+// envelope time has whole seconds only.
+const PublishTimeKey = "funcd.publishTime"
+
 // Handler processes one delivered message. Returning nil acknowledges it;
 // an error asks the broker to deliver it again later.
 type Handler func(ctx context.Context, msg *Message) error

@@ -34,6 +34,9 @@ type signature struct {
 	// LegacyHTTP is a static HTTP Handle(ctx, w, r), wrapped by
 	// http.DefaultHandler; Handle(w, r) gets an adapter type instead.
 	LegacyHTTP bool
+	// OTel and GRPC: the function requires the OpenTelemetry API or gRPC
+	// (scaffold_trace.go).
+	OTel, GRPC bool
 }
 
 // detectSignature finds the package-level New or Handle func among the
@@ -91,7 +94,20 @@ import (
 	nethttp "net/http"
 {{- end}}
 	"os"
+{{- if .Traced}}
+	"reflect"
+{{- end}}
 	"runtime/pprof"
+{{- if .Traced}}
+
+	"github.com/cloudevents/sdk-go/v2/event"
+{{- if .OTel}}
+	"go.opentelemetry.io/otel/propagation"
+{{- end}}
+{{- if .GRPC}}
+	"google.golang.org/grpc/metadata"
+{{- end}}
+{{- end}}
 
 {{if eq .Invoke "http"}}	"knative.dev/func-go/http"{{else}}	"knative.dev/func-go/cloudevents"{{end}}
 
@@ -109,8 +125,14 @@ func main() {
 {{- if eq .Invoke "http"}}
 	if err := {{.StartExpr}}; err != nil {
 {{- else}}
+{{- if .Traced}}
+	inst := {{.Instance}}
+	svc := cloudevents.New(inst)
+	svc.Handler = tracedService(svc, handlerOf(inst))
+{{- else}}
 	svc := cloudevents.New({{.Instance}})
 	svc.Handler = detached(svc.Handler)
+{{- end}}
 	if err := svc.Start(context.Background()); err != nil {
 {{- end}}
 		fmt.Fprintln(os.Stderr, err)
@@ -147,6 +169,7 @@ func detached(h nethttp.Handler) nethttp.Handler {
 	})
 }
 {{end}}
+{{- if .Traced}}{{template "trace" .}}{{end}}
 // setLogLevel applies FUNC_LOG_LEVEL to func-go's own log: debug, info, warn
 // or disabled. Unset or unknown keeps func-go's default (debug).
 func setLogLevel(level string) {
@@ -162,6 +185,8 @@ func setLogLevel(level string) {
 	}
 }
 `))
+
+func init() { template.Must(mainTemplate.Parse(traceTemplate)) }
 
 // Package is the func-go package the generated main imports.
 func (s signature) Package() string {
@@ -209,6 +234,7 @@ func writeScaffold(dir string, fn Function) error {
 	if err != nil {
 		return err
 	}
+	sig.OTel, sig.GRPC = traceModules(fn.Dir)
 	mainGo, err := scaffoldMain(sig)
 	if err != nil {
 		return err

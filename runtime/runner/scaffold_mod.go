@@ -34,6 +34,7 @@ var scaffolding embed.FS
 var scaffoldKey = func() string {
 	h := sha256.New()
 	h.Write([]byte(mainTemplate.Tree.Root.String()))
+	h.Write([]byte(traceTemplateKey))
 	_ = fs.WalkDir(scaffolding, ".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err

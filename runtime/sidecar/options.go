@@ -4,6 +4,8 @@ import (
 	"errors"
 	"log/slog"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Defaults, as daprd v1.16.0 has them where daprd has one.
@@ -31,6 +33,9 @@ type Config struct {
 	// request; IdleTimeout how long a connection (HTTP or gRPC) may stay
 	// open without a request.
 	ReadTimeout, IdleTimeout time.Duration
+	// TracerProvider records a producer span per publish; nil records
+	// none (the caller's trace context still goes into the envelope).
+	TracerProvider trace.TracerProvider
 }
 
 // DefaultConfig returns the configuration New starts from.
@@ -81,6 +86,14 @@ func WithLogger(l *slog.Logger) Option {
 			return errors.New("nil logger")
 		}
 		c.Logger = l
+		return nil
+	}
+}
+
+// WithTracerProvider records a span per publish with tp.
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return func(c *Config) error {
+		c.TracerProvider = tp
 		return nil
 	}
 }

@@ -37,7 +37,9 @@ func rawPayload(name string, md map[string]string) (bool, error) {
 }
 
 // publish encodes m and hands it to p.
-func (s *Sidecar) publish(ctx context.Context, p Publisher, m *message, raw bool) error {
+func (s *Sidecar) publish(ctx context.Context, p Publisher, m *message, raw bool) (err error) {
+	ctx, span := s.startPublish(ctx, m)
+	defer func() { endPublish(span, err) }()
 	data, err := s.encode(m, raw, features(p))
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 
 	"github.com/dapr/components-contrib/pubsub"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Publisher publishes an encoded message to a topic of one pub/sub component.
@@ -64,10 +65,11 @@ var (
 
 // Sidecar serves the Dapr publish API for one app id.
 type Sidecar struct {
-	appID string
-	comps Components
-	cfg   Config
-	log   *slog.Logger
+	appID  string
+	comps  Components
+	cfg    Config
+	log    *slog.Logger
+	tracer trace.Tracer
 }
 
 // New returns a Sidecar publishing as appID (the CloudEvent source) to the
@@ -88,7 +90,7 @@ func New(appID string, comps Components, opts ...Option) (*Sidecar, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("sidecar: %w", err)
 	}
-	return &Sidecar{appID: appID, comps: comps, cfg: cfg, log: cfg.Logger}, nil
+	return &Sidecar{appID: appID, comps: comps, cfg: cfg, log: cfg.Logger, tracer: newTracer(cfg.TracerProvider)}, nil
 }
 
 // AppID returns the app id the Sidecar publishes as.

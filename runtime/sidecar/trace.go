@@ -23,6 +23,9 @@ const (
 type traceContext struct {
 	parent string
 	state  string
+	// started: the caller sent none, parent is a new trace's (no span of
+	// the caller's to be a child of).
+	started bool
 }
 
 // traceFromHTTP reads the caller's trace context from HTTP headers.
@@ -37,7 +40,7 @@ func traceFromGRPC(md metadata.MD) traceContext {
 		if tp, ok := parseTraceBin([]byte(v[0])); ok {
 			return traceContext{parent: tp}
 		}
-		return traceContext{parent: newTraceParent()}
+		return traceContext{parent: newTraceParent(), started: true}
 	}
 	tp, ts := first(md.Get(traceparentHeader)), first(md.Get(tracestateHeader))
 	return traceFrom(tp, ts)
@@ -55,7 +58,7 @@ func first(v []string) string {
 func traceFrom(tp, ts string) traceContext {
 	parent, ok := parseTraceParent(tp)
 	if !ok {
-		return traceContext{parent: newTraceParent()}
+		return traceContext{parent: newTraceParent(), started: true}
 	}
 	return traceContext{parent: parent, state: normalizeTraceState(ts)}
 }

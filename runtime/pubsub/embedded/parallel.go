@@ -14,6 +14,8 @@ import (
 	kitmd "github.com/dapr/kit/metadata"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
+
+	"github.com/funcd/funcd/runtime/pubsub"
 )
 
 // parallel consumes topics for a pubsub.jetstream component with
@@ -302,7 +304,7 @@ func (p *parallel) subscribe(ctx context.Context, meta, subMeta map[string]strin
 // without redelivering a long delivery that is still running.
 func (p *parallel) handle(ctx context.Context, msg *nats.Msg, topic string, ackWait time.Duration, h contrib.Handler) {
 	stop := p.heartbeat(msg, ackWait)
-	err := h(ctx, &contrib.NewMessage{Topic: topic, Data: msg.Data, Metadata: map[string]string{"Topic": msg.Subject}})
+	err := h(ctx, &contrib.NewMessage{Topic: topic, Data: msg.Data, Metadata: messageMetadata(msg)})
 	stop()
 	if err != nil {
 		if ackWait != 0 {
@@ -354,4 +356,14 @@ func (p *parallel) close() error {
 		nc.Close()
 	}
 	return errors.Join(errs...)
+}
+
+// messageMetadata is what the component gives a handler, with the time the
+// broker stored the message (pubsub.PublishTimeKey).
+func messageMetadata(msg *nats.Msg) map[string]string {
+	md := map[string]string{"Topic": msg.Subject}
+	if meta, err := msg.Metadata(); err == nil && !meta.Timestamp.IsZero() {
+		md[pubsub.PublishTimeKey] = meta.Timestamp.Format(time.RFC3339Nano)
+	}
+	return md
 }

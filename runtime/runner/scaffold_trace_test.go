@@ -1,0 +1,66 @@
+package runner
+
+import (
+	"go/format"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestScaffoldMainTraced(t *testing.T) {
+	tests := []struct {
+		name    string
+		sig     signature
+		want    []string
+		notWant []string
+	}{
+		{"neither", signature{Invoke: InvokeCloudEvent}, []string{"detached(svc.Handler)"}, []string{"tracedService", "reflect"}},
+		{"grpc", signature{Instanced: true, Invoke: InvokeCloudEvent, GRPC: true},
+			[]string{"tracedService(svc, handlerOf(inst))", `"google.golang.org/grpc/metadata"`, "AppendToOutgoingContext"},
+			[]string{"propagation"}},
+		{"otel", signature{Invoke: InvokeCloudEvent, OTel: true},
+			[]string{"cloudevents.DefaultHandler{Handler: f.Handle}", `"go.opentelemetry.io/otel/propagation"`},
+			[]string{"metadata"}},
+		{"http", signature{Invoke: InvokeHTTP, OTel: true, GRPC: true}, []string{"http.Start(handler(f.Handle))"}, []string{"tracedService"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := scaffoldMain(tt.sig)
+			if err != nil {
+				t.Fatal(err)
+			}
+			formatted, err := format.Source(got)
+			if err != nil {
+				t.Fatalf("generated main.go does not parse: %v\n%s", err, got)
+			}
+			if string(formatted) != string(got) {
+				t.Errorf("generated main.go is not gofmt-ed:\n%s", got)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(string(got), w) {
+					t.Errorf("main.go lacks %q:\n%s", w, got)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(string(got), w) {
+					t.Errorf("main.go has %q:\n%s", w, got)
+				}
+			}
+		})
+	}
+}
+
+func TestTraceModules(t *testing.T) {
+	dir := t.TempDir()
+	mod := "module function\n\ngo 1.24\n\nrequire google.golang.org/grpc v1.73.0\n\nrequire go.opentelemetry.io/otel v1.35.0 // indirect\n"
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(mod), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if otel, grpc := traceModules(dir); !otel || !grpc {
+		t.Errorf("got otel %v grpc %v, want both", otel, grpc)
+	}
+	if otel, grpc := traceModules(t.TempDir()); otel || grpc {
+		t.Errorf("without go.mod: got otel %v grpc %v, want neither", otel, grpc)
+	}
+}

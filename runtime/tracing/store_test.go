@@ -1,0 +1,117 @@
+package tracing
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// record makes one trace per root with n children each.
+func record(t *testing.T, store *Store, roots, children int) []string {
+	t.Helper()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(store))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	tr := tp.Tracer("test")
+	var ids []string
+	for range roots {
+		ctx, root := tr.Start(context.Background(), "POST /checkout")
+		for i := range children {
+			_, c := tr.Start(ctx, "deliver order-processor", trace.WithAttributes(
+				FunctionKey.String("order-processor"), AttemptKey.Int(i+1), OutcomeKey.String("retry")))
+			c.End()
+		}
+		root.End()
+		ids = append(ids, root.SpanContext().TraceID().String())
+	}
+	return ids
+}
+
+func TestStoreBounds(t *testing.T) {
+	store := NewStore(3, 4)
+	ids := record(t, store, 5, 10)
+	list := store.List(0)
+	if len(list) != 3 {
+		t.Fatalf("got %d traces, want the 3 most recent", len(list))
+	}
+	if list[0].TraceID != ids[4] || list[2].TraceID != ids[2] {
+		t.Errorf("got %s..%s, want newest first %s..%s", list[0].TraceID, list[2].TraceID, ids[4], ids[2])
+	}
+	if _, ok := store.Trace(ids[0]); ok {
+		t.Errorf("oldest trace %s still kept", ids[0])
+	}
+	tr, _ := store.Trace(ids[4])
+	if len(tr.Spans) != 4 || tr.Dropped != 7 {
+		t.Errorf("got %d spans, %d dropped; want 4 kept, 7 dropped", len(tr.Spans), tr.Dropped)
+	}
+}
+
+func TestSummaryAndWaterfall(t *testing.T) {
+	store := NewStore(0, 0)
+	id := record(t, store, 1, 3)[0]
+	tr, ok := store.Trace(id)
+	if !ok {
+		t.Fatal("trace not kept")
+	}
+	s := Summarize(tr)
+	if s.Root != "POST /checkout" || s.Outcome != "retried" || len(s.Functions) != 1 || s.Spans != 4 {
+		t.Errorf("got %+v, want root POST /checkout, retried, order-processor, 4 spans", s)
+	}
+	var b strings.Builder
+	if err := Waterfall(&b, tr); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if strings.Count(out, "  deliver order-processor") != 3 || !strings.Contains(out, "POST /checkout") {
+		t.Errorf("waterfall lacks the root or the three indented attempts:\n%s", out)
+	}
+}
+
+func TestHandlers(t *testing.T) {
+	store := NewStore(0, 0)
+	id := record(t, store, 2, 1)[1]
+	mux := http.NewServeMux()
+	mux.Handle("GET "+ListPath, store.ListHandler())
+	mux.Handle("GET "+TracePath, store.TraceHandler())
+	tests := []struct {
+		name, path string
+		status     int
+		want       string
+	}{
+		{"list", ListPath, 200, id},
+		{"list limited", ListPath + "?limit=1", 200, id},
+		{"bad limit", ListPath + "?limit=0", 400, "limit"},
+		{"huge limit", ListPath + "?limit=99999", 400, "limit"},
+		{"trace", ListPath + "/" + id, 200, `"spans"`},
+		{"bad id", ListPath + "/xyz", 400, "32 lowercase hex"},
+		{"unknown", ListPath + "/0123456789abcdef0123456789abcdef", 404, "no trace"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, tt.path, nil))
+			if rec.Code != tt.status || !strings.Contains(rec.Body.String(), tt.want) {
+				t.Errorf("got %d %s, want %d containing %q", rec.Code, rec.Body, tt.status, tt.want)
+			}
+			if !json.Valid(rec.Body.Bytes()) {
+				t.Errorf("answer is not JSON: %s", rec.Body)
+			}
+		})
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	env := map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4318", "OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"}
+	cfg := ConfigFromEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "http/json") {
+		t.Errorf("got %v, want an error naming http/json", err)
+	}
+	if _, err := New(context.Background(), cfg); err == nil {
+		t.Error("New accepted an unsupported protocol")
+	}
+}
