@@ -35,7 +35,12 @@ func (b *Binding) process(ctx context.Context, s *subscription, msg *pubsub.Mess
 		return fmt.Errorf("deliver %s to %s: %w", id, fn, err)
 	}
 	defer release()
-	a := b.deliverer.Deliver(ctx, fn, &d.event, s.policies[fn])
+	var a Answer
+	if b.cfg.App != nil {
+		a = b.deliverer.deliver(ctx, fn, b.appEvent(msg, &d, fn), s.policies[fn])
+	} else {
+		a = b.deliverer.Deliver(ctx, fn, &d.event, s.policies[fn])
+	}
 	return b.settle(ctx, s, fn, []*pubsub.Message{msg}, []*event.Event{&d.event}, a)[0]
 }
 
@@ -67,6 +72,11 @@ func (b *Binding) settle(ctx context.Context, s *subscription, fn string, msgs [
 		for i, m := range msgs {
 			errs[i] = b.deadLetter(ctx, s, m, evs[i].ID(), a.Cause())
 		}
+		return errs
+	case Drop:
+		b.log.Error("dropped: the app answered 404", "subscription", s.res.Name, "topic", s.res.Topic,
+			"ce.id", evs[0].ID(), "error", a.Cause())
+		s.counters.dropped.Add(int64(len(msgs)))
 		return errs
 	case Retry:
 		b.log.Warn("retries spent", "subscription", s.res.Name, "function", fn, "ce.id", evs[0].ID(),
@@ -122,4 +132,13 @@ func (b *Binding) unrouted(ctx context.Context, s *subscription, msg *pubsub.Mes
 	b.log.Debug("dropped: no route matched", "subscription", s.res.Name, "topic", s.res.Topic, "ce.id", id)
 	s.counters.dropped.Add(1)
 	return nil
+}
+
+// appEvent is the message as daprd delivers it to a Dapr app on path.
+func (b *Binding) appEvent(msg *pubsub.Message, d *decoded, path string) appEvent {
+	ext := d.event.Extensions()
+	tp, _ := ext["traceparent"].(string)
+	ts, _ := ext["tracestate"].(string)
+	return appEvent{body: d.body, route: path, ceID: d.event.ID(), metadata: msg.Metadata,
+		trace: [2]string{tp, ts}, token: b.cfg.App.Token}
 }

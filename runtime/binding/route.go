@@ -25,18 +25,24 @@ type rule struct {
 }
 
 // newRouter compiles the subscription's match expressions with daprd's own
-// CEL environment (pkg/expr). Errors name the rule.
-func newRouter(sub resources.Subscription) (router, error) {
+// CEL environment (pkg/expr). Errors name the rule. Targets are the
+// functions route paths name, or with paths the paths themselves (a Dapr
+// app's routes).
+func newRouter(sub resources.Subscription, paths bool) (router, error) {
+	target := resources.Function
+	if paths {
+		target = appPath
+	}
 	var r router
 	for i, rl := range sub.Routes.Rules {
 		m, err := compileMatch(rl.Match)
 		if err != nil {
 			return router{}, fmt.Errorf("spec.routes.rules[%d].match %q: %w", i, rl.Match, err)
 		}
-		r.rules = append(r.rules, rule{match: m, function: resources.Function(rl.Path)})
+		r.rules = append(r.rules, rule{match: m, function: target(rl.Path)})
 	}
 	if sub.Routes.Default != "" {
-		r.rules = append(r.rules, rule{function: resources.Function(sub.Routes.Default)})
+		r.rules = append(r.rules, rule{function: target(sub.Routes.Default)})
 	}
 	return r, nil
 }
@@ -109,4 +115,10 @@ func (r router) route(fields map[string]any) (string, error) {
 		}
 	}
 	return "", nil
+}
+
+// appPath is a route path as daprd's HTTP app channel requests it: always
+// under the app's root.
+func appPath(path string) string {
+	return "/" + strings.TrimPrefix(path, "/")
 }

@@ -68,7 +68,7 @@ func (b *Binding) newSubscription(res resources.Subscription) (*subscription, er
 // policies, and checks that every delivery fits inside the component's
 // redelivery timeout. It opens nothing.
 func (b *Binding) resolve(res resources.Subscription) (*subscription, error) {
-	r, err := newRouter(res)
+	r, err := newRouter(res, b.cfg.App != nil)
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +83,7 @@ func (b *Binding) resolve(res resources.Subscription) (*subscription, error) {
 	}
 	s.slots = make(chan struct{}, limit)
 	for _, fn := range r.functions() {
-		if s.policies[fn], err = b.policies.Inbound(res.PubsubName, PubSubKind, fn); err != nil {
+		if s.policies[fn], err = b.policies.Inbound(res.PubsubName, PubSubKind, b.policyTarget(fn)); err != nil {
 			return nil, err
 		}
 	}
@@ -136,6 +136,15 @@ func (b *Binding) fits(s *subscription) error {
 	return nil
 }
 
+// policyTarget is the app whose Resiliency policies apply to deliveries to
+// target: the function, or the Dapr app the binding delivers to.
+func (b *Binding) policyTarget(target string) string {
+	if b.cfg.App != nil {
+		return b.cfg.App.ID
+	}
+	return target
+}
+
 // bulkWait is how long a message may wait for its batch to fill before
 // its delivery starts: zero unless fn takes batches of this subscription.
 func (b *Binding) bulkWait(res resources.Subscription, fn string) time.Duration {
@@ -182,7 +191,7 @@ func (s *subscription) concurrency() (int, error) {
 // subscription asks for bulk delivery; others get single events.
 func (b *Binding) bulk(s *subscription) error {
 	bs := s.res.BulkSubscribe
-	if !bs.Enabled {
+	if !bs.Enabled || b.cfg.App != nil {
 		return nil
 	}
 	size, wait := defaultBulkMessages, defaultBulkAwait
