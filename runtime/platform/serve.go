@@ -127,6 +127,9 @@ func (p *Platform) stop(ctx context.Context) error {
 	if p.stopWatch != nil {
 		p.stopWatch()
 	}
+	if p.apps != nil {
+		errs = append(errs, p.apps.Stop(ctx))
+	}
 	if p.inputs != nil {
 		errs = append(errs, p.inputs.Stop(ctx))
 	}
