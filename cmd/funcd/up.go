@@ -108,7 +108,7 @@ func up(ctx context.Context, f upFlags, log *slog.Logger, stdout, stderr io.Writ
 	}
 	p, err := platform.Start(ctx, platform.Config{
 		Apps: tpl,
-		Dir: f.dir, FunctionsDir: f.functions, ResourcesDir: f.components, DataDir: f.data,
+		Dir:  f.dir, FunctionsDir: f.functions, ResourcesDir: f.components, DataDir: f.data,
 		CacheDir: f.cache, Idle: f.idle, Watch: f.watch, GatewayAddr: "127.0.0.1:" + strconv.Itoa(f.port), APIToken: f.token,
 		MaxTopics: f.maxTopics, Fsync: f.sync, Output: stdout, Color: isTerminal(stdout), OnBuild: buildProgress(stderr), Logger: log,
 	})

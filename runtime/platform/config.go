@@ -56,8 +56,8 @@ type Config struct {
 	// Multi-App Run template). Their resource folders are loaded with
 	// ResourcesDir, and the default functions/ and components/ folders
 	// may then be missing.
-	Apps *multiapp.Template
-	Logger  *slog.Logger
+	Apps   *multiapp.Template
+	Logger *slog.Logger
 }
 
 func (c Config) withDefaults() (Config, error) {
