@@ -1,0 +1,91 @@
+package e2e
+
+import (
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/funcd/funcd/runtime/multiapp"
+)
+
+var (
+	appReceived  = regexp.MustCompile(`^Subscriber received: orderId=\d+, `)
+	appPublished = regexp.MustCompile(`^INFO:root:Published data: `)
+	appSubscribe = regexp.MustCompile(`^Dapr pub/sub is subscribed to: `)
+)
+
+// TestDaprAppsSeed runs examples/dapr-apps (the seed's publisher and
+// subscriber as Python apps) from its dapr.yaml under funcd, and the same
+// template under the real daprd 1.16 with Redis (the one-file component
+// swap), and compares what the apps print.
+func TestDaprAppsSeed(t *testing.T) {
+	needPython(t)
+	src, _ := filepath.Abs("../examples/dapr-apps")
+	env := []string{"PUBLISH_INTERVAL=0.05"}
+	port := strconv.Itoa(freePort(t))
+
+	dir := copyDir(t, src)
+	rewrite(t, filepath.Join(dir, multiapp.FileName), "appPort: 6001", "appPort: "+port)
+	f := startFuncd(t, "", t.TempDir(), env, "--dir", dir)
+	waitFor(t, 90*time.Second, "19 orders received under funcd", func() bool {
+		return len(linesOf(f.functionOutput(), "order-processor-sdk", appReceived)) == 19
+	})
+	underFuncd := appLines(f.functionOutput())
+	f.kill(syscall.SIGINT) // Ctrl-C stops the apps with funcd
+	if !strings.Contains(f.output(), "APP ") || !regexp.MustCompile(`order-processor-sdk\s+orderpubsub/orders\s+19\s`).MatchString(f.output()) {
+		t.Errorf("funcd's summary lacks the app's 19 deliveries:\n%s", f.output())
+	}
+
+	redisAddr := startRedis(t)
+	dir = copyDir(t, src)
+	port = strconv.Itoa(freePort(t)) // funcd's app is gone, but the port may linger
+	rewrite(t, filepath.Join(dir, multiapp.FileName), "appPort: 6001", "appPort: "+port)
+	rewrite(t, filepath.Join(dir, "components/redis/pubsub.yaml"), "localhost:6379", redisAddr)
+	tpl, err := multiapp.Load(filepath.Join(dir, multiapp.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	procs := daprRunF(t, tpl, filepath.Join(dir, "components/redis"), env)
+	sub := procs["order-processor-sdk"]
+	waitFor(t, 90*time.Second, "19 orders received under daprd", func() bool {
+		return len(linesOf(sub.output(), "", appReceived)) == 19
+	})
+	underDaprd := appLines(sub.output() + "\n" + procs["checkout-sdk"].output())
+
+	if !reflect.DeepEqual(underFuncd, underDaprd) {
+		t.Errorf("the apps printed differently\nunder funcd:\n%s\nunder daprd:\n%s",
+			strings.Join(underFuncd, "\n"), strings.Join(underDaprd, "\n"))
+	}
+	if n := len(underFuncd); n != 19*2+1 {
+		t.Errorf("got %d lines, want 19 published, 19 received and the subscription", n)
+	}
+}
+
+// appLines are the lines both apps print, without prefixes, sorted.
+func appLines(out string) []string {
+	var all []string
+	for _, re := range []*regexp.Regexp{appSubscribe, appPublished, appReceived} {
+		for _, p := range []string{"order-processor-sdk", "checkout-sdk", ""} {
+			for _, l := range linesOf(out, p, re) {
+				if !contains(all, l) {
+					all = append(all, l)
+				}
+			}
+		}
+	}
+	return all
+}
+
+func contains(list []string, s string) bool {
+	for _, l := range list {
+		if l == s {
+			return true
+		}
+	}
+	return false
+}
