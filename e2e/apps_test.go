@@ -1,6 +1,9 @@
 package e2e
 
 import (
+	"context"
+	"fmt"
+	"net/http"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -88,4 +91,44 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestDaprAppsNextToFunctions runs the example apps next to the project's
+// functions in one funcd: the Python publisher's orders reach the
+// order-processor function (and the Python subscriber), and an order the
+// checkout function publishes reaches the Python subscriber.
+func TestDaprAppsNextToFunctions(t *testing.T) {
+	py := needPython(t)
+	root, _ := filepath.Abs("..")
+	tplFile := filepath.Join(t.TempDir(), "apps.yaml")
+	writeFile(t, tplFile, fmt.Sprintf(`version: 1
+common:
+  resourcesPath: %s
+apps:
+  - appID: order-processor-sdk
+    appDirPath: %s
+    appPort: %d
+    command: [%q, "app.py"]
+  - appID: checkout-sdk
+    appDirPath: %s
+    command: [%q, "publish.py"]
+`, filepath.Join(root, "components"), filepath.Join(root, "examples/dapr-apps/subscription"), freePort(t), py,
+		filepath.Join(root, "examples/dapr-apps/publisher"), py))
+	f := startFuncd(t, filepath.Join(root, "components"), t.TempDir(), []string{"PUBLISH_INTERVAL=0.05"}, "-f", tplFile)
+	waitFor(t, 2*time.Minute, "the function received the app's 19 orders", func() bool {
+		got := f.received()
+		for id := 1; id <= 19; id++ {
+			if got[id] == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	if code, body, err := f.postOrder(context.Background(), 100); err != nil || code != http.StatusOK {
+		t.Fatalf("order 100 through checkout: %d %s %v", code, body, err)
+	}
+	waitFor(t, time.Minute, "the app received the app's 19 orders and the function's order 100", func() bool {
+		lines := linesOf(f.functionOutput(), "order-processor-sdk", appReceived)
+		return len(lines) == 20 && strings.Contains(strings.Join(lines, "\n"), "orderId=100,")
+	})
 }
