@@ -23,6 +23,10 @@ type App struct {
 	// Token, when set, is sent as dapr-api-token on every delivery, as
 	// daprd sends APP_API_TOKEN.
 	Token string
+	// GRPC, when set, delivers with OnTopicEvent on the app's AppCallback
+	// service (appProtocol grpc) instead of HTTP POSTs; route paths are
+	// passed as the request's path. The Target is then not used.
+	GRPC AppCallback
 }
 
 // cloudEventContentType is what daprd sends envelopes to apps as.

@@ -110,7 +110,16 @@ func (d *Deliverer) attempt(ctx context.Context, function string, p payload, pol
 	return Answer{Outcome: outcome, Status: res.status, Header: res.header, Body: res.body, Err: err, Attempts: 1}
 }
 
+// directPayload is a payload that delivers itself rather than as an HTTP
+// POST to a Target (a gRPC app's OnTopicEvent).
+type directPayload interface {
+	deliver(ctx context.Context, timeout time.Duration) (result, error)
+}
+
 func (d *Deliverer) post(ctx context.Context, function string, p payload, timeout time.Duration) (result, error) {
+	if dp, ok := p.(directPayload); ok {
+		return dp.deliver(ctx, timeout)
+	}
 	url, release, err := d.target.Acquire(ctx, function)
 	if err != nil {
 		return result{}, fmt.Errorf("function %s: %w", function, err)

@@ -12,7 +12,8 @@ import (
 // process settles one message: nil acknowledges it, an error hands it back
 // to the broker for a later redelivery.
 func (b *Binding) process(ctx context.Context, s *subscription, msg *pubsub.Message) error {
-	d, err := decode(msg, s.res.PubsubName, s.raw, s.router.needsFields())
+	grpcApp := b.cfg.App != nil && b.cfg.App.GRPC != nil
+	d, err := decode(msg, s.res.PubsubName, s.raw, s.router.needsFields() || grpcApp)
 	if err != nil {
 		return b.deadLetter(ctx, s, msg, "", err)
 	}
@@ -36,9 +37,13 @@ func (b *Binding) process(ctx context.Context, s *subscription, msg *pubsub.Mess
 	}
 	defer release()
 	var a Answer
-	if b.cfg.App != nil {
+	switch {
+	case grpcApp:
+		a = b.deliverer.deliver(ctx, fn, appGRPCEvent{client: b.cfg.App.GRPC, fields: d.fields, topic: msg.Topic,
+			pubsub: s.res.PubsubName, route: fn, metadata: msg.Metadata, token: b.cfg.App.Token}, s.policies[fn])
+	case b.cfg.App != nil:
 		a = b.deliverer.deliver(ctx, fn, b.appEvent(msg, &d, fn), s.policies[fn])
-	} else {
+	default:
 		a = b.deliverer.Deliver(ctx, fn, &d.event, s.policies[fn])
 	}
 	return b.settle(ctx, s, fn, []*pubsub.Message{msg}, []*event.Event{&d.event}, a)[0]

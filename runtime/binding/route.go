@@ -25,14 +25,11 @@ type rule struct {
 }
 
 // newRouter compiles the subscription's match expressions with daprd's own
-// CEL environment (pkg/expr). Errors name the rule. Targets are the
-// functions route paths name, or with paths the paths themselves (a Dapr
-// app's routes).
-func newRouter(sub resources.Subscription, paths bool) (router, error) {
-	target := resources.Function
-	if paths {
-		target = appPath
-	}
+// CEL environment (pkg/expr). Errors name the rule. target names the
+// target of a route path: the function it names (resources.Function), or
+// for a Dapr app the path it is requested on (appPath, or the path as
+// written for gRPC apps).
+func newRouter(sub resources.Subscription, target func(path string) string) (router, error) {
 	var r router
 	for i, rl := range sub.Routes.Rules {
 		m, err := compileMatch(rl.Match)

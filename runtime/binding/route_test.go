@@ -159,7 +159,7 @@ func TestNewRejectsBadRules(t *testing.T) {
 }
 
 func TestRouterNonBoolean(t *testing.T) {
-	r, err := newRouter(resources.Subscription{Routes: resources.Routes{Rules: []resources.Rule{{Match: `event.type`, Path: "/a"}}}}, false)
+	r, err := newRouter(resources.Subscription{Routes: resources.Routes{Rules: []resources.Rule{{Match: `event.type`, Path: "/a"}}}}, resources.Function)
 	if err != nil {
 		t.Fatal(err)
 	}

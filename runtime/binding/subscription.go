@@ -68,7 +68,7 @@ func (b *Binding) newSubscription(res resources.Subscription) (*subscription, er
 // policies, and checks that every delivery fits inside the component's
 // redelivery timeout. It opens nothing.
 func (b *Binding) resolve(res resources.Subscription) (*subscription, error) {
-	r, err := newRouter(res, b.cfg.App != nil)
+	r, err := newRouter(res, b.routeTarget())
 	if err != nil {
 		return nil, err
 	}
@@ -134,6 +134,17 @@ func (b *Binding) fits(s *subscription) error {
 		}
 	}
 	return nil
+}
+
+// routeTarget is what a route path names for this binding's deliveries.
+func (b *Binding) routeTarget() func(string) string {
+	switch {
+	case b.cfg.App == nil:
+		return resources.Function
+	case b.cfg.App.GRPC != nil:
+		return func(path string) string { return path } // OnTopicEvent's path, as the app listed it
+	}
+	return appPath
 }
 
 // policyTarget is the app whose Resiliency policies apply to deliveries to
