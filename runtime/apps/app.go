@@ -10,6 +10,9 @@ import (
 	"strconv"
 	"time"
 
+	runtimev1pb "github.com/dapr/dapr/pkg/proto/runtime/v1"
+	"google.golang.org/grpc"
+
 	"github.com/funcd/funcd/runtime/binding"
 	"github.com/funcd/funcd/runtime/multiapp"
 	"github.com/funcd/funcd/runtime/resources"
@@ -17,8 +20,9 @@ import (
 	"github.com/funcd/funcd/runtime/sidecar"
 )
 
-// readyTimeout bounds the wait for an app funcd does not start to listen.
-const readyTimeout = 30 * time.Second
+// readyTimeout bounds the wait for an app to listen on its port: long
+// enough for a command that compiles first (`go run .`, `mvn ...`).
+const readyTimeout = 5 * time.Minute
 
 // app is one running app: its Dapr API, its process, its deliveries.
 type app struct {
@@ -29,12 +33,10 @@ type app struct {
 	apiDone            chan error
 	inst               *runner.Instance // nil: not started by funcd
 	binding            *binding.Binding // nil: no subscriptions
+	conn               *grpc.ClientConn // gRPC apps' AppCallback
 }
 
 func (a *Apps) start(ctx context.Context, spec multiapp.App) (*app, error) {
-	if spec.Port != 0 && spec.Protocol == multiapp.ProtocolGRPC {
-		return nil, errors.New("appProtocol grpc: delivering to gRPC apps (OnTopicEvent) is not supported yet; use appProtocol http, or leave appPort out for an app that only publishes")
-	}
 	ap := &app{spec: spec, apiToken: a.cfg.APIToken}
 	var err error
 	if ap.apiToken == "" {
@@ -112,7 +114,7 @@ func (a *Apps) run(ctx context.Context, ap *app) error {
 	}
 	if len(ap.spec.Command) > 0 {
 		inst, err := a.cfg.Runner.Run(ctx, runner.Command{Name: ap.spec.ID, Args: ap.spec.Command, Dir: ap.spec.Dir,
-			Env: ap.environ(), Ready: ready})
+			Env: ap.environ(), Ready: ready, ReadyTimeout: readyTimeout})
 		if err != nil {
 			return err
 		}
@@ -167,7 +169,18 @@ func (a *Apps) subscribe(ctx context.Context, ap *app) error {
 	if ap.spec.Port == 0 {
 		return nil
 	}
-	prog, err := discover(ctx, a.client, ap.baseURL(), ap.appToken)
+	var prog []programmatic
+	var err error
+	var grpcApp binding.AppCallback
+	if ap.spec.Protocol == multiapp.ProtocolGRPC {
+		if ap.conn, err = dialApp(ap.baseAddr()); err != nil {
+			return err
+		}
+		grpcApp = runtimev1pb.NewAppCallbackClient(ap.conn)
+		prog, err = discoverGRPC(ctx, ap.conn, ap.appToken)
+	} else {
+		prog, err = discover(ctx, a.client, ap.baseURL(), ap.appToken)
+	}
 	if err != nil {
 		return err
 	}
@@ -204,7 +217,7 @@ func (a *Apps) subscribe(ctx context.Context, ap *app) error {
 		Subscriptions: subs, PubSubs: a.cfg.PubSubs, Target: target(ap.baseURL()),
 		Retry:      binding.RetryPolicy{Multiplier: 1}, // daprd retries in-process only under a Resiliency policy
 		Resiliency: set.Resiliencies, Components: set.Components, KeepsAlive: a.cfg.KeepsAlive,
-		App: &binding.App{ID: ap.spec.ID, Token: ap.appToken}, Logger: a.log.With("app", ap.spec.ID),
+		App: &binding.App{ID: ap.spec.ID, Token: ap.appToken, GRPC: grpcApp}, Logger: a.log.With("app", ap.spec.ID),
 	})
 	if err != nil {
 		return err
@@ -222,6 +235,10 @@ func (ap *app) stop(ctx context.Context) error {
 	var errs []error
 	if ap.binding != nil {
 		errs = append(errs, ap.binding.Stop(ctx))
+	}
+	if ap.conn != nil {
+		errs = append(errs, ap.conn.Close())
+		ap.conn = nil
 	}
 	if ap.inst != nil {
 		errs = append(errs, ap.inst.Stop(ctx))

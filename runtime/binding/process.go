@@ -21,11 +21,11 @@ func (b *Binding) process(ctx context.Context, s *subscription, msg *pubsub.Mess
 	if d.expired {
 		return b.deadLetter(ctx, s, msg, id, fmt.Errorf("event %s expired before delivery", id))
 	}
-	fn, err := s.router.route(d.fields)
+	fn, routed, err := s.router.route(d.fields)
 	if err != nil {
 		return b.deadLetter(ctx, s, msg, id, err)
 	}
-	if fn == "" {
+	if !routed {
 		return b.unrouted(ctx, s, msg, id)
 	}
 	if bt := s.batchers[fn]; bt != nil {

@@ -68,7 +68,7 @@ func (b *Binding) newSubscription(res resources.Subscription) (*subscription, er
 // policies, and checks that every delivery fits inside the component's
 // redelivery timeout. It opens nothing.
 func (b *Binding) resolve(res resources.Subscription) (*subscription, error) {
-	r, err := newRouter(res, b.routeTarget())
+	r, err := newRouter(res, b.routeTarget(), b.cfg.App != nil && b.cfg.App.GRPC != nil)
 	if err != nil {
 		return nil, err
 	}

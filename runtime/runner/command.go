@@ -23,6 +23,9 @@ type Command struct {
 	// process exits first or ctx ends. Without it Run returns once the
 	// process started.
 	Ready func(ctx context.Context) bool
+	// ReadyTimeout bounds the wait for Ready (default Config.ReadyTimeout):
+	// a command such as `go run .` may compile first.
+	ReadyTimeout time.Duration
 }
 
 // Run starts c and waits until it is ready. The process is restarted with
@@ -56,7 +59,11 @@ func (r *Runner) Run(ctx context.Context, c Command) (*Instance, error) {
 		return nil, fmt.Errorf("start %s: %w", c.Name, err)
 	}
 	if c.Ready != nil {
-		if err := r.waitCommand(ctx, i, c.Ready); err != nil {
+		timeout := c.ReadyTimeout
+		if timeout <= 0 {
+			timeout = r.cfg.ReadyTimeout
+		}
+		if err := r.waitCommand(ctx, i, c.Ready, timeout); err != nil {
 			return nil, err
 		}
 	}
@@ -65,8 +72,8 @@ func (r *Runner) Run(ctx context.Context, c Command) (*Instance, error) {
 }
 
 // waitCommand polls ready until it holds; on failure it kills the process.
-func (r *Runner) waitCommand(ctx context.Context, i *Instance, ready func(context.Context) bool) error {
-	ctx, cancel := context.WithTimeout(ctx, r.cfg.ReadyTimeout)
+func (r *Runner) waitCommand(ctx context.Context, i *Instance, ready func(context.Context) bool, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	delay := firstPoll
 	for {
