@@ -132,3 +132,53 @@ apps:
 		return len(lines) == 20 && strings.Contains(strings.Join(lines, "\n"), "orderId=100,")
 	})
 }
+
+// TestDaprAppsGoSDK runs examples/dapr-apps-go (subscribers on the Dapr Go
+// SDK's service/http and service/grpc, a publisher on its client) from
+// its dapr.yaml under funcd and under the real daprd 1.16 with Redis, and
+// compares what the apps print.
+func TestDaprAppsGoSDK(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: compiles the Dapr Go SDK apps")
+	}
+	src, _ := filepath.Abs("../examples/dapr-apps-go")
+	env := []string{"PUBLISH_INTERVAL=50ms"}
+	ids := []string{"order-processor-http", "order-processor-grpc"}
+	prepare := func() (string, *multiapp.Template) {
+		dir := copyDir(t, src)
+		file := filepath.Join(dir, multiapp.FileName)
+		rewrite(t, file, "appPort: 6002", "appPort: "+strconv.Itoa(freePort(t)))
+		rewrite(t, file, "appPort: 6003", "appPort: "+strconv.Itoa(freePort(t)))
+		tpl, err := multiapp.Load(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return dir, tpl
+	}
+
+	dir, _ := prepare()
+	f := startFuncd(t, "", t.TempDir(), env, "--dir", dir)
+	waitFor(t, 5*time.Minute, "19 orders received by both subscribers under funcd", func() bool {
+		out := f.functionOutput()
+		return len(linesOf(out, ids[0], appReceived)) == 19 && len(linesOf(out, ids[1], appReceived)) == 19
+	})
+	underFuncd := map[string][]string{}
+	for _, id := range append(ids, "checkout-go") {
+		underFuncd[id] = linesOf(f.functionOutput(), id, regexp.MustCompile(`^(Subscriber received|Published data): `))
+	}
+	f.kill(syscall.SIGINT)
+
+	redisAddr := startRedis(t)
+	dir, tpl := prepare()
+	rewrite(t, filepath.Join(dir, "components/redis/pubsub.yaml"), "localhost:6379", redisAddr)
+	procs := daprRunF(t, tpl, filepath.Join(dir, "components/redis"), env)
+	waitFor(t, 5*time.Minute, "19 orders received by both subscribers under daprd", func() bool {
+		return len(linesOf(procs[ids[0]].output(), "", appReceived)) == 19 && len(linesOf(procs[ids[1]].output(), "", appReceived)) == 19
+	})
+	for id, want := range underFuncd {
+		got := linesOf(procs[id].output(), "", regexp.MustCompile(`^(Subscriber received|Published data): `))
+		if !reflect.DeepEqual(got, want) || len(got) != 19 {
+			t.Errorf("%s printed differently\nunder funcd:\n%s\nunder daprd:\n%s", id, strings.Join(want, "\n"), strings.Join(got, "\n"))
+		}
+	}
+}

@@ -88,10 +88,12 @@ func daprRunF(t *testing.T, tpl *multiapp.Template, resources string, env []stri
 			"--dapr-listen-addresses", "127.0.0.1", "--log-level", "info"}
 		if app.Port != 0 {
 			appEnv = append(appEnv, "APP_PORT="+strconv.Itoa(app.Port))
-			args = append(args, "--app-port", strconv.Itoa(app.Port), "--app-channel-address", "127.0.0.1")
+			args = append(args, "--app-port", strconv.Itoa(app.Port), "--app-channel-address", "127.0.0.1",
+				"--app-protocol", app.Protocol)
 			procs[app.ID] = startProc(t, app.ID, app.Dir, appEnv, app.Command...)
 			d := startProc(t, "daprd "+app.ID, t.TempDir(), nil, args...)
-			waitHTTP(t, d, "http://"+addr(httpPort)+"/v1.0/healthz", 204, 60*time.Second)
+			// daprd is ready once the app listens: `go run .` may compile first.
+			waitHTTP(t, d, "http://"+addr(httpPort)+"/v1.0/healthz", 204, 5*time.Minute)
 			continue
 		}
 		d := startProc(t, "daprd "+app.ID, t.TempDir(), nil, args...)
