@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	runtimev1pb "github.com/dapr/dapr/pkg/proto/runtime/v1"
@@ -186,7 +187,12 @@ func (a *Apps) subscribe(ctx context.Context, ap *app) error {
 	}
 	var subs []resources.Subscription
 	seen := map[string]string{}
+	var refused []string
 	add := func(s resources.Subscription) {
+		if s.BulkSubscribe.Enabled {
+			refused = append(refused, fmt.Sprintf("%s (%s)", topicKey(s), s.File))
+			return
+		}
 		if err := a.cfg.SubscribeAllowed(ap.spec.ID, s.PubsubName, s.Topic); err != nil {
 			a.log.Warn("subscription not started", "app", ap.spec.ID, "from", s.File, "topic", topicKey(s), "reason", err)
 			return
@@ -209,6 +215,10 @@ func (a *Apps) subscribe(ctx context.Context, ap *app) error {
 	}
 	for _, s := range Declared(set.Subscriptions, ap.spec.ID, ap.spec.ResourcesPaths, a.cfg.ForFunctions) {
 		add(s)
+	}
+	if len(refused) > 0 {
+		return fmt.Errorf("bulkSubscribe is not supported for apps yet (the app would get single events where it expects bulk ones); turn it off in: %s",
+			strings.Join(refused, ", "))
 	}
 	if len(subs) == 0 {
 		return nil
