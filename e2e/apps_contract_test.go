@@ -182,20 +182,7 @@ func publishAppCases(t *testing.T, daprURL, token string) {
 	t.Helper()
 	for _, topic := range []string{"c-dl", "c-nodl", "c-decl"} {
 		for _, c := range appCases {
-			req, _ := http.NewRequest(http.MethodPost, daprURL+"/v1.0/publish/orderpubsub/"+topic,
-				bytes.NewReader([]byte(fmt.Sprintf(`{"case":%q}`, c.name))))
-			req.Header.Set("Content-Type", "application/json")
-			if token != "" {
-				req.Header.Set("dapr-api-token", token)
-			}
-			resp, err := httpClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusNoContent {
-				t.Fatalf("publish %s to %s: %s", c.name, topic, resp.Status)
-			}
+			publishJSON(t, daprURL, token, topic, fmt.Sprintf(`{"case":%q}`, c.name))
 			if topic == "c-decl" {
 				break
 			}
@@ -286,3 +273,21 @@ func writeFile(t *testing.T, path, content string) {
 	}
 }
 
+
+// publishJSON publishes one JSON event through a Dapr HTTP API.
+func publishJSON(t *testing.T, daprURL, token, topic, body string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, daprURL+"/v1.0/publish/orderpubsub/"+topic, bytes.NewReader([]byte(body)))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("dapr-api-token", token)
+	}
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("publish %s to %s: %s", body, topic, resp.Status)
+	}
+}
