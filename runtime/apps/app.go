@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	runtimev1pb "github.com/dapr/dapr/pkg/proto/runtime/v1"
@@ -35,6 +36,27 @@ type app struct {
 	inst               *runner.Instance // nil: not started by funcd
 	binding            *binding.Binding // nil: no subscriptions
 	conn               *grpc.ClientConn // gRPC apps' AppCallback
+
+	topicsMu sync.Mutex
+	topics   map[string]string // pubsub/topic -> where its subscription comes from
+}
+
+// claim records that the app subscribes to key; an app reads a topic once.
+func (ap *app) claim(key, from string) (release func(), err error) {
+	ap.topicsMu.Lock()
+	defer ap.topicsMu.Unlock()
+	if prev, dup := ap.topics[key]; dup {
+		return nil, fmt.Errorf("the app already subscribes to %s (%s)", key, prev)
+	}
+	if ap.topics == nil {
+		ap.topics = map[string]string{}
+	}
+	ap.topics[key] = from
+	return func() {
+		ap.topicsMu.Lock()
+		delete(ap.topics, key)
+		ap.topicsMu.Unlock()
+	}, nil
 }
 
 func (a *Apps) start(ctx context.Context, spec multiapp.App) (*app, error) {
@@ -63,8 +85,8 @@ func (a *Apps) start(ctx context.Context, spec multiapp.App) (*app, error) {
 // serveAPI serves the app's Dapr API on its ports (free ones unless the
 // template gives them), behind the app's token.
 func (a *Apps) serveAPI(ap *app) error {
-	sc, err := sidecar.New(ap.spec.ID, a.cfg.Components(ap.spec.ID),
-		sidecar.WithAPIToken(ap.apiToken), sidecar.WithLogger(a.log.With("app", ap.spec.ID)))
+	sc, err := sidecar.New(ap.spec.ID, a.cfg.Components(ap.spec.ID), sidecar.WithAPIToken(ap.apiToken),
+		sidecar.WithLogger(a.log.With("app", ap.spec.ID)), sidecar.WithSubscriber(streamer{a: a, ap: ap}))
 	if err != nil {
 		return err
 	}
@@ -186,7 +208,6 @@ func (a *Apps) subscribe(ctx context.Context, ap *app) error {
 		return err
 	}
 	var subs []resources.Subscription
-	seen := map[string]string{}
 	var refused []string
 	add := func(s resources.Subscription) {
 		if s.BulkSubscribe.Enabled {
@@ -197,12 +218,10 @@ func (a *Apps) subscribe(ctx context.Context, ap *app) error {
 			a.log.Warn("subscription not started", "app", ap.spec.ID, "from", s.File, "topic", topicKey(s), "reason", err)
 			return
 		}
-		if from, dup := seen[topicKey(s)]; dup {
-			a.log.Warn("subscription left out: the app already subscribes to this topic", "app", ap.spec.ID,
-				"topic", topicKey(s), "from", s.File, "first", from)
+		if _, err := ap.claim(topicKey(s), s.File); err != nil {
+			a.log.Warn("subscription left out", "app", ap.spec.ID, "topic", topicKey(s), "from", s.File, "reason", err)
 			return
 		}
-		seen[topicKey(s)] = s.File
 		s.Name = ap.spec.ID // daprd's consumer group is the app id
 		subs = append(subs, s)
 	}

@@ -31,6 +31,8 @@ type Config struct {
 	// request; IdleTimeout how long a connection (HTTP or gRPC) may stay
 	// open without a request.
 	ReadTimeout, IdleTimeout time.Duration
+	// Subscriber, when set, serves streaming subscriptions.
+	Subscriber Subscriber
 }
 
 // DefaultConfig returns the configuration New starts from.
