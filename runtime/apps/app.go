@@ -210,7 +210,7 @@ func (a *Apps) subscribe(ctx context.Context, ap *app) error {
 	var subs []resources.Subscription
 	var refused []string
 	add := func(s resources.Subscription) {
-		if s.BulkSubscribe.Enabled {
+		if s.BulkSubscribe.Enabled && ap.spec.Protocol == multiapp.ProtocolGRPC {
 			refused = append(refused, fmt.Sprintf("%s (%s)", topicKey(s), s.File))
 			return
 		}
@@ -236,7 +236,7 @@ func (a *Apps) subscribe(ctx context.Context, ap *app) error {
 		add(s)
 	}
 	if len(refused) > 0 {
-		return fmt.Errorf("bulkSubscribe is not supported for apps yet (the app would get single events where it expects bulk ones); turn it off in: %s",
+		return fmt.Errorf("bulkSubscribe is not supported for gRPC apps yet (OnBulkTopicEventAlpha1; the app would get single events where it expects bulk ones); turn it off in: %s",
 			strings.Join(refused, ", "))
 	}
 	if len(subs) == 0 {

@@ -40,9 +40,9 @@ func (b *Binding) process(ctx context.Context, s *subscription, msg *pubsub.Mess
 	switch {
 	case grpcApp:
 		a = b.deliverer.deliver(ctx, fn, appGRPCEvent{client: b.cfg.App.GRPC, fields: d.fields, topic: msg.Topic,
-			pubsub: s.res.PubsubName, route: fn, metadata: msg.Metadata, token: b.cfg.App.Token}, s.policies[fn])
+			pubsub: s.res.PubsubName, route: fn, metadata: appMetadata(msg.Metadata, s.res.PubsubName), token: b.cfg.App.Token}, s.policies[fn])
 	case b.cfg.App != nil:
-		a = b.deliverer.deliver(ctx, fn, b.appEvent(msg, &d, fn), s.policies[fn])
+		a = b.deliverer.deliver(ctx, fn, b.appEvent(msg, &d, fn, s.res.PubsubName), s.policies[fn])
 	default:
 		a = b.deliverer.Deliver(ctx, fn, &d.event, s.policies[fn])
 	}
@@ -139,11 +139,26 @@ func (b *Binding) unrouted(ctx context.Context, s *subscription, msg *pubsub.Mes
 	return nil
 }
 
+// appMetadata is a message's metadata as daprd hands it to an app: with
+// the component's name added as pubsubName.
+func appMetadata(md map[string]string, pubsubName string) map[string]string {
+	out := make(map[string]string, len(md)+1)
+	for k, v := range md {
+		out[k] = v
+	}
+	out[metaPubSubName] = pubsubName
+	return out
+}
+
+// metaPubSubName is the metadata key daprd adds to every message it
+// delivers to an app (rtpubsub.MetadataKeyPubSub).
+const metaPubSubName = "pubsubName"
+
 // appEvent is the message as daprd delivers it to a Dapr app on path.
-func (b *Binding) appEvent(msg *pubsub.Message, d *decoded, path string) appEvent {
+func (b *Binding) appEvent(msg *pubsub.Message, d *decoded, path, pubsubName string) appEvent {
 	ext := d.event.Extensions()
 	tp, _ := ext["traceparent"].(string)
 	ts, _ := ext["tracestate"].(string)
-	return appEvent{body: d.body, route: path, ceID: d.event.ID(), metadata: msg.Metadata,
+	return appEvent{body: d.body, route: path, ceID: d.event.ID(), metadata: appMetadata(msg.Metadata, pubsubName),
 		trace: [2]string{tp, ts}, token: b.cfg.App.Token}
 }
