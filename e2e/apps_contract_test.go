@@ -5,11 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
-	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -272,7 +272,6 @@ func writeFile(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 }
-
 
 // publishJSON publishes one JSON event through a Dapr HTTP API.
 func publishJSON(t *testing.T, daprURL, token, topic, body string) {
