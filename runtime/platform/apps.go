@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/funcd/funcd/runtime/apps"
+	"github.com/funcd/funcd/runtime/multiapp"
 	"github.com/funcd/funcd/runtime/pubsub/embedded"
 	"github.com/funcd/funcd/runtime/resources"
 	"github.com/funcd/funcd/runtime/runner"
@@ -107,6 +108,7 @@ func (p *Platform) startApps(ctx context.Context, set *resources.Set) error {
 			return fmt.Errorf("%s: appID %q is also the name of a function; give the app another id", p.cfg.Apps.File, app.ID)
 		}
 	}
+	p.warnUnused(set)
 	var token string
 	if p.cfg.APIToken != "" {
 		token = p.cfg.APIToken // the user's token opens every Dapr API
@@ -131,4 +133,21 @@ func (p *Platform) Apps() []apps.Status {
 		return nil
 	}
 	return p.apps.Status()
+}
+
+// warnUnused names the Subscriptions that neither the functions nor any
+// app take: their routes name no function and no app loads their folder.
+func (p *Platform) warnUnused(set *resources.Set) {
+	for _, s := range set.Subscriptions {
+		if p.forFunctions(s) {
+			continue
+		}
+		used := slices.ContainsFunc(p.cfg.Apps.Apps, func(a multiapp.App) bool {
+			return len(apps.Declared([]resources.Subscription{s}, a.ID, a.ResourcesPaths, p.forFunctions)) > 0
+		})
+		if !used {
+			p.log.Warn("subscription not started: its routes name no function, and no app loads it (scopes, resourcesPath)",
+				"subscription", s.Name, "file", s.File, "routes", s.Paths(), "scopes", s.Scopes)
+		}
+	}
 }
