@@ -127,8 +127,7 @@ func up(ctx context.Context, f upFlags, log *slog.Logger, stdout, stderr io.Writ
 			_ = writeApps(stderr, apps)
 		} else {
 			fmt.Fprintf(stderr, "funcd: stopped after %s; what the functions did:\n", time.Since(started).Round(time.Second))
-			_ = writeStatus(stderr, fns, p.Subscriptions())
-			_ = writeApps(stderr, apps)
+			_ = writeStatus(stderr, fns, p.Subscriptions()) // apps' subscriptions are listed as "<id> (app)"
 		}
 	}()
 	printReady(stderr, p, time.Since(started))
