@@ -226,6 +226,12 @@ spec:
 `)
 	writeFile(t, filepath.Join(dir, "components", "subscription.yaml"), contractDeclared)
 	startFuncd(t, "", t.TempDir(), nil, "--dir", dir, "--api-token", token)
+	// The app's Dapr API takes no write without its token.
+	for _, bad := range []string{"", "wrong"} {
+		if code, _ := tokenCall(t, "http://"+addr(httpPort)+"/v1.0/publish/orderpubsub/c-dl", bad); code != http.StatusUnauthorized {
+			t.Errorf("publish with token %q: %d, want 401", bad, code)
+		}
+	}
 	publishAppCases(t, "http://"+addr(httpPort), token)
 	waitFor(t, 60*time.Second, "every case settled under funcd", funcdApp.settled)
 
