@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -142,6 +143,13 @@ func TestDaprAppsGoSDK(t *testing.T) {
 		t.Skip("-short: compiles the Dapr Go SDK apps")
 	}
 	src, _ := filepath.Abs("../examples/dapr-apps-go")
+	// The apps run with `go run .`: build them once first, so that neither
+	// run waits for a cold compile of the SDK (minutes on a fresh machine).
+	build := exec.Command("go", "build", "./...")
+	build.Dir = src
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build the Go example apps: %v\n%s", err, out)
+	}
 	env := []string{"PUBLISH_INTERVAL=50ms"}
 	ids := []string{"order-processor-http", "order-processor-grpc"}
 	prepare := func() (string, *multiapp.Template) {
