@@ -79,7 +79,7 @@ func (b *Binding) settle(ctx context.Context, s *subscription, fn string, msgs [
 		}
 		return errs
 	case Drop:
-		b.log.Error("dropped: the app answered 404", "subscription", s.res.Name, "topic", s.res.Topic,
+		b.log.Error("dropped: the app answered 404 (gRPC: Unimplemented); daprd does not dead-letter it", "subscription", s.res.Name, "topic", s.res.Topic,
 			"ce.id", evs[0].ID(), "error", a.Cause())
 		s.counters.dropped.Add(int64(len(msgs)))
 		return errs
