@@ -230,7 +230,11 @@ func resolve(base string, common, own settings) (App, error) {
 		paths = common.resourcesPaths
 	}
 	for _, p := range paths {
-		app.ResourcesPaths = append(app.ResourcesPaths, abs(base, p))
+		d := abs(base, p)
+		if !isDir(d) {
+			return App{}, fmt.Errorf("resourcesPath %q: %s is not a folder", p, d)
+		}
+		app.ResourcesPaths = append(app.ResourcesPaths, d)
 	}
 	if paths == nil { // the Dapr CLI's per-app default
 		if d := filepath.Join(app.Dir, ".dapr", "resources"); isDir(d) {

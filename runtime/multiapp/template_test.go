@@ -107,6 +107,7 @@ func TestParseErrors(t *testing.T) {
 		{"dotted id", "version: 1\napps: [{appDirPath: a, appID: a.b}]", `appID "a.b"`},
 		{"env list", "version: 1\napps: [{appDirPath: a, env: [A]}]", "env: want a mapping"},
 		{"env nested", "version: 1\napps: [{appDirPath: a, env: {A: {b: 1}}}]", "want a string"},
+		{"missing resources", "version: 1\ncommon: {resourcesPath: ./nope}\napps: [{appDirPath: a}]", `resourcesPath "./nope"`},
 		{"same ports", "version: 1\napps: [{appDirPath: a, daprHTTPPort: 5, daprGRPCPort: 5}]", "both 5"},
 		{"too large", "version: 1\n#" + strings.Repeat("x", MaxFileBytes), "larger than"},
 	}
