@@ -15,6 +15,7 @@ import (
 type settings struct {
 	appID, appDirPath, appProtocol, appHealthCheckPath *string
 	appPort, daprHTTPPort, daprGRPCPort                *int
+	enableHealthCheck                                  *bool
 	command                                            []string
 	env                                                map[string]string
 	resourcesPaths                                     []string
@@ -69,7 +70,13 @@ func (s *settings) read(raw map[string]json.RawMessage, where string, warnings *
 			err = str(v, &s.appHealthCheckPath)
 		case "enableAppHealthCheck":
 			var b bool
-			err = json.Unmarshal(v, &b)
+			if err = json.Unmarshal(v, &b); err == nil {
+				s.enableHealthCheck = &b
+				if b {
+					*warnings = append(*warnings, fmt.Sprintf("%s.enableAppHealthCheck: the health check path is waited for once, at start; "+
+						"funcd does not pause deliveries while the app is unhealthy", where))
+				}
+			}
 		case "appPort":
 			err = port(v, &s.appPort)
 		case "daprHTTPPort":
@@ -218,6 +225,13 @@ func resolve(base string, common, own settings) (App, error) {
 	case ProtocolHTTP, ProtocolGRPC:
 	default:
 		return App{}, fmt.Errorf("appProtocol %q: funcd reaches apps over http or grpc", app.Protocol)
+	}
+	enabled := own.enableHealthCheck
+	if enabled == nil {
+		enabled = common.enableHealthCheck
+	}
+	if app.HealthCheckPath == "" && enabled != nil && *enabled {
+		app.HealthCheckPath = "/healthz" // daprd's default app health check path
 	}
 	if app.HealthCheckPath != "" && !strings.HasPrefix(app.HealthCheckPath, "/") {
 		app.HealthCheckPath = "/" + app.HealthCheckPath

@@ -88,6 +88,27 @@ apps:
 	}
 }
 
+func TestParseHealthCheck(t *testing.T) {
+	file := project(t, "a", "b")
+	tpl, err := Parse(file, []byte(`version: 1
+common:
+  enableAppHealthCheck: true
+apps:
+  - appDirPath: a
+  - appDirPath: b
+    appHealthCheckPath: ready
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := []string{tpl.Apps[0].HealthCheckPath, tpl.Apps[1].HealthCheckPath}; got[0] != "/healthz" || got[1] != "/ready" {
+		t.Errorf("health check paths %q, want /healthz (daprd's default) and /ready", got)
+	}
+	if len(tpl.Warnings) != 1 || !strings.Contains(tpl.Warnings[0], "waited for once") {
+		t.Errorf("warnings %q, want one about the health check", tpl.Warnings)
+	}
+}
+
 func TestParseErrors(t *testing.T) {
 	tests := []struct{ name, yaml, want string }{
 		{"not yaml", "version: [", "not YAML"},
