@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -199,7 +198,7 @@ func (a *Apps) subscribe(ctx context.Context, ap *app) error {
 		if ap.conn, err = dialApp(ap.baseAddr()); err != nil {
 			return err
 		}
-		grpcApp = runtimev1pb.NewAppCallbackClient(ap.conn)
+		grpcApp = grpcAppClient{runtimev1pb.NewAppCallbackClient(ap.conn), runtimev1pb.NewAppCallbackAlphaClient(ap.conn)}
 		prog, err = discoverGRPC(ctx, ap.conn, ap.appToken)
 	} else {
 		prog, err = discover(ctx, a.client, ap.baseURL(), ap.appToken)
@@ -208,12 +207,7 @@ func (a *Apps) subscribe(ctx context.Context, ap *app) error {
 		return err
 	}
 	var subs []resources.Subscription
-	var refused []string
 	add := func(s resources.Subscription) {
-		if s.BulkSubscribe.Enabled && ap.spec.Protocol == multiapp.ProtocolGRPC {
-			refused = append(refused, fmt.Sprintf("%s (%s)", topicKey(s), s.File))
-			return
-		}
 		if err := a.cfg.SubscribeAllowed(ap.spec.ID, s.PubsubName, s.Topic); err != nil {
 			a.log.Warn("subscription not started", "app", ap.spec.ID, "from", s.File, "topic", topicKey(s), "reason", err)
 			return
@@ -234,10 +228,6 @@ func (a *Apps) subscribe(ctx context.Context, ap *app) error {
 	}
 	for _, s := range Declared(set.Subscriptions, ap.spec.ID, ap.spec.ResourcesPaths, a.cfg.ForFunctions) {
 		add(s)
-	}
-	if len(refused) > 0 {
-		return fmt.Errorf("bulkSubscribe is not supported for gRPC apps yet (OnBulkTopicEventAlpha1; the app would get single events where it expects bulk ones); turn it off in: %s",
-			strings.Join(refused, ", "))
 	}
 	if len(subs) == 0 {
 		return nil
@@ -300,4 +290,11 @@ type target string
 
 func (t target) Acquire(context.Context, string) (string, func(bool), error) {
 	return string(t), func(bool) {}, nil
+}
+
+// grpcAppClient is a gRPC app's AppCallback (OnTopicEvent) and
+// AppCallbackAlpha (OnBulkTopicEventAlpha1) services.
+type grpcAppClient struct {
+	runtimev1pb.AppCallbackClient
+	runtimev1pb.AppCallbackAlphaClient
 }

@@ -91,7 +91,13 @@ func (b *Binding) deliverAppBatch(s *subscription, target string, items []*item)
 	if err != nil {
 		fill(errs, err)
 	} else {
-		outcomes, cause := b.postAppBatch(s, target, items)
+		var outcomes []Outcome
+		var cause error
+		if b.cfg.App.GRPC != nil {
+			outcomes, cause = b.postGRPCAppBatch(s, target, items)
+		} else {
+			outcomes, cause = b.postAppBatch(s, target, items)
+		}
 		release()
 		for i, it := range items {
 			errs[i] = b.settleOne(s, target, it, outcomes[i], cause)

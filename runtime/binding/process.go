@@ -29,7 +29,7 @@ func (b *Binding) process(ctx context.Context, s *subscription, msg *pubsub.Mess
 		return b.unrouted(ctx, s, msg, id)
 	}
 	if bt := s.batchers[fn]; bt != nil {
-		return bt.add(&item{msg: msg, ev: &d.event, done: make(chan error, 1)})
+		return bt.add(&item{msg: msg, ev: &d.event, fields: d.fields, done: make(chan error, 1)})
 	}
 	release, err := s.acquire(ctx)
 	if err != nil {

@@ -159,7 +159,7 @@ func (b *Binding) policyTarget(target string) string {
 // bulkWait is how long a message may wait for its batch to fill before
 // its delivery starts: zero unless fn takes batches of this subscription.
 func (b *Binding) bulkWait(res resources.Subscription, fn string) time.Duration {
-	if !res.BulkSubscribe.Enabled || (b.cfg.App == nil && !b.cfg.Batch(fn)) || (b.cfg.App != nil && b.cfg.App.GRPC != nil) {
+	if !res.BulkSubscribe.Enabled || (b.cfg.App == nil && !b.cfg.Batch(fn)) {
 		return 0
 	}
 	if ms := res.BulkSubscribe.MaxAwaitDurationMs; ms > 0 {
@@ -202,7 +202,7 @@ func (s *subscription) concurrency() (int, error) {
 // subscription asks for bulk delivery; others get single events.
 func (b *Binding) bulk(s *subscription) error {
 	bs := s.res.BulkSubscribe
-	if !bs.Enabled || (b.cfg.App != nil && b.cfg.App.GRPC != nil) {
+	if !bs.Enabled {
 		return nil
 	}
 	size, wait := defaultBulkMessages, defaultBulkAwait
