@@ -97,3 +97,77 @@ func TestAppGRPCDelivery(t *testing.T) {
 		})
 	}
 }
+
+// fakeBulkCallback answers bulk calls with a status per entry's case.
+type fakeBulkCallback struct {
+	fakeCallback
+	got []*runtimev1pb.TopicEventBulkRequest
+	err error
+}
+
+func (f *fakeBulkCallback) OnBulkTopicEventAlpha1(_ context.Context, in *runtimev1pb.TopicEventBulkRequest, _ ...grpc.CallOption) (*runtimev1pb.TopicEventBulkResponse, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.got = append(f.got, in)
+	if f.err != nil {
+		return nil, f.err
+	}
+	resp := &runtimev1pb.TopicEventBulkResponse{}
+	for _, e := range in.GetEntries() {
+		switch c := string(e.GetCloudEvent().GetData()); c {
+		case `"SUCCESS"`, `"RETRY"`, `"DROP"`:
+			resp.Statuses = append(resp.Statuses, &runtimev1pb.TopicEventBulkResponseEntry{EntryId: e.GetEntryId(),
+				Status: runtimev1pb.TopicEventResponse_TopicEventResponseStatus(runtimev1pb.TopicEventResponse_TopicEventResponseStatus_value[c[1:len(c)-1]])})
+		}
+	}
+	return resp, nil
+}
+
+func TestAppGRPCBulkDelivery(t *testing.T) {
+	for _, tt := range []struct {
+		name                    string
+		err                     error
+		wantDead, wantDelivered int64
+		wantDropped             int64
+	}{
+		{name: "per-entry statuses", wantDelivered: 1, wantDead: 3},
+		{name: "Unimplemented drops the batch", err: status.Error(codes.Unimplemented, "no"), wantDropped: 4},
+		{name: "another error retries the batch", err: status.Error(codes.Internal, "boom"), wantDead: 4},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			app := &fakeBulkCallback{err: tt.err}
+			ps := &fakePubSub{}
+			b, err := New(Config{
+				Subscriptions: []resources.Subscription{{Name: "s", PubsubName: "orderpubsub", Topic: "orders", DeadLetterTopic: "dlq",
+					BulkSubscribe: resources.BulkSubscribe{Enabled: true, MaxMessagesCount: 4, MaxAwaitDurationMs: 2000}}},
+				PubSubs: registry{"orderpubsub": ps}, Target: staticTarget{},
+				Retry: RetryPolicy{Multiplier: 1}, App: &App{ID: "sub", GRPC: app},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := b.Start(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			defer b.Stop(context.Background())
+			var wg sync.WaitGroup
+			for i, c := range []string{"SUCCESS", "RETRY", "DROP", "missing"} {
+				wg.Go(func() {
+					env := `{"specversion":"1.0","id":"e` + string(rune('0'+i)) + `","source":"s","type":"t","datacontenttype":"application/json","data":"` + c + `"}`
+					if err := ps.handlers["orders"](context.Background(), &pubsub.Message{Topic: "orders", Data: []byte(env)}); err != nil {
+						t.Errorf("%s: %v", c, err)
+					}
+				})
+			}
+			wg.Wait()
+			c := b.Status()[0].Counts
+			if c.Delivered != tt.wantDelivered || c.DeadLettered != tt.wantDead || c.Dropped != tt.wantDropped {
+				t.Errorf("counts %+v, want delivered %d, dead-lettered %d, dropped %d", c, tt.wantDelivered, tt.wantDead, tt.wantDropped)
+			}
+			if req := app.got[0]; req.GetType() != "com.dapr.event.sent.bulk" || req.GetPubsubName() != "orderpubsub" ||
+				req.GetMetadata()["pubsubName"] != "orderpubsub" || len(req.GetEntries()) != 4 {
+				t.Errorf("bulk request %v", req)
+			}
+		})
+	}
+}
