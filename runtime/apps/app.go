@@ -33,7 +33,10 @@ type app struct {
 	stopAPI            context.CancelFunc
 	apiDone            chan error
 	inst               *runner.Instance // nil: not started by funcd
-	binding            *binding.Binding // nil: no subscriptions
+	bindingMu          sync.Mutex
+	binding            *binding.Binding // nil: no subscriptions, or paused while the app is unhealthy
+	bindingCfg         binding.Config   // to start the binding again once the app is healthy
+	stopHealth         func()           // ends the health probes; nil without them
 	conn               *grpc.ClientConn // gRPC apps' AppCallback
 
 	topicsMu sync.Mutex
@@ -160,7 +163,7 @@ func (a *Apps) run(ctx context.Context, ap *app) error {
 
 // listening probes the app's health check path, or else its port.
 func (a *Apps) listening(ctx context.Context, ap *app) bool {
-	if ap.spec.HealthCheckPath == "" {
+	if ap.spec.HealthCheckPath == "" || ap.spec.Protocol == multiapp.ProtocolGRPC {
 		var d net.Dialer
 		c, err := d.DialContext(ctx, "tcp", ap.baseAddr())
 		if err != nil {
@@ -232,29 +235,58 @@ func (a *Apps) subscribe(ctx context.Context, ap *app) error {
 	if len(subs) == 0 {
 		return nil
 	}
-	b, err := binding.New(binding.Config{
+	ap.bindingCfg = binding.Config{
 		Subscriptions: subs, PubSubs: a.cfg.PubSubs, Target: target(ap.baseURL()),
 		Retry:      binding.RetryPolicy{Multiplier: 1}, // daprd retries in-process only under a Resiliency policy
 		Resiliency: set.Resiliencies, Components: set.Components, KeepsAlive: a.cfg.KeepsAlive,
 		App: &binding.App{ID: ap.spec.ID, Token: ap.appToken, GRPC: grpcApp}, Logger: a.log.With("app", ap.spec.ID),
-	})
+	}
+	if err := ap.startBinding(ctx); err != nil {
+		return err
+	}
+	a.log.Info("app subscribed", "app", ap.spec.ID, "subscriptions", describe(subs))
+	if ap.spec.HealthCheck != nil {
+		ap.stopHealth = a.watchHealth(ap)
+	}
+	return nil
+}
+
+// startBinding starts delivering the app's subscriptions.
+func (ap *app) startBinding(ctx context.Context) error {
+	b, err := binding.New(ap.bindingCfg)
 	if err != nil {
 		return err
 	}
 	if err := b.Start(ctx); err != nil {
 		return errors.Join(err, b.Stop(ctx))
 	}
+	ap.bindingMu.Lock()
 	ap.binding = b
-	a.log.Info("app subscribed", "app", ap.spec.ID, "subscriptions", describe(subs))
+	ap.bindingMu.Unlock()
 	return nil
+}
+
+// stopBinding stops delivering (in-flight deliveries drain until ctx ends;
+// the broker keeps the rest).
+func (ap *app) stopBinding(ctx context.Context) error {
+	ap.bindingMu.Lock()
+	b := ap.binding
+	ap.binding = nil
+	ap.bindingMu.Unlock()
+	if b == nil {
+		return nil
+	}
+	return b.Stop(ctx)
 }
 
 // stop ends deliveries, then the process, then the Dapr API.
 func (ap *app) stop(ctx context.Context) error {
 	var errs []error
-	if ap.binding != nil {
-		errs = append(errs, ap.binding.Stop(ctx))
+	if ap.stopHealth != nil {
+		ap.stopHealth()
+		ap.stopHealth = nil
 	}
+	errs = append(errs, ap.stopBinding(ctx))
 	if ap.conn != nil {
 		errs = append(errs, ap.conn.Close())
 		ap.conn = nil
@@ -279,9 +311,11 @@ func (ap *app) status() Status {
 			st.PID = ap.inst.PID()
 		}
 	}
+	ap.bindingMu.Lock()
 	if ap.binding != nil {
 		st.Subscriptions = ap.binding.Status()
 	}
+	ap.bindingMu.Unlock()
 	return st
 }
 

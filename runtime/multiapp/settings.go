@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // settings are the keys one level (common, or one app) sets; nil: not set.
@@ -16,6 +17,7 @@ type settings struct {
 	appID, appDirPath, appProtocol, appHealthCheckPath *string
 	appPort, daprHTTPPort, daprGRPCPort                *int
 	enableHealthCheck                                  *bool
+	probeInterval, probeTimeout, threshold             *int
 	command                                            []string
 	env                                                map[string]string
 	resourcesPaths                                     []string
@@ -25,9 +27,6 @@ type settings struct {
 // effect under funcd: they tune daprd itself, or what funcd does its own way.
 var ignored = map[string]string{
 	"appChannelAddress":      "apps are reached on 127.0.0.1",
-	"appHealthProbeInterval": "appHealthCheckPath is waited for once, at start",
-	"appHealthProbeTimeout":  "appHealthCheckPath is waited for once, at start",
-	"appHealthThreshold":     "appHealthCheckPath is waited for once, at start",
 	"appMaxConcurrency":      "use a Subscription's maxConcurrency metadata",
 	"appSSL":                 "apps are reached over plain HTTP or gRPC",
 	"configFilePath":         "Dapr Configuration resources are not read",
@@ -72,11 +71,13 @@ func (s *settings) read(raw map[string]json.RawMessage, where string, warnings *
 			var b bool
 			if err = json.Unmarshal(v, &b); err == nil {
 				s.enableHealthCheck = &b
-				if b {
-					*warnings = append(*warnings, fmt.Sprintf("%s.enableAppHealthCheck: the health check path is waited for once, at start; "+
-						"funcd does not pause deliveries while the app is unhealthy", where))
-				}
 			}
+		case "appHealthProbeInterval":
+			err = positive(v, &s.probeInterval)
+		case "appHealthProbeTimeout":
+			err = positive(v, &s.probeTimeout)
+		case "appHealthThreshold":
+			err = positive(v, &s.threshold)
 		case "appPort":
 			err = port(v, &s.appPort)
 		case "daprHTTPPort":
@@ -136,6 +137,16 @@ func port(v json.RawMessage, dst **int) error {
 	n, err := strconv.Atoi(s)
 	if err != nil || n < 1 || n > 65535 {
 		return fmt.Errorf("%s is not a port number (1-65535)", v)
+	}
+	*dst = &n
+	return nil
+}
+
+// positive reads a whole number >= 1, written as a number or a string.
+func positive(v json.RawMessage, dst **int) error {
+	n, err := strconv.Atoi(strings.Trim(string(v), `"`))
+	if err != nil || n < 1 {
+		return fmt.Errorf("%s is not a whole number >= 1", v)
 	}
 	*dst = &n
 	return nil
@@ -230,8 +241,25 @@ func resolve(base string, common, own settings) (App, error) {
 	if enabled == nil {
 		enabled = common.enableHealthCheck
 	}
-	if app.HealthCheckPath == "" && enabled != nil && *enabled {
-		app.HealthCheckPath = "/healthz" // daprd's default app health check path
+	if enabled != nil && *enabled {
+		if app.HealthCheckPath == "" {
+			app.HealthCheckPath = "/healthz" // daprd's default app health check path
+		}
+		// daprd's defaults: every 5s, 500ms each, unhealthy after 3 failures.
+		app.HealthCheck = &HealthCheck{
+			Interval:  time.Duration(pickInt(own.probeInterval, common.probeInterval)) * time.Second,
+			Timeout:   time.Duration(pickInt(own.probeTimeout, common.probeTimeout)) * time.Millisecond,
+			Threshold: pickInt(own.threshold, common.threshold),
+		}
+		if app.HealthCheck.Interval == 0 {
+			app.HealthCheck.Interval = 5 * time.Second
+		}
+		if app.HealthCheck.Timeout == 0 {
+			app.HealthCheck.Timeout = 500 * time.Millisecond
+		}
+		if app.HealthCheck.Threshold == 0 {
+			app.HealthCheck.Threshold = 3
+		}
 	}
 	if app.HealthCheckPath != "" && !strings.HasPrefix(app.HealthCheckPath, "/") {
 		app.HealthCheckPath = "/" + app.HealthCheckPath

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"sigs.k8s.io/yaml"
 )
@@ -49,12 +50,22 @@ type App struct {
 	Protocol string // ProtocolHTTP or ProtocolGRPC
 	// HealthCheckPath, when set, must answer 2xx before deliveries start.
 	HealthCheckPath string
+	// HealthCheck, when set (enableAppHealthCheck), keeps probing the app
+	// after it started: its subscriptions stop while it is unhealthy.
+	HealthCheck *HealthCheck
 	// HTTPPort and GRPCPort are the app's Dapr API ports; 0 picks free ones.
 	HTTPPort, GRPCPort int
 	// Env is added to the app's environment (common env, then its own).
 	Env map[string]string
 	// ResourcesPaths are absolute folders of Dapr resources for the app.
 	ResourcesPaths []string
+}
+
+// HealthCheck is how an app's health is probed, as daprd probes it.
+type HealthCheck struct {
+	Interval  time.Duration // appHealthProbeInterval (seconds), default 5s
+	Timeout   time.Duration // appHealthProbeTimeout (milliseconds), default 500ms
+	Threshold int           // appHealthThreshold: failures in a row before unhealthy, default 3
 }
 
 // Load reads and parses the template at path.

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 // project makes a folder with the given subfolders and returns the path a
@@ -97,6 +98,9 @@ apps:
   - appDirPath: a
   - appDirPath: b
     appHealthCheckPath: ready
+    appHealthProbeInterval: 2
+    appHealthProbeTimeout: 100
+    appHealthThreshold: "1"
 `))
 	if err != nil {
 		t.Fatal(err)
@@ -104,8 +108,14 @@ apps:
 	if got := []string{tpl.Apps[0].HealthCheckPath, tpl.Apps[1].HealthCheckPath}; got[0] != "/healthz" || got[1] != "/ready" {
 		t.Errorf("health check paths %q, want /healthz (daprd's default) and /ready", got)
 	}
-	if len(tpl.Warnings) != 1 || !strings.Contains(tpl.Warnings[0], "waited for once") {
-		t.Errorf("warnings %q, want one about the health check", tpl.Warnings)
+	if hc := tpl.Apps[0].HealthCheck; hc == nil || *hc != (HealthCheck{Interval: 5 * time.Second, Timeout: 500 * time.Millisecond, Threshold: 3}) {
+		t.Errorf("health check %+v, want daprd's defaults", hc)
+	}
+	if hc := tpl.Apps[1].HealthCheck; hc == nil || *hc != (HealthCheck{Interval: 2 * time.Second, Timeout: 100 * time.Millisecond, Threshold: 1}) {
+		t.Errorf("health check %+v", hc)
+	}
+	if len(tpl.Warnings) != 0 {
+		t.Errorf("warnings %q", tpl.Warnings)
 	}
 }
 
@@ -129,6 +139,7 @@ func TestParseErrors(t *testing.T) {
 		{"env list", "version: 1\napps: [{appDirPath: a, env: [A]}]", "env: want a mapping"},
 		{"env nested", "version: 1\napps: [{appDirPath: a, env: {A: {b: 1}}}]", "want a string"},
 		{"missing resources", "version: 1\ncommon: {resourcesPath: ./nope}\napps: [{appDirPath: a}]", `resourcesPath "./nope"`},
+		{"threshold zero", "version: 1\napps: [{appDirPath: a, appHealthThreshold: 0}]", "appHealthThreshold: 0 is not a whole number"},
 		{"same ports", "version: 1\napps: [{appDirPath: a, daprHTTPPort: 5, daprGRPCPort: 5}]", "both 5"},
 		{"too large", "version: 1\n#" + strings.Repeat("x", MaxFileBytes), "larger than"},
 	}
