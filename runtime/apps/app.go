@@ -34,10 +34,11 @@ type app struct {
 	apiDone            chan error
 	inst               *runner.Instance // nil: not started by funcd
 	bindingMu          sync.Mutex
-	binding            *binding.Binding // nil: no subscriptions, or paused while the app is unhealthy
-	bindingCfg         binding.Config   // to start the binding again once the app is healthy
-	stopHealth         func()           // ends the health probes; nil without them
-	conn               *grpc.ClientConn // gRPC apps' AppCallback
+	binding            *binding.Binding             // nil: no subscriptions, or paused while the app is unhealthy
+	bindingCfg         binding.Config               // to start the binding again once the app is healthy
+	past               []binding.SubscriptionStatus // what stopped bindings did, for Status
+	stopHealth         func()                       // ends the health probes; nil without them
+	conn               *grpc.ClientConn             // gRPC apps' AppCallback
 
 	topicsMu sync.Mutex
 	topics   map[string]string // pubsub/topic -> where its subscription comes from
@@ -276,7 +277,30 @@ func (ap *app) stopBinding(ctx context.Context) error {
 	if b == nil {
 		return nil
 	}
-	return b.Stop(ctx)
+	err := b.Stop(ctx)
+	ap.bindingMu.Lock()
+	ap.past = addCounts(ap.past, b.Status())
+	ap.bindingMu.Unlock()
+	return err
+}
+
+// addCounts adds the counts of b to a, subscription by subscription (both
+// list the same subscriptions in the same order, or a is empty).
+func addCounts(a, b []binding.SubscriptionStatus) []binding.SubscriptionStatus {
+	if len(a) != len(b) {
+		return append([]binding.SubscriptionStatus(nil), b...)
+	}
+	out := make([]binding.SubscriptionStatus, len(b))
+	for i := range b {
+		out[i] = b[i]
+		c, p := &out[i].Counts, a[i].Counts
+		c.Delivered += p.Delivered
+		c.DeadLettered += p.DeadLettered
+		c.Dropped += p.Dropped
+		c.Returned += p.Returned
+		c.Retries += p.Retries
+	}
+	return out
 }
 
 // stop ends deliveries, then the process, then the Dapr API.
@@ -312,8 +336,9 @@ func (ap *app) status() Status {
 		}
 	}
 	ap.bindingMu.Lock()
+	st.Subscriptions = ap.past
 	if ap.binding != nil {
-		st.Subscriptions = ap.binding.Status()
+		st.Subscriptions = addCounts(ap.past, ap.binding.Status())
 	}
 	ap.bindingMu.Unlock()
 	return st

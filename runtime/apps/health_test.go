@@ -66,7 +66,11 @@ func TestHealthChecksPauseSubscriptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer apps.Stop(context.Background())
-	subscribed := func() bool { return len(apps.Status()[0].Subscriptions) == 1 }
+	subscribed := func() bool {
+		apps.apps[0].bindingMu.Lock()
+		defer apps.apps[0].bindingMu.Unlock()
+		return apps.apps[0].binding != nil
+	}
 	waitUntil := func(what string, cond func() bool) {
 		t.Helper()
 		deadline := time.Now().Add(5 * time.Second)
@@ -84,5 +88,8 @@ func TestHealthChecksPauseSubscriptions(t *testing.T) {
 	waitUntil("the subscription starts again", subscribed)
 	if n := ps.count(); n != 2 {
 		t.Errorf("subscribed %d times, want 2 (at start, once healthy again)", n)
+	}
+	if subs := apps.Status()[0].Subscriptions; len(subs) != 1 || subs[0].Topic != "orders" {
+		t.Errorf("status %+v, want the orders subscription", subs)
 	}
 }
