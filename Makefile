@@ -12,6 +12,8 @@ GO        ?= go
 comma     := ,
 FUNCTIONS := $(sort $(dir $(wildcard functions/*/func.yaml)))
 VALIDATE  := deploy/validate
+# Example Dapr apps with a Go module of their own (run by e2e's TestDaprAppsGoSDK).
+EXAMPLES  := examples/dapr-apps-go
 CLUSTER   := e2e/cluster
 ARGS      ?= --demo
 # The Dapr resources folder make build looks at (funcd up --components).
@@ -46,7 +48,7 @@ deps:
 vet:
 	$(GO) vet ./...
 	$(GO) vet -tags bench,soak ./e2e/
-	@for d in $(FUNCTIONS) $(VALIDATE); do echo "go vet $$d"; (cd $$d && $(GO) vet ./...) || exit 1; done
+	@for d in $(FUNCTIONS) $(VALIDATE) $(EXAMPLES); do echo "go vet $$d"; (cd $$d && $(GO) vet ./...) || exit 1; done
 	cd $(CLUSTER) && $(GO) vet -tags cluster ./...
 
 test-root:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs and builds what `make test` runs for real, when it is missing:
-# Debian's redis-server and shellcheck (apt, as root; one apt-get update),
+# Debian's redis-server, shellcheck and python3 (the example Dapr apps in
+# examples/dapr-apps) (apt, as root; one apt-get update),
 # then daprd, the func CLI and the CloudEvents conformance CLI through
 # tools/build.sh (cached by version, so a second run is a no-op).
 set -euo pipefail
@@ -9,6 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v shellcheck >/dev/null || missing+=(shellcheck)
+command -v python3 >/dev/null || missing+=(python3)
 if ((${#missing[@]})); then
 	if [[ $(id -u) != 0 ]]; then
 		echo "deps: make test needs ${missing[*]}: sudo apt-get install -y ${missing[*]}" >&2
@@ -19,6 +21,6 @@ if ((${#missing[@]})); then
 	apt-get update -qq
 	apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-echo "deps: $(redis-server --version | cut -d' ' -f1-3); shellcheck $(shellcheck --version | sed -n 2p | cut -d' ' -f2)" >&2
+echo "deps: $(redis-server --version | cut -d' ' -f1-3); shellcheck $(shellcheck --version | sed -n 2p | cut -d' ' -f2); $(python3 --version)" >&2
 
 "$here/build.sh"

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/funcd/funcd/runtime/broker"
+	"github.com/funcd/funcd/runtime/multiapp"
 	"github.com/funcd/funcd/runtime/platform"
 	"github.com/funcd/funcd/runtime/runner"
 	"github.com/funcd/funcd/runtime/tracing"
@@ -24,11 +25,13 @@ const upExamples = `  funcd up                      # run the project in this fo
   funcd up --port 0             # pick a free gateway port (printed at start)
   funcd up --grpc-port 50001    # also the Dapr gRPC publish API, for the Dapr SDKs
   funcd up --dir ./my-project --log-level debug
+  funcd up -f dapr.yaml         # also run the Dapr apps of a Multi-App Run template (default: <dir>/dapr.yaml when it exists)
 `
 
 // upFlags are the flags of funcd up.
 type upFlags struct {
 	dir, functions, components, data, cache string
+	template                                string // -f: a Multi-App Run template
 	port, grpcPort, maxTopics               int
 	idle                                    time.Duration
 	demo, watch                             bool
@@ -42,6 +45,7 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.dir, "dir", ".", "project folder holding functions/ and components/")
 	fs.StringVar(&f.functions, "functions", "", "functions folder (default <dir>/functions)")
 	fs.StringVar(&f.components, "components", "", "Dapr resources folder (default <dir>/components)")
+	fs.StringVar(&f.template, "f", "", "Dapr Multi-App Run template whose apps run next to the functions (default <dir>/dapr.yaml when it exists)")
 	fs.StringVar(&f.data, "data", "", "broker data folder (default <dir>/.funcd/data)")
 	fs.StringVar(&f.cache, "cache", "", "build cache folder (default: the user cache folder)")
 	fs.IntVar(&f.port, "port", 8080, "gateway port on 127.0.0.1 (0 picks a free port)")
@@ -88,6 +92,25 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return up(ctx, f, newLogger(stderr, level), stdout, stderr)
 }
 
+// loadTemplate reads -f, or <dir>/dapr.yaml when it exists; nil: no apps.
+func loadTemplate(f upFlags, stderr io.Writer) (*multiapp.Template, error) {
+	path := f.template
+	if path == "" {
+		path = filepath.Join(f.dir, multiapp.FileName)
+		if _, err := os.Stat(path); err != nil {
+			return nil, nil
+		}
+	}
+	t, err := multiapp.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range t.Warnings {
+		fmt.Fprintln(stderr, "funcd: warning:", w)
+	}
+	return t, nil
+}
+
 func up(ctx context.Context, f upFlags, log *slog.Logger, stdout, stderr io.Writer) error {
 	started := time.Now()
 	defer platform.TuneGC(os.Getenv)()
@@ -97,7 +120,11 @@ func up(ctx context.Context, f upFlags, log *slog.Logger, stdout, stderr io.Writ
 	}
 	defer stopProfile()
 	fmt.Fprintln(stderr, "funcd: starting (building functions on first run may take a minute)")
-	p, err := platform.Start(ctx, platform.Config{CPUProfileDir: f.cpuProfile,
+	tpl, err := loadTemplate(f, stderr)
+	if err != nil {
+		return err
+	}
+	p, err := platform.Start(ctx, platform.Config{CPUProfileDir: f.cpuProfile, Apps: tpl,
 		Dir: f.dir, FunctionsDir: f.functions, ResourcesDir: f.components, DataDir: f.data,
 		CacheDir: f.cache, Idle: f.idle, Watch: f.watch, GatewayAddr: "127.0.0.1:" + strconv.Itoa(f.port), GRPCAddr: grpcAddr(f.grpcPort), APIToken: f.token,
 		MaxTopics: f.maxTopics, Fsync: f.sync, Output: stdout, Color: isTerminal(stdout), OnBuild: buildProgress(stderr), Logger: log,
@@ -112,8 +139,13 @@ func up(ctx context.Context, f upFlags, log *slog.Logger, stdout, stderr io.Writ
 		if err := p.Stop(stopCtx); err != nil {
 			log.Error("stop", "error", err)
 		}
-		fmt.Fprintf(stderr, "funcd: stopped after %s; what the functions did:\n", time.Since(started).Round(time.Second))
-		_ = writeStatus(stderr, p.Functions(), p.Subscriptions())
+		if fns, apps := p.Functions(), p.Apps(); len(fns) == 0 && len(apps) > 0 {
+			fmt.Fprintf(stderr, "funcd: stopped after %s; what the apps' subscriptions did:\n", time.Since(started).Round(time.Second))
+			_ = writeApps(stderr, apps)
+		} else {
+			fmt.Fprintf(stderr, "funcd: stopped after %s; what the functions did:\n", time.Since(started).Round(time.Second))
+			_ = writeStatus(stderr, fns, p.Subscriptions()) // apps' subscriptions are listed as "<id> (app)"
+		}
 	}()
 	printReady(stderr, p, time.Since(started))
 	if f.demo {
@@ -162,14 +194,29 @@ func printReady(w io.Writer, p *platform.Platform, took time.Duration) {
 			failed = append(failed, fn.Name)
 		}
 	}
-	fmt.Fprintf(w, "funcd: ready in %s — functions: %s (each starts on its first event, stops when idle)\n",
-		took.Round(time.Millisecond), strings.Join(names, ", "))
+	var appIDs []string
+	for _, a := range p.Apps() {
+		appIDs = append(appIDs, a.ID)
+	}
+	switch {
+	case len(names) == 0 && len(appIDs) > 0:
+		fmt.Fprintf(w, "funcd: ready in %s — Dapr apps: %s (no functions)\n", took.Round(time.Millisecond), strings.Join(appIDs, ", "))
+	case len(appIDs) > 0:
+		fmt.Fprintf(w, "funcd: ready in %s — functions: %s (each starts on its first event, stops when idle); Dapr apps: %s\n",
+			took.Round(time.Millisecond), strings.Join(names, ", "), strings.Join(appIDs, ", "))
+	default:
+		fmt.Fprintf(w, "funcd: ready in %s — functions: %s (each starts on its first event, stops when idle)\n",
+			took.Round(time.Millisecond), strings.Join(names, ", "))
+	}
 	if len(failed) > 0 {
 		fmt.Fprintf(w, "funcd: not running, their build failed (output above): %s; save a fix and it is built again\n",
 			strings.Join(failed, ", "))
 	}
 	if a := p.GRPCAddr(); a != "" {
 		fmt.Fprintf(w, "funcd: dapr grpc publish api on %s\n", a)
+	}
+	for _, a := range p.Apps() {
+		fmt.Fprintf(w, "funcd: app %s: Dapr API on http://127.0.0.1:%d and 127.0.0.1:%d (gRPC)\n", a.ID, a.HTTPPort, a.GRPCPort)
 	}
 	fmt.Fprintf(w, "funcd: gateway on %s (Ctrl-C to stop)\n", p.GatewayURL())
 	if !slices.Contains(names, "checkout") {

@@ -11,9 +11,10 @@ import (
 
 // item is one message waiting in a batch; done receives its settlement.
 type item struct {
-	msg  *pubsub.Message
-	ev   *event.Event
-	done chan error // buffered: the sender never waits
+	msg    *pubsub.Message
+	ev     *event.Event
+	fields map[string]any // the envelope, for gRPC apps' bulk entries
+	done   chan error     // buffered: the sender never waits
 }
 
 // batcher gathers messages for one function of a bulk subscription, like

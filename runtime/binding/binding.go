@@ -61,7 +61,11 @@ type Config struct {
 	KeepsAlive func(resources.Component) bool
 	// Batch reports whether a function accepts CloudEvent batches: bulk
 	// subscriptions deliver batches only to those. nil: none does.
-	Batch  func(function string) bool
+	Batch func(function string) bool
+	// App, when set, makes every delivery a Dapr app's (see App): route
+	// paths name the app's paths, not functions, and answers mean what
+	// they mean to daprd. Without it the function table applies.
+	App    *App
 	Logger *slog.Logger
 
 	timeoutDefaulted bool // Timeout was not given

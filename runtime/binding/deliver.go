@@ -71,9 +71,9 @@ type StructuredTarget interface {
 // pol, and returns the final answer.
 func (d *Deliverer) Deliver(ctx context.Context, function string, ev *event.Event, pol Policy) Answer {
 	if st, ok := d.target.(StructuredTarget); ok && st.Structured(function) {
-		return d.deliver(ctx, function, structured{ev}, pol)
+		return d.deliver(ctx, function, structured{ev: ev}, pol)
 	}
-	return d.deliver(ctx, function, single{ev}, pol)
+	return d.deliver(ctx, function, single{ev: ev}, pol)
 }
 
 func (d *Deliverer) deliver(ctx context.Context, function string, p payload, pol Policy) Answer {
@@ -111,19 +111,28 @@ func (d *Deliverer) attempt(ctx context.Context, function string, p payload, pol
 		return Answer{Outcome: Classify(0, err), Err: err, Attempts: 1}
 	}
 	res, err := d.post(ctx, function, p, pol.Timeout)
-	outcome := Classify(res.status, err)
+	outcome := p.outcome(res, err)
 	done(outcome != Retry)
 	d.log.DebugContext(ctx, "delivered", "function", function, "ce.id", p.id(), "status", res.status,
 		"outcome", outcome.String(), "error", err)
 	return Answer{Outcome: outcome, Status: res.status, Header: res.header, Body: res.body, Err: err, Attempts: 1}
 }
 
+// directPayload is a payload that delivers itself rather than as an HTTP
+// POST to a Target (a gRPC app's OnTopicEvent).
+type directPayload interface {
+	deliver(ctx context.Context, timeout time.Duration) (result, error)
+}
+
 func (d *Deliverer) post(ctx context.Context, function string, p payload, timeout time.Duration) (result, error) {
+	if dp, ok := p.(directPayload); ok {
+		return dp.deliver(ctx, timeout)
+	}
 	url, release, err := d.target.Acquire(ctx, function)
 	if err != nil {
 		return result{}, fmt.Errorf("function %s: %w", function, err)
 	}
-	res, err := send(ctx, d.client, url+"/", p, timeout)
+	res, err := send(ctx, d.client, url+p.path(), p, timeout)
 	release(err != nil || res.status < 200 || res.status > 299)
 	return res, err
 }

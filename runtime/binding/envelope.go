@@ -15,6 +15,9 @@ import (
 // decoded is a message made ready for delivery.
 type decoded struct {
 	event event.Event
+	// body is what daprd sends a Dapr app: the stored envelope, or the
+	// envelope wrapped around a raw payload.
+	body []byte
 	// fields is the envelope as daprd's routing rules see it (the variable
 	// "event"); set only when asked for.
 	fields  map[string]any
@@ -49,6 +52,7 @@ func decode(msg *pubsub.Message, pubsubName string, rawPayload, withFields bool)
 		return decoded{}, permanentf("message on %s/%s is not a valid CloudEvent: %w", pubsubName, msg.Topic, err)
 	}
 	d.expired = expired(d.event)
+	d.body = data
 	return d, nil
 }
 

@@ -25,6 +25,9 @@ const (
 	// unacknowledged so it delivers it again later (circuit breaker open,
 	// binding stopping, unlimited retries handed back).
 	Requeue
+	// Drop: acknowledge without delivering again and without the dead-letter
+	// topic, as daprd does when a Dapr app answers 404 (see ClassifyApp).
+	Drop
 )
 
 func (o Outcome) String() string {
@@ -37,6 +40,8 @@ func (o Outcome) String() string {
 		return "dead-letter"
 	case Requeue:
 		return "requeue"
+	case Drop:
+		return "drop"
 	}
 	return fmt.Sprintf("outcome(%d)", int(o))
 }

@@ -14,7 +14,8 @@ import (
 // process settles one message: nil acknowledges it, an error hands it back
 // to the broker for a later redelivery.
 func (b *Binding) process(ctx context.Context, s *subscription, msg *pubsub.Message) error {
-	d, err := decode(msg, s.res.PubsubName, s.raw, s.router.needsFields())
+	grpcApp := b.cfg.App != nil && b.cfg.App.GRPC != nil
+	d, err := decode(msg, s.res.PubsubName, s.raw, s.router.needsFields() || grpcApp)
 	if err != nil {
 		return b.deadLetter(ctx, s, msg, "", err)
 	}
@@ -22,15 +23,15 @@ func (b *Binding) process(ctx context.Context, s *subscription, msg *pubsub.Mess
 	if d.expired {
 		return b.deadLetter(ctx, s, msg, id, fmt.Errorf("event %s expired before delivery", id))
 	}
-	fn, err := s.router.route(d.fields)
+	fn, routed, err := s.router.route(d.fields)
 	if err != nil {
 		return b.deadLetter(ctx, s, msg, id, err)
 	}
-	if fn == "" {
+	if !routed {
 		return b.unrouted(ctx, s, msg, id)
 	}
 	if bt := s.batchers[fn]; bt != nil {
-		return bt.add(&item{msg: msg, ev: &d.event, done: make(chan error, 1)})
+		return bt.add(&item{msg: msg, ev: &d.event, fields: d.fields, done: make(chan error, 1)})
 	}
 	release, err := s.acquire(ctx)
 	if err != nil {
@@ -38,7 +39,16 @@ func (b *Binding) process(ctx context.Context, s *subscription, msg *pubsub.Mess
 	}
 	defer release()
 	ctx, span := b.startProcess(ctx, s, msg, &d.event, fn)
-	a := b.deliverer.Deliver(ctx, fn, &d.event, s.policies[fn])
+	var a Answer
+	switch {
+	case grpcApp:
+		a = b.deliverer.deliver(ctx, fn, appGRPCEvent{client: b.cfg.App.GRPC, fields: d.fields, topic: msg.Topic,
+			pubsub: s.res.PubsubName, route: fn, metadata: appMetadata(msg.Metadata, s.res.PubsubName), token: b.cfg.App.Token}, s.policies[fn])
+	case b.cfg.App != nil:
+		a = b.deliverer.deliver(ctx, fn, b.appEvent(msg, &d, fn, s.res.PubsubName), s.policies[fn])
+	default:
+		a = b.deliverer.Deliver(ctx, fn, &d.event, s.policies[fn])
+	}
 	err = b.settle(ctx, s, fn, []*pubsub.Message{msg}, []*event.Event{&d.event}, a)[0]
 	endProcess(span, a, err)
 	return err
@@ -72,6 +82,11 @@ func (b *Binding) settle(ctx context.Context, s *subscription, fn string, msgs [
 		for i, m := range msgs {
 			errs[i] = b.deadLetter(ctx, s, m, evs[i].ID(), a.Cause())
 		}
+		return errs
+	case Drop:
+		b.log.Error("dropped: the app answered 404 (gRPC: Unimplemented); daprd does not dead-letter it", "subscription", s.res.Name, "topic", s.res.Topic,
+			"ce.id", evs[0].ID(), "error", a.Cause())
+		s.counters.dropped.Add(int64(len(msgs)))
 		return errs
 	case Retry:
 		b.log.WarnContext(ctx, "retries spent", "subscription", s.res.Name, "function", fn, "ce.id", evs[0].ID(),
@@ -129,4 +144,28 @@ func (b *Binding) unrouted(ctx context.Context, s *subscription, msg *pubsub.Mes
 	b.log.Debug("dropped: no route matched", "subscription", s.res.Name, "topic", s.res.Topic, "ce.id", id)
 	s.counters.dropped.Add(1)
 	return nil
+}
+
+// appMetadata is a message's metadata as daprd hands it to an app: with
+// the component's name added as pubsubName.
+func appMetadata(md map[string]string, pubsubName string) map[string]string {
+	out := make(map[string]string, len(md)+1)
+	for k, v := range md {
+		out[k] = v
+	}
+	out[metaPubSubName] = pubsubName
+	return out
+}
+
+// metaPubSubName is the metadata key daprd adds to every message it
+// delivers to an app (rtpubsub.MetadataKeyPubSub).
+const metaPubSubName = "pubsubName"
+
+// appEvent is the message as daprd delivers it to a Dapr app on path.
+func (b *Binding) appEvent(msg *pubsub.Message, d *decoded, path, pubsubName string) appEvent {
+	ext := d.event.Extensions()
+	tp, _ := ext["traceparent"].(string)
+	ts, _ := ext["tracestate"].(string)
+	return appEvent{body: d.body, route: path, ceID: d.event.ID(), metadata: appMetadata(msg.Metadata, pubsubName),
+		trace: [2]string{tp, ts}, token: b.cfg.App.Token}
 }

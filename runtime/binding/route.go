@@ -25,18 +25,25 @@ type rule struct {
 }
 
 // newRouter compiles the subscription's match expressions with daprd's own
-// CEL environment (pkg/expr). Errors name the rule.
-func newRouter(sub resources.Subscription) (router, error) {
+// CEL environment (pkg/expr). Errors name the rule. target names the
+// target of a route path: the function it names (resources.Function), or
+// for a Dapr app the path it is requested on (appPath, or the path as
+// written for gRPC apps).
+//
+// With catchAll, a subscription with no rules and no default route gets a
+// default route with an empty path, as daprd gives gRPC apps' subscriptions
+// (parseRoutingRulesGRPC).
+func newRouter(sub resources.Subscription, target func(path string) string, catchAll bool) (router, error) {
 	var r router
 	for i, rl := range sub.Routes.Rules {
 		m, err := compileMatch(rl.Match)
 		if err != nil {
 			return router{}, fmt.Errorf("spec.routes.rules[%d].match %q: %w", i, rl.Match, err)
 		}
-		r.rules = append(r.rules, rule{match: m, function: resources.Function(rl.Path)})
+		r.rules = append(r.rules, rule{match: m, function: target(rl.Path)})
 	}
-	if sub.Routes.Default != "" {
-		r.rules = append(r.rules, rule{function: resources.Function(sub.Routes.Default)})
+	if sub.Routes.Default != "" || (catchAll && len(r.rules) == 0) {
+		r.rules = append(r.rules, rule{function: target(sub.Routes.Default)})
 	}
 	return r, nil
 }
@@ -87,26 +94,32 @@ func (r router) functions() []string {
 	return out
 }
 
-// route returns the function for an envelope, or "" when no rule matches.
-// An expression that fails or is not boolean fails the same way on every
-// delivery, so its error is permanent.
-func (r router) route(fields map[string]any) (string, error) {
+// route returns the target for an envelope; ok is false when no rule
+// matches. An expression that fails or is not boolean fails the same way
+// on every delivery, so its error is permanent.
+func (r router) route(fields map[string]any) (target string, ok bool, err error) {
 	vars := map[string]any{"event": fields}
 	for _, rl := range r.rules {
 		if rl.match == nil {
-			return rl.function, nil
+			return rl.function, true, nil
 		}
 		v, err := rl.match.Eval(vars)
 		if err != nil {
-			return "", permanentf("route: match %s: %w", rl.match, err)
+			return "", false, permanentf("route: match %s: %w", rl.match, err)
 		}
-		ok, isBool := v.(bool)
+		matched, isBool := v.(bool)
 		if !isBool {
-			return "", permanentf("route: the result of match expression %s was not a boolean", rl.match)
+			return "", false, permanentf("route: the result of match expression %s was not a boolean", rl.match)
 		}
-		if ok {
-			return rl.function, nil
+		if matched {
+			return rl.function, true, nil
 		}
 	}
-	return "", nil
+	return "", false, nil
+}
+
+// appPath is a route path as daprd's HTTP app channel requests it: always
+// under the app's root.
+func appPath(path string) string {
+	return "/" + strings.TrimPrefix(path, "/")
 }

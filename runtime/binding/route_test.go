@@ -159,11 +159,11 @@ func TestNewRejectsBadRules(t *testing.T) {
 }
 
 func TestRouterNonBoolean(t *testing.T) {
-	r, err := newRouter(resources.Subscription{Routes: resources.Routes{Rules: []resources.Rule{{Match: `event.type`, Path: "/a"}}}})
+	r, err := newRouter(resources.Subscription{Routes: resources.Routes{Rules: []resources.Rule{{Match: `event.type`, Path: "/a"}}}}, resources.Function, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = r.route(map[string]any{"type": "x"})
+	_, _, err = r.route(map[string]any{"type": "x"})
 	var perm *PermanentError
 	if !errors.As(err, &perm) || !strings.Contains(err.Error(), "not a boolean") {
 		t.Errorf("route = %v, want a permanent not-a-boolean error", err)

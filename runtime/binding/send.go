@@ -31,10 +31,26 @@ type result struct {
 type payload interface {
 	write(ctx context.Context, req *http.Request) error
 	id() string // for logs
+	// path is where under the target's URL it is POSTed.
+	path() string
+	// outcome gives one attempt's answer its meaning under the target's
+	// contract: the function table (Classify) or Dapr's app contract
+	// (ClassifyApp).
+	outcome(res result, err error) Outcome
 }
 
+// functionContract is the delivery table of functions: POST to "/", the
+// answer read by Classify.
+type functionContract struct{}
+
+func (functionContract) path() string                          { return "/" }
+func (functionContract) outcome(res result, err error) Outcome { return Classify(res.status, err) }
+
 // single is one event in binary mode, as Knative and func invoke send it.
-type single struct{ ev *event.Event }
+type single struct {
+	functionContract
+	ev *event.Event
+}
 
 func (s single) id() string { return s.ev.ID() }
 
@@ -49,7 +65,10 @@ func (s single) write(ctx context.Context, req *http.Request) error {
 // structured is one event in structured mode: the whole CloudEvent as the
 // JSON body (application/cloudevents+json), as Dapr delivers to apps. Plain
 // HTTP functions get it, since they read the body, not ce-* headers.
-type structured struct{ ev *event.Event }
+type structured struct {
+	functionContract
+	ev *event.Event
+}
 
 func (s structured) id() string { return s.ev.ID() }
 
@@ -63,6 +82,9 @@ func (s structured) write(ctx context.Context, req *http.Request) error {
 
 // batch is events in the structured batch format, in order.
 type batch []*event.Event
+
+func (batch) path() string                          { return "/" }
+func (batch) outcome(res result, err error) Outcome { return Classify(res.status, err) }
 
 func (b batch) id() string { return fmt.Sprintf("%s (+%d)", b[0].ID(), len(b)-1) }
 

@@ -68,7 +68,7 @@ func (b *Binding) newSubscription(res resources.Subscription) (*subscription, er
 // policies, and checks that every delivery fits inside the component's
 // redelivery timeout. It opens nothing.
 func (b *Binding) resolve(res resources.Subscription) (*subscription, error) {
-	r, err := newRouter(res)
+	r, err := newRouter(res, b.routeTarget(), b.cfg.App != nil && b.cfg.App.GRPC != nil)
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +83,7 @@ func (b *Binding) resolve(res resources.Subscription) (*subscription, error) {
 	}
 	s.slots = make(chan struct{}, limit)
 	for _, fn := range r.functions() {
-		if s.policies[fn], err = b.policies.Inbound(res.PubsubName, PubSubKind, fn); err != nil {
+		if s.policies[fn], err = b.policies.Inbound(res.PubsubName, PubSubKind, b.policyTarget(fn)); err != nil {
 			return nil, err
 		}
 	}
@@ -136,10 +136,30 @@ func (b *Binding) fits(s *subscription) error {
 	return nil
 }
 
+// routeTarget is what a route path names for this binding's deliveries.
+func (b *Binding) routeTarget() func(string) string {
+	switch {
+	case b.cfg.App == nil:
+		return resources.Function
+	case b.cfg.App.GRPC != nil:
+		return func(path string) string { return path } // OnTopicEvent's path, as the app listed it
+	}
+	return appPath
+}
+
+// policyTarget is the app whose Resiliency policies apply to deliveries to
+// target: the function, or the Dapr app the binding delivers to.
+func (b *Binding) policyTarget(target string) string {
+	if b.cfg.App != nil {
+		return b.cfg.App.ID
+	}
+	return target
+}
+
 // bulkWait is how long a message may wait for its batch to fill before
 // its delivery starts: zero unless fn takes batches of this subscription.
 func (b *Binding) bulkWait(res resources.Subscription, fn string) time.Duration {
-	if !res.BulkSubscribe.Enabled || !b.cfg.Batch(fn) {
+	if !res.BulkSubscribe.Enabled || (b.cfg.App == nil && !b.cfg.Batch(fn)) {
 		return 0
 	}
 	if ms := res.BulkSubscribe.MaxAwaitDurationMs; ms > 0 {
@@ -193,6 +213,10 @@ func (b *Binding) bulk(s *subscription) error {
 		wait = time.Duration(bs.MaxAwaitDurationMs) * time.Millisecond
 	}
 	for _, fn := range s.router.functions() {
+		if b.cfg.App != nil { // a Dapr app that asks for bulk takes it on every route
+			s.batchers[fn] = newBatcher(size, wait, func(items []*item) { b.deliverAppBatch(s, fn, items) })
+			continue
+		}
 		if !b.cfg.Batch(fn) {
 			b.log.Info("bulkSubscribe: function does not accept batches; delivering single events",
 				"subscription", s.res.Name, "function", fn)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/funcd/funcd/runtime/broker"
+	"github.com/funcd/funcd/runtime/multiapp"
 	"github.com/funcd/funcd/runtime/runner"
 )
 
@@ -58,7 +59,12 @@ type Config struct {
 	CPUProfileDir string
 	// OnBuild receives build progress.
 	OnBuild func(runner.BuildEvent)
-	Logger  *slog.Logger
+	// Apps, when set, are Dapr apps run next to the functions (a
+	// Multi-App Run template). Their resource folders are loaded with
+	// ResourcesDir, and the default functions/ and components/ folders
+	// may then be missing.
+	Apps   *multiapp.Template
+	Logger *slog.Logger
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -79,6 +85,13 @@ func (c Config) withDefaults() (Config, error) {
 	} {
 		if *d.dir, err = filepath.Abs(cmp.Or(*d.dir, d.def)); err != nil {
 			return c, err
+		}
+	}
+	if c.Apps != nil { // a folder of Dapr apps needs no functions/ or components/
+		for _, d := range []*string{&c.FunctionsDir, &c.ResourcesDir} {
+			if _, err := os.Stat(*d); errors.Is(err, os.ErrNotExist) {
+				*d = ""
+			}
 		}
 	}
 	c.GatewayAddr = cmp.Or(c.GatewayAddr, "127.0.0.1:8080")

@@ -14,6 +14,7 @@ import (
 
 	"github.com/funcd/funcd/runtime/access"
 	"github.com/funcd/funcd/runtime/activator"
+	"github.com/funcd/funcd/runtime/apps"
 	"github.com/funcd/funcd/runtime/binding"
 	"github.com/funcd/funcd/runtime/broker"
 	"github.com/funcd/funcd/runtime/inputs"
@@ -38,6 +39,9 @@ type Platform struct {
 	binding   *binding.Binding
 	inputs    *inputs.Inputs
 	tracing   *tracing.Provider
+	apps      *apps.Apps // nil without Config.Apps
+	// forFunctions reports the Subscriptions that deliver to functions.
+	forFunctions func(resources.Subscription) bool
 
 	// publishToken is what the functions' publish APIs require: the
 	// --api-token, else one made for this run.
@@ -84,14 +88,14 @@ func (p *Platform) start(ctx, svcCtx context.Context) error {
 	if err := p.startTracing(ctx); err != nil {
 		return err
 	}
-	set, err := resources.Load(p.cfg.ResourcesDir, p.cfg.lookup)
+	set, err := p.loadResources()
 	if err != nil {
 		return err
 	}
 	for _, s := range set.Skipped {
 		p.log.Info("resource not used by the local platform", "resource", s)
 	}
-	fns, err := runner.Discover(p.cfg.FunctionsDir)
+	fns, err := p.discover()
 	if err != nil {
 		// A function whose func.yaml is wrong is left out, as one that does
 		// not build is; the watcher takes it up once its func.yaml changes.
@@ -103,6 +107,7 @@ func (p *Platform) start(ctx, svcCtx context.Context) error {
 				"file", filepath.Join(fn.Dir, runner.FuncYAML), "fields", fn.UnknownFields)
 		}
 	}
+	p.forFunctions = forFunctions(p.cfg.Apps != nil, fns)
 	if err := p.checkRoutes(set, fns); err != nil {
 		return err
 	}
@@ -136,6 +141,9 @@ func (p *Platform) start(ctx, svcCtx context.Context) error {
 	if err := p.startGateway(svcCtx); err != nil {
 		return err
 	}
+	if err := p.startApps(ctx, set); err != nil {
+		return err
+	}
 	p.services.Go(func() error { trimAfterBursts(svcCtx, trimEvery, p.traffic, debug.FreeOSMemory); return nil })
 	if p.cfg.Watch {
 		watchCtx, stopWatch := context.WithCancel(svcCtx)
@@ -156,7 +164,7 @@ func (p *Platform) newDeliveries(ctx context.Context, set *resources.Set, fns []
 	target := deliveries{a: p.activator, structured: p.takesHTTP}
 	var err error
 	if p.binding, err = binding.New(binding.Config{
-		Subscriptions: activeSubscriptions(set.Subscriptions, p.access, p.log), PubSubs: p.pubsubs, Target: target,
+		Subscriptions: activeSubscriptions(p.functionSubscriptions(set), p.access, p.log), PubSubs: p.pubsubs, Target: target,
 		Resiliency: set.Resiliencies, Components: set.Components, Batch: p.takesBatches, Logger: p.log,
 		TracerProvider: p.tracerProvider(),
 		KeepsAlive:     embedded.KeepsAlive, // every component here is opened by the embedded adapter
@@ -176,7 +184,7 @@ func (p *Platform) checkRoutes(set *resources.Set, fns []runner.Function) error 
 	missing := func(name string) bool {
 		return !slices.ContainsFunc(fns, func(f runner.Function) bool { return f.Name == name })
 	}
-	for _, sub := range set.Subscriptions {
+	for _, sub := range p.functionSubscriptions(set) {
 		for _, path := range sub.Paths() {
 			if name := resources.Function(path); missing(name) {
 				errs = append(errs, fmt.Errorf("%s: subscription %s routes to %q, but %s has no function named %q",

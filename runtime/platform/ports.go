@@ -3,6 +3,7 @@ package platform
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"slices"
 	"strings"
@@ -53,6 +54,15 @@ func (p *Platform) Ports() []gateway.PortInfo {
 				Protected: "nothing but being on this machine (loopback): functions check no credentials, as under Knative"})
 	}
 	p.fnsMu.RUnlock()
+	appToken := "dapr-api-token made for this run, given to the app only (DAPR_API_TOKEN); GET /v1.0/healthz is open, as in daprd"
+	if p.cfg.APIToken != "" {
+		appToken = "dapr-api-token (--api-token), given to the app as DAPR_API_TOKEN; GET /v1.0/healthz is open, as in daprd"
+	}
+	for _, a := range p.Apps() {
+		ports = append(ports,
+			gateway.PortInfo{What: "Dapr API (gRPC) of app " + a.ID, Address: fmt.Sprintf("127.0.0.1:%d", a.GRPCPort), Protected: appToken},
+			gateway.PortInfo{What: "Dapr API (HTTP) of app " + a.ID, Address: fmt.Sprintf("127.0.0.1:%d", a.HTTPPort), Protected: appToken})
+	}
 	if p.broker != nil {
 		addr := p.broker.URL()
 		if u, err := url.Parse(addr); err == nil {

@@ -61,16 +61,25 @@ func (p *Platform) Functions() []gateway.FunctionInfo {
 
 // Subscriptions lists the subscriptions and what they did with their
 // messages, for the gateway's GET /.
+// Dapr apps' subscriptions are named "<app id> (app)".
 func (p *Platform) Subscriptions() []gateway.SubscriptionInfo {
 	if p.binding == nil {
 		return nil
 	}
 	var out []gateway.SubscriptionInfo
-	for _, st := range p.binding.Status() {
+	add := func(name string, st binding.SubscriptionStatus) {
 		out = append(out, gateway.SubscriptionInfo{
-			Name: st.Name, PubSub: st.PubSub, Topic: st.Topic, Delivered: st.Delivered,
+			Name: name, PubSub: st.PubSub, Topic: st.Topic, Delivered: st.Delivered,
 			DeadLettered: st.DeadLettered, Dropped: st.Dropped, Returned: st.Returned, Retries: st.Retries,
 		})
+	}
+	for _, st := range p.binding.Status() {
+		add(st.Name, st)
+	}
+	for _, a := range p.Apps() {
+		for _, st := range a.Subscriptions {
+			add(a.ID+" (app)", st)
+		}
 	}
 	return out
 }
@@ -150,6 +159,9 @@ func (p *Platform) stop(ctx context.Context) error {
 	var errs []error
 	if p.stopWatch != nil {
 		p.stopWatch()
+	}
+	if p.apps != nil {
+		errs = append(errs, p.apps.Stop(ctx))
 	}
 	if p.inputs != nil {
 		errs = append(errs, p.inputs.Stop(ctx))

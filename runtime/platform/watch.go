@@ -244,6 +244,9 @@ func (p *Platform) applyFuncYAML(w *watched) error {
 
 // functionDirs lists the folders of dir holding a func.yaml.
 func functionDirs(dir string) map[string]bool {
+	if dir == "" { // no functions folder (a folder of Dapr apps)
+		return map[string]bool{}
+	}
 	paths, _ := filepath.Glob(filepath.Join(dir, "*", runner.FuncYAML))
 	out := make(map[string]bool, len(paths))
 	for _, p := range paths {

@@ -21,6 +21,11 @@ type Instance struct {
 	spawn  func() (*process, error)
 	logger *slog.Logger
 	cfg    *Config
+	// kind names what runs in logs ("function", "app"); once ends the
+	// supervision when the process exits with status 0 (an app that did
+	// its work) instead of restarting it.
+	kind string
+	once bool
 
 	mu       sync.Mutex
 	proc     *process
@@ -90,10 +95,14 @@ func (i *Instance) supervise(p *process) {
 			return
 		case <-p.done:
 		}
+		if i.once && p.cmd.ProcessState != nil && p.cmd.ProcessState.Success() {
+			i.logger.Info(i.kind+" exited", i.kind, i.fn.Name, "pid", p.pid(), "exit", p.exit())
+			return
+		}
 		if time.Since(p.started) > i.cfg.MaxBackoff {
 			backoff = i.cfg.MinBackoff // it ran fine for a while
 		}
-		i.logger.Warn("function exited, restarting", "function", i.fn.Name,
+		i.logger.Warn(i.kind+" exited, restarting", i.kind, i.fn.Name,
 			"pid", p.pid(), "exit", p.exit(), "backoff", backoff)
 		if p = i.restart(&backoff); p == nil {
 			return
@@ -114,10 +123,10 @@ func (i *Instance) restart(backoff *time.Duration) *process {
 		case errors.Is(err, errStopped):
 			return nil
 		case err != nil:
-			i.logger.Error("function restart failed", "function", i.fn.Name, "err", err)
+			i.logger.Error(i.kind+" restart failed", i.kind, i.fn.Name, "err", err)
 			continue
 		}
-		i.logger.Info("function restarted", "function", i.fn.Name, "pid", p.pid())
+		i.logger.Info(i.kind+" restarted", i.kind, i.fn.Name, "pid", p.pid())
 		return p
 	}
 }

@@ -28,12 +28,14 @@ type process struct {
 	exited bool // set before the pid is reaped: no signal after it
 }
 
-// startProcess runs bin in dir with env, its output written to c with prefix.
-func startProcess(bin, dir string, env []string, c *console, prefix string) (*process, error) {
+// startProcess runs argv (the program, then its arguments) in dir with env,
+// its output written to c with prefix. A program named by a relative path
+// is found in dir; a bare name is looked up in PATH.
+func startProcess(argv []string, dir string, env []string, c *console, prefix string) (*process, error) {
 	t := new(tail)
 	stdout := &lineWriter{console: c, prefix: prefix, tail: t}
 	stderr := &lineWriter{console: c, prefix: prefix, tail: t}
-	cmd := exec.Command(bin)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir, cmd.Env = dir, env
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	cmd.WaitDelay = waitDelay

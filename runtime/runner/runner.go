@@ -65,11 +65,12 @@ func (r *Runner) Start(ctx context.Context, fn Function, env map[string]string) 
 		url:    "http://" + addr,
 		logger: r.logger,
 		cfg:    &r.cfg,
+		kind:   "function",
 		stop:   make(chan struct{}),
 		done:   make(chan struct{}),
 	}
 	i.spawn = func() (*process, error) {
-		return startProcess(bin, fn.Dir, environ, r.console, r.console.prefix(fn.Name))
+		return startProcess([]string{bin}, fn.Dir, environ, r.console, r.console.prefix(fn.Name))
 	}
 	if i.proc, err = i.spawn(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", fn.Name, err)

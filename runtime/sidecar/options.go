@@ -36,6 +36,8 @@ type Config struct {
 	// TracerProvider records a producer span per publish; nil records
 	// none (the caller's trace context still goes into the envelope).
 	TracerProvider trace.TracerProvider
+	// Subscriber, when set, serves streaming subscriptions.
+	Subscriber Subscriber
 }
 
 // DefaultConfig returns the configuration New starts from.

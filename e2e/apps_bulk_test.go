@@ -1,0 +1,210 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/funcd/funcd/runtime/multiapp"
+)
+
+// bulkCases are the per-entry answers of an app with bulk subscribe, and
+// what daprd 1.16 does with each on a topic with a deadLetterTopic.
+var bulkCases = map[string]string{
+	"success": "1 attempt",
+	"retry":   "1 attempt, dead-lettered",
+	"drop":    "1 attempt, dead-lettered",
+	"missing": "1 attempt, dead-lettered", // no status for the entry: retried
+	"unknown": "1 attempt, dead-lettered",
+}
+
+// bulkApp is a Dapr app that subscribes to b-dl in bulk and answers each
+// entry as its case says.
+type bulkApp struct {
+	port     int
+	mu       sync.Mutex
+	attempts map[string]int
+	dead     map[string]bool
+	shape    map[string]string // case -> the entry and envelope without ids and volatile fields
+	types    []string
+}
+
+const bulkSubscriptions = `[
+ {"pubsubname":"orderpubsub","topic":"b-dl","route":"/bulk","deadLetterTopic":"b-dlq",
+  "bulkSubscribe":{"enabled":true,"maxMessagesCount":5,"maxAwaitDurationMs":1000}},
+ {"pubsubname":"orderpubsub","topic":"b-dlq","route":"/dead"}]`
+
+func startBulkApp(t *testing.T) *bulkApp {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &bulkApp{port: l.Addr().(*net.TCPAddr).Port, attempts: map[string]int{}, dead: map[string]bool{}, shape: map[string]string{}}
+	srv := &http.Server{Handler: http.HandlerFunc(a.serve), ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	return a
+}
+
+func (a *bulkApp) serve(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/health/readiness":
+		return
+	case "/dapr/subscribe":
+		io.WriteString(w, bulkSubscriptions)
+		return
+	}
+	body, _ := io.ReadAll(r.Body)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if r.URL.Path == "/dead" {
+		var ev struct {
+			Data struct {
+				Case string `json:"case"`
+			} `json:"data"`
+		}
+		_ = json.Unmarshal(body, &ev)
+		a.dead[ev.Data.Case] = true
+		return
+	}
+	a.types = append(a.types, r.Header.Get("Content-Type"))
+	var env map[string]any
+	_ = json.Unmarshal(body, &env)
+	entries, _ := env["entries"].([]any)
+	delete(env, "entries")
+	delete(env, "id")
+	var statuses []map[string]string
+	for _, e := range entries {
+		entry, _ := e.(map[string]any)
+		event, _ := entry["event"].(map[string]any)
+		data, _ := event["data"].(map[string]any)
+		c, _ := data["case"].(string)
+		id, _ := entry["entryId"].(string)
+		a.attempts[c]++
+		status := map[string]string{"success": "SUCCESS", "retry": "RETRY", "drop": "DROP", "unknown": "shipped"}[c]
+		if a.attempts[c] > 1 {
+			status = "SUCCESS"
+		}
+		if status != "" {
+			statuses = append(statuses, map[string]string{"entryId": id, "status": status})
+		}
+		if a.attempts[c] == 1 {
+			delete(entry, "entryId")
+			delete(entry, "metadata") // the component's own: none from Redis, the subject from JetStream
+			for _, k := range volatile {
+				delete(event, k)
+			}
+			b, _ := json.Marshal(map[string]any{"envelope": env, "entry": entry})
+			a.shape[c] = string(b)
+		}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"statuses": statuses})
+}
+
+func (a *bulkApp) outcomes() map[string]string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := map[string]string{}
+	for c := range bulkCases {
+		s := fmt.Sprintf("%d attempt", a.attempts[c])
+		if a.attempts[c] != 1 {
+			s += "s"
+		}
+		if a.dead[c] {
+			s += ", dead-lettered"
+		}
+		out[c] = s
+	}
+	return out
+}
+
+func (a *bulkApp) settled() bool {
+	got := a.outcomes()
+	for c, want := range bulkCases {
+		if got[c] != want {
+			return false
+		}
+	}
+	return true
+}
+
+func publishBulkCases(t *testing.T, daprURL, token string) {
+	t.Helper()
+	for _, c := range slices.Sorted(mapsKeys(bulkCases)) {
+		publishJSON(t, daprURL, token, "b-dl", fmt.Sprintf(`{"case":%q}`, c))
+	}
+}
+
+func mapsKeys(m map[string]string) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// TestDaprAppBulkSubscribe delivers in bulk to an HTTP app through funcd
+// and through the real daprd 1.16 (with Redis), and compares the bulk
+// envelopes and what becomes of each entry's answer.
+func TestDaprAppBulkSubscribe(t *testing.T) {
+	const token = "bulk-token"
+	funcdApp := startBulkApp(t)
+	dir := t.TempDir()
+	httpPort := freePort(t)
+	writeFile(t, filepath.Join(dir, multiapp.FileName), fmt.Sprintf(`version: 1
+common:
+  resourcesPath: ./components
+apps:
+  - appID: bulk
+    appDirPath: .
+    appPort: %d
+    daprHTTPPort: %d
+`, funcdApp.port, httpPort))
+	writeFile(t, filepath.Join(dir, "components", "pubsub.yaml"), `apiVersion: dapr.io/v1alpha1
+kind: Component
+metadata:
+  name: orderpubsub
+spec:
+  type: pubsub.jetstream
+  version: v1
+  metadata:
+  - name: concurrency
+    value: parallel
+`)
+	startFuncd(t, "", t.TempDir(), nil, "--dir", dir, "--api-token", token)
+	publishBulkCases(t, "http://"+addr(httpPort), token)
+	waitFor(t, time.Minute, "every bulk case settled under funcd", funcdApp.settled)
+
+	daprdApp := startBulkApp(t)
+	res := writeResources(t, map[string]string{"pubsub.yaml": redisComponent("orderpubsub", startRedis(t))})
+	d := startDaprd(t, daprdOptions{appID: "bulk", resources: res, appPort: daprdApp.port})
+	publishBulkCases(t, d.httpURL, "")
+	waitFor(t, time.Minute, "every bulk case settled under daprd", daprdApp.settled)
+
+	time.Sleep(4 * time.Second)
+	gotFuncd, gotDaprd := funcdApp.outcomes(), daprdApp.outcomes()
+	for c := range bulkCases {
+		t.Logf("%-8s funcd: %-26s daprd: %s", c, gotFuncd[c], gotDaprd[c])
+		if gotFuncd[c] != gotDaprd[c] {
+			t.Errorf("%s: funcd %q, daprd %q", c, gotFuncd[c], gotDaprd[c])
+		}
+		if funcdApp.shape[c] != daprdApp.shape[c] {
+			t.Errorf("%s: bulk requests differ\nfuncd: %s\ndaprd: %s", c, funcdApp.shape[c], daprdApp.shape[c])
+		}
+	}
+	if f, dd := strings.Join(slices.Compact(funcdApp.types), ","), strings.Join(slices.Compact(daprdApp.types), ","); f != dd {
+		t.Errorf("Content-Type funcd %s, daprd %s", f, dd)
+	}
+}
