@@ -69,8 +69,9 @@ func rewrite(t *testing.T, file, old, new string) {
 // daprRunF runs a Multi-App Run template as `dapr run -f` does, with the
 // real daprd: per app, its daprd on free ports with resources (instead of
 // the template's resourcesPath: the Redis swap) and its command in its
-// folder with the environment the Dapr CLI gives it. Apps with a port
-// start before their daprd, as daprd waits for the app's port.
+// folder with the environment the Dapr CLI gives it. Apps with a port get
+// a free one (APP_PORT) and start before their daprd, as daprd waits for
+// the app's port.
 func daprRunF(t *testing.T, tpl *multiapp.Template, resources string, env []string) map[string]*proc {
 	t.Helper()
 	bin := daprdTool.need(t)
@@ -87,8 +88,13 @@ func daprRunF(t *testing.T, tpl *multiapp.Template, resources string, env []stri
 			"--dapr-internal-grpc-port", strconv.Itoa(freePort(t)), "--metrics-port", strconv.Itoa(freePort(t)),
 			"--dapr-listen-addresses", "127.0.0.1", "--log-level", "info"}
 		if app.Port != 0 {
-			appEnv = append(appEnv, "APP_PORT="+strconv.Itoa(app.Port))
-			args = append(args, "--app-port", strconv.Itoa(app.Port), "--app-channel-address", "127.0.0.1",
+			// A port picked now, not when the template was written: a
+			// port left free for long (while the apps before this one
+			// start) may be taken by another test's listener, which
+			// daprd would take for the app.
+			port := freePort(t)
+			appEnv = append(appEnv, "APP_PORT="+strconv.Itoa(port))
+			args = append(args, "--app-port", strconv.Itoa(port), "--app-channel-address", "127.0.0.1",
 				"--app-protocol", app.Protocol)
 			procs[app.ID] = startProc(t, app.ID, app.Dir, appEnv, app.Command...)
 			d := startProc(t, "daprd "+app.ID, t.TempDir(), nil, args...)
