@@ -4,6 +4,7 @@ package cluster
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -154,8 +155,17 @@ func scaleOut(t *testing.T, c *cluster) {
 // it goes back to zero after the cooldown.
 func kedaVariant(t *testing.T, c *cluster) {
 	// As deploy/README tells: start the new consumer group at the end of the
-	// stream, or it replays every order the stream holds.
-	c.kubectl(t, "exec", "deploy/redis", "--", "redis-cli", "XGROUP", "CREATE", "orders", "order-processor", "$", "MKSTREAM")
+	// stream, or it replays every order the stream holds, with the entries
+	// it has read, or its lag is unknown and KEDA reads it as 0.
+	info := strings.Fields(c.kubectl(t, "exec", "deploy/redis", "--", "redis-cli", "XINFO", "STREAM", "orders"))
+	read := "0"
+	if i := slices.Index(info, "entries-added"); i >= 0 && i+1 < len(info) {
+		read = info[i+1]
+	}
+	c.kubectl(t, "exec", "deploy/redis", "--", "redis-cli", "XGROUP", "CREATE", "orders", "order-processor", "$", "MKSTREAM", "ENTRIESREAD", read)
+	if lag := c.kubectl(t, "exec", "deploy/redis", "--", "redis-cli", "XINFO", "GROUPS", "orders"); !strings.Contains(lag, "order-processor") {
+		t.Fatalf("no consumer group order-processor on orders:\n%s", lag)
+	}
 	c.setup(t, "DEPLOY_WITH=func", "SUBSCRIBER=keda")
 	c.waitPods(t, "order-processor", 0, 5*time.Minute)
 	c.timeline.Mark("KEDA: order-processor Deployment at zero pods")
