@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,11 +22,8 @@ import (
 type grpcBulkApp struct {
 	runtimev1pb.UnimplementedAppCallbackServer
 	runtimev1pb.UnimplementedAppCallbackAlphaServer
-	port     int
-	mu       sync.Mutex
-	attempts map[string]int
-	dead     map[string]bool
-	shape    map[string]string
+	port int
+	bulkTally
 }
 
 func startGRPCBulkApp(t *testing.T) *grpcBulkApp {
@@ -36,7 +32,7 @@ func startGRPCBulkApp(t *testing.T) *grpcBulkApp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &grpcBulkApp{port: l.Addr().(*net.TCPAddr).Port, attempts: map[string]int{}, dead: map[string]bool{}, shape: map[string]string{}}
+	a := &grpcBulkApp{port: l.Addr().(*net.TCPAddr).Port, bulkTally: newBulkTally()}
 	s := grpc.NewServer()
 	runtimev1pb.RegisterAppCallbackServer(s, a)
 	runtimev1pb.RegisterAppCallbackAlphaServer(s, a)
@@ -96,33 +92,6 @@ func (a *grpcBulkApp) OnBulkTopicEventAlpha1(_ context.Context, in *runtimev1pb.
 		}
 	}
 	return resp, nil
-}
-
-func (a *grpcBulkApp) outcomes() map[string]string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	out := map[string]string{}
-	for c := range bulkCases {
-		s := fmt.Sprintf("%d attempt", a.attempts[c])
-		if a.attempts[c] != 1 {
-			s += "s"
-		}
-		if a.dead[c] {
-			s += ", dead-lettered"
-		}
-		out[c] = s
-	}
-	return out
-}
-
-func (a *grpcBulkApp) settled() bool {
-	got := a.outcomes()
-	for c, want := range bulkCases {
-		if got[c] != want {
-			return false
-		}
-	}
-	return true
 }
 
 // TestDaprGRPCAppBulkSubscribe delivers in bulk to a gRPC app

@@ -29,12 +29,21 @@ var bulkCases = map[string]string{
 // bulkApp is a Dapr app that subscribes to b-dl in bulk and answers each
 // entry as its case says.
 type bulkApp struct {
-	port     int
+	port int
+	bulkTally
+	types []string
+}
+
+// bulkTally is what a bulk app (HTTP or gRPC) saw, case by case.
+type bulkTally struct {
 	mu       sync.Mutex
 	attempts map[string]int
 	dead     map[string]bool
 	shape    map[string]string // case -> the entry and envelope without ids and volatile fields
-	types    []string
+}
+
+func newBulkTally() bulkTally {
+	return bulkTally{attempts: map[string]int{}, dead: map[string]bool{}, shape: map[string]string{}}
 }
 
 const bulkSubscriptions = `[
@@ -48,7 +57,7 @@ func startBulkApp(t *testing.T) *bulkApp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &bulkApp{port: l.Addr().(*net.TCPAddr).Port, attempts: map[string]int{}, dead: map[string]bool{}, shape: map[string]string{}}
+	a := &bulkApp{port: l.Addr().(*net.TCPAddr).Port, bulkTally: newBulkTally()}
 	srv := &http.Server{Handler: http.HandlerFunc(a.serve), ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(l)
 	t.Cleanup(func() { srv.Close() })
@@ -111,7 +120,7 @@ func (a *bulkApp) serve(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(map[string]any{"statuses": statuses})
 }
 
-func (a *bulkApp) outcomes() map[string]string {
+func (a *bulkTally) outcomes() map[string]string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	out := map[string]string{}
@@ -128,7 +137,7 @@ func (a *bulkApp) outcomes() map[string]string {
 	return out
 }
 
-func (a *bulkApp) settled() bool {
+func (a *bulkTally) settled() bool {
 	got := a.outcomes()
 	for c, want := range bulkCases {
 		if got[c] != want {
