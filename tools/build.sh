@@ -8,6 +8,10 @@
 #   daprd        github.com/dapr/dapr v1.16.0 (-tags stablecomponents)
 #   func         knative.dev/func v0.44.0 (the Knative Functions CLI)
 #   cloudevents  github.com/cloudevents/conformance v0.2.0
+#   jaeger       github.com/jaegertracing/jaeger v1.76.0 (cmd/jaeger, Jaeger v2:
+#                an OpenTelemetry Collector with Jaeger's in-memory storage and
+#                query API, the OTLP receiver the trace tests read back from;
+#                the local cluster runs it too)
 # What the local cluster runs (e2e/cluster, `make test-cluster`):
 #   kubernetes   k8s.io/kubernetes v1.37.2: kube-apiserver, kube-controller-manager,
 #                kube-scheduler, kubelet, kube-proxy, kubeadm, kubectl
@@ -55,10 +59,11 @@ specs=(
 	"knative|knative|knative.dev/serving|$(printf 'knative.dev/serving/cmd/%s ' controller webhook activator autoscaler queue)|||CGO_ENABLED=0"
 	"dapr|daprd|github.com/dapr/dapr|$(printf 'github.com/dapr/dapr/cmd/%s ' operator injector sentry placement scheduler)||-X github.com/dapr/dapr/pkg/buildinfo.version=%v|CGO_ENABLED=0"
 	"helm|helm|helm.sh/helm/v3|helm.sh/helm/v3/cmd/helm||-X helm.sh/helm/v3/internal/version.version=v%v"
+	"jaeger|jaeger|github.com/jaegertracing/jaeger|github.com/jaegertracing/jaeger/cmd/jaeger||-X github.com/jaegertracing/jaeger/internal/version.latestVersion=v%v|CGO_ENABLED=0"
 	"keda|keda|github.com/kedacore/keda/v2|$(printf 'github.com/kedacore/keda/v2/cmd/%s ' operator adapter webhooks)||-X github.com/kedacore/keda/v2/version.Version=%v|CGO_ENABLED=0"
 )
-test_tools=(cloudevents func daprd)
-cluster_tools=(kubernetes etcd coredns knative dapr daprd helm func keda)
+test_tools=(cloudevents func daprd jaeger)
+cluster_tools=(kubernetes etcd coredns knative dapr daprd helm func keda jaeger)
 
 log() { printf 'tools: %s\n' "$*" >&2; }
 
