@@ -2,7 +2,7 @@
 // Dapr sidecar (min-scale 1), it opens a streaming subscription for every
 // Subscription resource it is given and delivers each message to the
 // function the route names, as an HTTP CloudEvent, with the outcome table of
-// package binding. Functions then scale to zero: Knative wakes them on HTTP.
+// package subscriptions. Functions then scale to zero: Knative wakes them on HTTP.
 //
 // It is also a way in for curl: Handle publishes the CloudEvent it receives
 // to the topic named by its topic / pubsubname extensions (or TOPIC /

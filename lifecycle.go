@@ -11,10 +11,11 @@ import (
 
 	daprc "github.com/dapr/go-sdk/client"
 
-	"github.com/funcd/funcd/runtime/binding"
+	"github.com/funcd/funcd/runtime/delivery"
 	"github.com/funcd/funcd/runtime/pubsub"
 	"github.com/funcd/funcd/runtime/pubsub/dapr"
 	"github.com/funcd/funcd/runtime/resources"
+	"github.com/funcd/funcd/runtime/subscriptions"
 	"github.com/funcd/funcd/runtime/tracing"
 )
 
@@ -24,7 +25,7 @@ type running struct {
 	log     *slog.Logger
 	client  daprc.Client
 	comps   *components
-	binding *binding.Binding
+	binding *subscriptions.Binding
 	tracing *tracing.Provider // nil when OTEL_SDK_DISABLED
 }
 
@@ -56,7 +57,7 @@ func (f *Function) Start(ctx context.Context, cfgMap map[string]string) error {
 	if err != nil {
 		return fmt.Errorf("binding resources: %w", err)
 	}
-	if err := binding.Check(bindingConfig(set, log)); err != nil {
+	if err := subscriptions.Check(bindingConfig(set, log)); err != nil {
 		return fmt.Errorf("binding resources: %w", err)
 	}
 	ctx, ok := f.starting(ctx)
@@ -102,7 +103,7 @@ func (f *Function) connect(ctx context.Context, cfg Config, log *slog.Logger, se
 	}
 	bc := bindingConfig(set, log)
 	bc.PubSubs, bc.Target, bc.TracerProvider = r.comps, urls(cfg), r.tracerProvider()
-	r.binding, err = binding.New(bc)
+	r.binding, err = subscriptions.New(bc)
 	if err == nil {
 		// Subscriptions outlive ctx: Stop drains them, then closes them.
 		err = r.binding.Start(context.WithoutCancel(ctx))
@@ -115,8 +116,8 @@ func (f *Function) connect(ctx context.Context, cfg Config, log *slog.Logger, se
 
 // bindingConfig is what the resources tell the binding; connect adds the
 // sidecar's components and the function URLs.
-func bindingConfig(set *resources.Set, log *slog.Logger) binding.Config {
-	return binding.Config{Subscriptions: set.Subscriptions, Resiliency: set.Resiliencies, Components: set.Components, Logger: log}
+func bindingConfig(set *resources.Set, log *slog.Logger) subscriptions.Config {
+	return subscriptions.Config{Subscriptions: set.Subscriptions, Resiliency: set.Resiliencies, Components: set.Components, Logger: log}
 }
 
 // starting registers a cancel func for Stop, or reports false after Stop.
@@ -233,4 +234,4 @@ func (t target) Acquire(_ context.Context, function string) (string, func(bool),
 	return t(function), func(bool) {}, nil
 }
 
-var _ binding.Target = target(nil)
+var _ delivery.Target = target(nil)

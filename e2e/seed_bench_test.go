@@ -17,13 +17,13 @@ import (
 
 	dapr "github.com/dapr/go-sdk/client"
 
-	"github.com/funcd/funcd/runtime/binding"
 	"github.com/funcd/funcd/runtime/broker"
 	"github.com/funcd/funcd/runtime/platform"
 	"github.com/funcd/funcd/runtime/pubsub"
 	"github.com/funcd/funcd/runtime/pubsub/embedded"
 	"github.com/funcd/funcd/runtime/resources"
 	"github.com/funcd/funcd/runtime/sidecar/sidecartest"
+	"github.com/funcd/funcd/runtime/subscriptions"
 )
 
 // BenchmarkSeedComparison is a microbenchmark: funcd's pieces run inside
@@ -249,7 +249,7 @@ func startEmbedded(b *testing.B, concurrency string) system {
 	sub := startLatencySub(b)
 	s := resources.Subscription{Name: "order-processor-orders", PubsubName: "orderpubsub", Topic: "orders",
 		Routes: resources.Routes{Default: "/order-processor"}}
-	bd, err := binding.New(binding.Config{Subscriptions: []resources.Subscription{s}, PubSubs: reg, Target: fixedTarget(sub.url)})
+	bd, err := subscriptions.New(subscriptions.Config{Subscriptions: []resources.Subscription{s}, PubSubs: reg, Target: fixedTarget(sub.url)})
 	if err != nil {
 		b.Fatal(err)
 	}

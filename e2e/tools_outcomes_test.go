@@ -14,9 +14,10 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/funcd/funcd/runtime/binding"
+	"github.com/funcd/funcd/runtime/delivery"
 	"github.com/funcd/funcd/runtime/pubsub"
 	"github.com/funcd/funcd/runtime/resources"
+	"github.com/funcd/funcd/runtime/subscriptions"
 )
 
 // outcomeCase is one row of DESIGN §4's delivery table: what the function
@@ -35,7 +36,7 @@ var outcomeCases = []outcomeCase{
 }
 
 // outcomeRetry keeps the retry cases short: 1 + 2 attempts.
-var outcomeRetry = binding.RetryPolicy{MaxRetries: 2, Initial: 20 * time.Millisecond, Max: 40 * time.Millisecond, Multiplier: 2}
+var outcomeRetry = delivery.RetryPolicy{MaxRetries: 2, Initial: 20 * time.Millisecond, Max: 40 * time.Millisecond, Multiplier: 2}
 
 // answerer is a function that answers each event as its data says and
 // counts the attempts per event id.
@@ -106,7 +107,7 @@ func driveOutcomes(t *testing.T, ps pubsub.PubSub, redisAddr, prefix string) map
 			Routes: resources.Routes{Default: "/" + target}, DeadLetterTopic: prefix + "-dlq",
 		})
 	}
-	b, err := binding.New(binding.Config{
+	b, err := subscriptions.New(subscriptions.Config{
 		Subscriptions: subs, PubSubs: registryOf(ps), Target: answerTarget{fn: a.srv.URL, refused: refused},
 		Retry: outcomeRetry, Timeout: 300 * time.Millisecond, Logger: slog.New(slog.DiscardHandler),
 	})
@@ -183,4 +184,4 @@ type singleRegistry struct{ ps pubsub.PubSub }
 
 func (r singleRegistry) Get(name string) (pubsub.PubSub, bool) { return r.ps, name == "orderpubsub" }
 
-func registryOf(ps pubsub.PubSub) binding.PubSubs { return singleRegistry{ps} }
+func registryOf(ps pubsub.PubSub) subscriptions.PubSubs { return singleRegistry{ps} }

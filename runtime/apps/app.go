@@ -14,11 +14,12 @@ import (
 	runtimev1pb "github.com/dapr/dapr/pkg/proto/runtime/v1"
 	"google.golang.org/grpc"
 
-	"github.com/funcd/funcd/runtime/binding"
+	"github.com/funcd/funcd/runtime/delivery"
 	"github.com/funcd/funcd/runtime/multiapp"
 	"github.com/funcd/funcd/runtime/resources"
 	"github.com/funcd/funcd/runtime/runner"
 	"github.com/funcd/funcd/runtime/sidecar"
+	"github.com/funcd/funcd/runtime/subscriptions"
 )
 
 // readyTimeout bounds the wait for an app to listen on its port: long
@@ -34,11 +35,11 @@ type app struct {
 	apiDone            chan error
 	inst               *runner.Instance // nil: not started by funcd
 	bindingMu          sync.Mutex
-	binding            *binding.Binding             // nil: no subscriptions, or paused while the app is unhealthy
-	bindingCfg         binding.Config               // to start the binding again once the app is healthy
-	past               []binding.SubscriptionStatus // what stopped bindings did, for Status
-	stopHealth         func()                       // ends the health probes; nil without them
-	conn               *grpc.ClientConn             // gRPC apps' AppCallback
+	binding            *subscriptions.Binding             // nil: no subscriptions, or paused while the app is unhealthy
+	bindingCfg         subscriptions.Config               // to start the binding again once the app is healthy
+	past               []subscriptions.SubscriptionStatus // what stopped bindings did, for Status
+	stopHealth         func()                             // ends the health probes; nil without them
+	conn               *grpc.ClientConn                   // gRPC apps' AppCallback
 
 	topicsMu sync.Mutex
 	topics   map[string]string // pubsub/topic -> where its subscription comes from
@@ -197,7 +198,7 @@ func (a *Apps) subscribe(ctx context.Context, ap *app) error {
 	}
 	var prog []programmatic
 	var err error
-	var grpcApp binding.AppCallback
+	var grpcApp subscriptions.AppCallback
 	if ap.spec.Protocol == multiapp.ProtocolGRPC {
 		if ap.conn, err = dialApp(ap.baseAddr()); err != nil {
 			return err
@@ -236,11 +237,11 @@ func (a *Apps) subscribe(ctx context.Context, ap *app) error {
 	if len(subs) == 0 {
 		return nil
 	}
-	ap.bindingCfg = binding.Config{
+	ap.bindingCfg = subscriptions.Config{
 		Subscriptions: subs, PubSubs: a.cfg.PubSubs, Target: target(ap.baseURL()),
-		Retry:      binding.RetryPolicy{Multiplier: 1}, // daprd retries in-process only under a Resiliency policy
+		Retry:      delivery.RetryPolicy{Multiplier: 1}, // daprd retries in-process only under a Resiliency policy
 		Resiliency: set.Resiliencies, Components: set.Components, KeepsAlive: a.cfg.KeepsAlive,
-		App: &binding.App{ID: ap.spec.ID, Token: ap.appToken, GRPC: grpcApp}, Logger: a.log.With("app", ap.spec.ID),
+		App: &subscriptions.App{ID: ap.spec.ID, Token: ap.appToken, GRPC: grpcApp}, Logger: a.log.With("app", ap.spec.ID),
 	}
 	if err := ap.startBinding(ctx); err != nil {
 		return err
@@ -254,7 +255,7 @@ func (a *Apps) subscribe(ctx context.Context, ap *app) error {
 
 // startBinding starts delivering the app's subscriptions.
 func (ap *app) startBinding(ctx context.Context) error {
-	b, err := binding.New(ap.bindingCfg)
+	b, err := subscriptions.New(ap.bindingCfg)
 	if err != nil {
 		return err
 	}
@@ -286,11 +287,11 @@ func (ap *app) stopBinding(ctx context.Context) error {
 
 // addCounts adds the counts of b to a, subscription by subscription (both
 // list the same subscriptions in the same order, or a is empty).
-func addCounts(a, b []binding.SubscriptionStatus) []binding.SubscriptionStatus {
+func addCounts(a, b []subscriptions.SubscriptionStatus) []subscriptions.SubscriptionStatus {
 	if len(a) != len(b) {
-		return append([]binding.SubscriptionStatus(nil), b...)
+		return append([]subscriptions.SubscriptionStatus(nil), b...)
 	}
-	out := make([]binding.SubscriptionStatus, len(b))
+	out := make([]subscriptions.SubscriptionStatus, len(b))
 	for i := range b {
 		out[i] = b[i]
 		c, p := &out[i].Counts, a[i].Counts

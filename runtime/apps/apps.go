@@ -11,11 +11,11 @@ import (
 	"sync"
 	"time"
 
-	"github.com/funcd/funcd/runtime/binding"
 	"github.com/funcd/funcd/runtime/multiapp"
 	"github.com/funcd/funcd/runtime/resources"
 	"github.com/funcd/funcd/runtime/runner"
 	"github.com/funcd/funcd/runtime/sidecar"
+	"github.com/funcd/funcd/runtime/subscriptions"
 )
 
 // Config configures the apps of one template.
@@ -27,7 +27,7 @@ type Config struct {
 	// SubscribeAllowed refuses a subscription its component's access rules
 	// forbid the app (subscriptionScopes, allowedTopics, protectedTopics).
 	SubscribeAllowed func(appID, pubsub, topic string) error
-	PubSubs          binding.PubSubs
+	PubSubs          subscriptions.PubSubs
 	// Resources are the Components, Subscriptions and Resiliency policies
 	// loaded from every folder; each app gets those its daprd would load.
 	Resources *resources.Set
@@ -98,7 +98,7 @@ type Status struct {
 	PID           int // 0 when not running (done, or not started by funcd)
 	HTTPPort      int
 	GRPCPort      int
-	Subscriptions []binding.SubscriptionStatus
+	Subscriptions []subscriptions.SubscriptionStatus
 }
 
 // Status reports every app, in template order.

@@ -4,7 +4,7 @@
 // token handed to that app only, its command started in its folder with
 // the environment daprd gives an app, and its subscriptions — programmatic
 // (GET /dapr/subscribe) and declarative (Subscription resources scoped to
-// it) — delivered by package binding with Dapr's app contract
+// it) — delivered by package subscriptions with Dapr's app contract
 // (binding.App): the stored envelope POSTed to the app's route,
 // SUCCESS/RETRY/DROP answers and status codes read as daprd reads them.
 //

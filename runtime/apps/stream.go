@@ -12,8 +12,9 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/funcd/funcd/runtime/binding"
+	"github.com/funcd/funcd/runtime/delivery"
 	"github.com/funcd/funcd/runtime/resources"
+	"github.com/funcd/funcd/runtime/subscriptions"
 )
 
 // streamer serves one app's streaming subscriptions: each stream is a
@@ -56,11 +57,11 @@ func (s streamer) SubscribeStream(stream runtimev1pb.Dapr_SubscribeTopicEventsAl
 	if s.a.cfg.Resources != nil {
 		set = *s.a.cfg.Resources
 	}
-	b, err := binding.New(binding.Config{
+	b, err := subscriptions.New(subscriptions.Config{
 		Subscriptions: []resources.Subscription{sub}, PubSubs: s.a.cfg.PubSubs, Target: target(""),
-		Retry:      binding.RetryPolicy{Multiplier: 1},
+		Retry:      delivery.RetryPolicy{Multiplier: 1},
 		Resiliency: set.Resiliencies, Components: set.Components, KeepsAlive: s.a.cfg.KeepsAlive,
-		App: &binding.App{ID: s.ap.spec.ID, GRPC: cb}, Logger: s.a.log.With("app", s.ap.spec.ID),
+		App: &subscriptions.App{ID: s.ap.spec.ID, GRPC: cb}, Logger: s.a.log.With("app", s.ap.spec.ID),
 	})
 	if err != nil {
 		return status.Error(codes.InvalidArgument, err.Error())
@@ -98,7 +99,7 @@ func (c *streamCallback) send(m *runtimev1pb.SubscribeTopicEventsResponseAlpha1)
 	return c.stream.Send(m)
 }
 
-// OnTopicEvent implements binding.AppCallback.
+// OnTopicEvent implements subscriptions.AppCallback.
 func (c *streamCallback) OnTopicEvent(ctx context.Context, in *runtimev1pb.TopicEventRequest, _ ...grpc.CallOption) (*runtimev1pb.TopicEventResponse, error) {
 	ch := make(chan *runtimev1pb.TopicEventResponse, 1)
 	c.mu.Lock()
@@ -122,9 +123,9 @@ func (c *streamCallback) OnTopicEvent(ctx context.Context, in *runtimev1pb.Topic
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	case <-c.ended:
-		return nil, fmt.Errorf("the subscription stream ended: %w", binding.ErrStopping)
+		return nil, fmt.Errorf("the subscription stream ended: %w", delivery.ErrStopping)
 	case <-c.stream.Context().Done():
-		return nil, fmt.Errorf("the subscription stream ended: %w", binding.ErrStopping)
+		return nil, fmt.Errorf("the subscription stream ended: %w", delivery.ErrStopping)
 	}
 }
 

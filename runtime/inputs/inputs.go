@@ -14,7 +14,7 @@ import (
 	"github.com/dapr/components-contrib/bindings/cron"
 	"github.com/dapr/kit/logger"
 
-	"github.com/funcd/funcd/runtime/binding"
+	"github.com/funcd/funcd/runtime/delivery"
 	"github.com/funcd/funcd/runtime/resources"
 )
 
@@ -49,12 +49,12 @@ func Function(c resources.Component) string {
 type Config struct {
 	// Components may hold any resources; those IsInput accepts are run.
 	Components []resources.Component
-	Target     binding.Target
+	Target     delivery.Target
 	// Client sends the events; nil uses a pooled client made for this.
 	Client *http.Client
 	// Retry and Timeout are the defaults Resiliency policies override; the
-	// zero values use binding.DefaultRetryPolicy and binding.DefaultTimeout.
-	Retry      binding.RetryPolicy
+	// zero values use delivery.DefaultRetryPolicy and delivery.DefaultTimeout.
+	Retry      delivery.RetryPolicy
 	Timeout    time.Duration
 	Resiliency []resources.Resiliency
 	Logger     *slog.Logger
@@ -63,12 +63,12 @@ type Config struct {
 // Inputs runs a set of input bindings.
 type Inputs struct {
 	log       *slog.Logger
-	deliverer *binding.Deliverer
+	deliverer *delivery.Deliverer
 	triggers  []*trigger
 
 	life   context.Context
 	cancel context.CancelFunc
-	gate   binding.Gate
+	gate   delivery.Gate
 }
 
 // trigger is one running input binding.
@@ -76,7 +76,7 @@ type trigger struct {
 	comp     resources.Component
 	in       bindings.InputBinding
 	function string
-	policy   binding.Policy
+	policy   delivery.Policy
 }
 
 // New initialises every input binding in cfg.Components (a cron schedule
@@ -88,14 +88,14 @@ func New(ctx context.Context, cfg Config) (*Inputs, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if cfg.Retry == (binding.RetryPolicy{}) {
-		cfg.Retry = binding.DefaultRetryPolicy
+	if cfg.Retry == (delivery.RetryPolicy{}) {
+		cfg.Retry = delivery.DefaultRetryPolicy
 	}
 	if cfg.Timeout <= 0 {
-		cfg.Timeout = binding.DefaultTimeout
+		cfg.Timeout = delivery.DefaultTimeout
 	}
-	in := &Inputs{log: cfg.Logger, deliverer: binding.NewDeliverer(cfg.Target, cfg.Client, cfg.Logger)}
-	policies := binding.NewPolicies(cfg.Resiliency, binding.Policy{Retry: cfg.Retry, Timeout: cfg.Timeout}, cfg.Logger)
+	in := &Inputs{log: cfg.Logger, deliverer: delivery.NewDeliverer(cfg.Target, cfg.Client, cfg.Logger)}
+	policies := delivery.NewPolicies(cfg.Resiliency, delivery.Policy{Retry: cfg.Retry, Timeout: cfg.Timeout}, cfg.Logger)
 	for _, c := range cfg.Components {
 		if !IsInput(c) {
 			continue
@@ -109,10 +109,10 @@ func New(ctx context.Context, cfg Config) (*Inputs, error) {
 	return in, nil
 }
 
-func (in *Inputs) open(ctx context.Context, c resources.Component, policies *binding.Policies) (*trigger, error) {
+func (in *Inputs) open(ctx context.Context, c resources.Component, policies *delivery.Policies) (*trigger, error) {
 	t := &trigger{comp: c, function: Function(c)}
 	var err error
-	if t.policy, err = policies.Inbound(c.Name, binding.BindingKind, t.function); err != nil {
+	if t.policy, err = policies.Inbound(c.Name, delivery.BindingKind, t.function); err != nil {
 		return nil, err
 	}
 	t.in = kinds[c.Type](kitLogger{l: in.log.With("binding", c.Name)})
@@ -168,7 +168,7 @@ func (in *Inputs) close() error {
 func (in *Inputs) handler(t *trigger) bindings.Handler {
 	return func(_ context.Context, r *bindings.ReadResponse) ([]byte, error) {
 		if !in.gate.Enter() {
-			return nil, binding.ErrStopping
+			return nil, delivery.ErrStopping
 		}
 		defer in.gate.Leave()
 		ev, err := cloudEvent(t.comp.Name, t.comp.Type, r)
@@ -181,10 +181,10 @@ func (in *Inputs) handler(t *trigger) bindings.Handler {
 	}
 }
 
-func (in *Inputs) settle(t *trigger, id string, a binding.Answer) error {
+func (in *Inputs) settle(t *trigger, id string, a delivery.Answer) error {
 	log := in.log.With("binding", t.comp.Name, "function", t.function, "ce.id", id,
 		"outcome", a.Outcome.String(), "attempts", a.Attempts)
-	if a.Outcome == binding.Ack {
+	if a.Outcome == delivery.Ack {
 		log.Debug("triggered")
 		return nil
 	}

@@ -15,7 +15,7 @@ import (
 
 	"github.com/dapr/components-contrib/bindings"
 
-	"github.com/funcd/funcd/runtime/binding"
+	"github.com/funcd/funcd/runtime/delivery"
 	"github.com/funcd/funcd/runtime/resources"
 )
 
@@ -65,7 +65,7 @@ func cronComponent(name string, meta map[string]string) resources.Component {
 	return resources.Component{Name: name, Type: "bindings.cron", Version: "v1", Metadata: md, File: name + ".yaml"}
 }
 
-var fast = binding.RetryPolicy{MaxRetries: 2, Initial: time.Millisecond, Max: time.Millisecond, Multiplier: 1}
+var fast = delivery.RetryPolicy{MaxRetries: 2, Initial: time.Millisecond, Max: time.Millisecond, Multiplier: 1}
 
 func TestCronTriggersFunction(t *testing.T) {
 	url, rec := function(t, http.StatusOK)

@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"github.com/funcd/funcd/runtime/activator"
-	"github.com/funcd/funcd/runtime/binding"
 	"github.com/funcd/funcd/runtime/pubsub"
 	"github.com/funcd/funcd/runtime/pubsub/embedded"
 	"github.com/funcd/funcd/runtime/resources"
+	"github.com/funcd/funcd/runtime/subscriptions"
 )
 
 type fakeInstance struct{ url string }
@@ -48,7 +48,7 @@ func TestMetrics(t *testing.T) {
 	defer reg.Close()
 	sub := resources.Subscription{Name: "order-processor-orders", PubsubName: "orderpubsub", Topic: "orders",
 		Routes: resources.Routes{Default: "/order-processor"}}
-	b, err := binding.New(binding.Config{Subscriptions: []resources.Subscription{sub}, PubSubs: reg, Target: deliveries{a: act, structured: func(string) bool { return false }}})
+	b, err := subscriptions.New(subscriptions.Config{Subscriptions: []resources.Subscription{sub}, PubSubs: reg, Target: deliveries{a: act, structured: func(string) bool { return false }}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,13 +15,13 @@ import (
 
 	dapr "github.com/dapr/go-sdk/client"
 
-	"github.com/funcd/funcd/runtime/binding"
 	"github.com/funcd/funcd/runtime/broker"
 	"github.com/funcd/funcd/runtime/pubsub"
 	"github.com/funcd/funcd/runtime/pubsub/embedded"
 	"github.com/funcd/funcd/runtime/pubsub/pubsubtest"
 	"github.com/funcd/funcd/runtime/resources"
 	"github.com/funcd/funcd/runtime/sidecar/sidecartest"
+	"github.com/funcd/funcd/runtime/subscriptions"
 )
 
 // BenchmarkPipeline is the local platform's end-to-end path without the
@@ -146,9 +146,9 @@ func benchPipeline(b *testing.B, c pipelineCase) {
 	}))
 	defer fn.Close()
 	sub := resources.Subscription{Name: "bench", PubsubName: "orderpubsub", Topic: "orders",
-		Routes: resources.Routes{Default: "/fn"}, Metadata: map[string]string{binding.MetaMaxConcurrency: c.max},
+		Routes: resources.Routes{Default: "/fn"}, Metadata: map[string]string{subscriptions.MetaMaxConcurrency: c.max},
 		BulkSubscribe: resources.BulkSubscribe{Enabled: c.bulk, MaxMessagesCount: int32(workers), MaxAwaitDurationMs: 10}}
-	bd, err := binding.New(binding.Config{Subscriptions: []resources.Subscription{sub}, PubSubs: reg, Target: fixed(fn.URL),
+	bd, err := subscriptions.New(subscriptions.Config{Subscriptions: []resources.Subscription{sub}, PubSubs: reg, Target: fixed(fn.URL),
 		Batch: func(string) bool { return c.bulk }})
 	if err != nil {
 		b.Fatal(err)

@@ -15,13 +15,13 @@ import (
 	"github.com/funcd/funcd/runtime/access"
 	"github.com/funcd/funcd/runtime/activator"
 	"github.com/funcd/funcd/runtime/apps"
-	"github.com/funcd/funcd/runtime/binding"
 	"github.com/funcd/funcd/runtime/broker"
 	"github.com/funcd/funcd/runtime/inputs"
 	"github.com/funcd/funcd/runtime/pubsub"
 	"github.com/funcd/funcd/runtime/pubsub/embedded"
 	"github.com/funcd/funcd/runtime/resources"
 	"github.com/funcd/funcd/runtime/runner"
+	"github.com/funcd/funcd/runtime/subscriptions"
 	"github.com/funcd/funcd/runtime/tracing"
 	"golang.org/x/sync/errgroup"
 )
@@ -36,7 +36,7 @@ type Platform struct {
 	access    *access.Policy // the Components' scopes and topic rules
 	runner    *runner.Runner
 	activator *activator.Activator
-	binding   *binding.Binding
+	binding   *subscriptions.Binding
 	inputs    *inputs.Inputs
 	tracing   *tracing.Provider
 	apps      *apps.Apps // nil without Config.Apps
@@ -163,7 +163,7 @@ const AnnotationBatch = "funcd.dev/batch"
 func (p *Platform) newDeliveries(ctx context.Context, set *resources.Set, fns []runner.Function) error {
 	target := deliveries{a: p.activator, structured: p.takesHTTP}
 	var err error
-	if p.binding, err = binding.New(binding.Config{
+	if p.binding, err = subscriptions.New(subscriptions.Config{
 		Subscriptions: activeSubscriptions(p.functionSubscriptions(set), p.access, p.log), PubSubs: p.pubsubs, Target: target,
 		Resiliency: set.Resiliencies, Components: set.Components, Batch: p.takesBatches, Logger: p.log,
 		TracerProvider: p.tracerProvider(),

@@ -10,14 +10,15 @@ import (
 	"time"
 
 	"github.com/funcd/funcd/runtime/activator"
-	"github.com/funcd/funcd/runtime/binding"
+	"github.com/funcd/funcd/runtime/delivery"
 	"github.com/funcd/funcd/runtime/gateway"
 	"github.com/funcd/funcd/runtime/sidecar"
+	"github.com/funcd/funcd/runtime/subscriptions"
 )
 
 // requests and deliveries let the gateway and the binding acquire
 // instances through the activator, counted apart. Deliveries to plain HTTP
-// functions carry structured CloudEvents (binding.StructuredTarget).
+// functions carry structured CloudEvents (delivery.StructuredTarget).
 type (
 	requests   struct{ a *activator.Activator }
 	deliveries struct {
@@ -27,8 +28,8 @@ type (
 )
 
 var (
-	_ gateway.Target           = requests{}
-	_ binding.StructuredTarget = deliveries{}
+	_ gateway.Target            = requests{}
+	_ delivery.StructuredTarget = deliveries{}
 )
 
 func (r requests) Acquire(ctx context.Context, name string) (string, func(bool), error) {
@@ -67,7 +68,7 @@ func (p *Platform) Subscriptions() []gateway.SubscriptionInfo {
 		return nil
 	}
 	var out []gateway.SubscriptionInfo
-	add := func(name string, st binding.SubscriptionStatus) {
+	add := func(name string, st subscriptions.SubscriptionStatus) {
 		out = append(out, gateway.SubscriptionInfo{
 			Name: name, PubSub: st.PubSub, Topic: st.Topic, Delivered: st.Delivered,
 			DeadLettered: st.DeadLettered, Dropped: st.Dropped, Returned: st.Returned, Retries: st.Retries,

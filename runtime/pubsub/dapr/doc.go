@@ -11,7 +11,7 @@
 //
 // The handler's nil answers SUCCESS and an error RETRY; the adapter never
 // answers DROP and never sets a deadLetterTopic on the stream: retries and
-// dead letters are the binding's decisions (see package binding).
+// dead letters are the binding's decisions (see package subscriptions).
 //
 // Use the embedded adapter when no sidecar runs; use this one next to daprd
 // (a Kubernetes pod with the Dapr annotations, or daprd run by hand).
