@@ -4,27 +4,29 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/cloudevents/sdk-go/v2/binding"
 	"github.com/cloudevents/sdk-go/v2/event"
 	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
-)
 
-const batchContentType = "application/cloudevents-batch+json"
+	"github.com/funcd/funcd/runtime/delivery"
+)
 
 func isBatch(r *http.Request) bool {
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	return mt == batchContentType
+	return mt == delivery.BatchContentType
 }
 
 // isStructured reports a structured-mode event, which checkEvent reads.
 func isStructured(r *http.Request) bool {
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	return strings.HasPrefix(mt, "application/cloudevents") && mt != batchContentType
+	return strings.HasPrefix(mt, "application/cloudevents") && mt != delivery.BatchContentType
 }
 
 // batchResult is one event's outcome in a failed batch's answer.
@@ -57,7 +59,7 @@ func (g *gateway) invokeBatch(w http.ResponseWriter, r *http.Request, name strin
 	for i := range events {
 		res, reply := g.sendOne(r.Context(), name, &events[i])
 		results = append(results, res)
-		if res.Status >= 300 && failure == 0 {
+		if res.Status >= 300 && failure == 0 { // 2xx is the one Ack
 			failure = res.Status
 		}
 		if reply != nil {
@@ -70,42 +72,43 @@ func (g *gateway) invokeBatch(w http.ResponseWriter, r *http.Request, name strin
 		_ = json.NewEncoder(w).Encode(map[string]any{"error": "some events of the batch failed", "results": results})
 		return
 	}
-	w.Header().Set("Content-Type", batchContentType)
+	w.Header().Set("Content-Type", delivery.BatchContentType)
 	_ = json.NewEncoder(w).Encode(replies)
 }
 
-// sendOne delivers one event of a batch and returns its result and reply.
+// batchPolicy delivers each event of a batch once: the caller sees every
+// failure and retries as it sees fit.
+var batchPolicy = delivery.Policy{Retry: delivery.RetryPolicy{MaxRetries: 0}, Timeout: delivery.DefaultTimeout}
+
+// sendOne delivers one event of a batch through the delivery engine, once,
+// and returns its result and reply. A function the Target does not know is
+// 404 as when it is called alone; one that cannot start is 503, one that
+// does not answer 502, an event that cannot be encoded 400.
 func (g *gateway) sendOne(ctx context.Context, name string, ev *event.Event) (batchResult, *event.Event) {
 	res := batchResult{ID: ev.ID()}
-	base, release, err := g.cfg.Target.Acquire(ctx, name)
-	if err != nil {
-		res.Status, res.Error = http.StatusServiceUnavailable, err.Error()
+	a := g.deliverer.Deliver(ctx, name, ev, batchPolicy)
+	var transport *url.Error
+	switch {
+	case a.Status != 0:
+		res.Status = a.Status
+	case errors.Is(a.Err, ErrUnknownFunction):
+		res.Status = http.StatusNotFound
+	case a.Outcome == delivery.DeadLetter:
+		res.Status = http.StatusBadRequest
+	case errors.As(a.Err, &transport):
+		res.Status = http.StatusBadGateway
+	default:
+		res.Status = http.StatusServiceUnavailable
+	}
+	if a.Outcome != delivery.Ack {
+		if a.Err != nil {
+			res.Error = a.Err.Error()
+		} else {
+			res.Error = string(bytes.TrimSpace(a.Body[:min(len(a.Body), 4096)]))
+		}
 		return res, nil
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/", nil)
-	if err == nil {
-		err = cehttp.WriteRequest(ctx, binding.ToMessage(ev), req)
-	}
-	if err != nil {
-		release(false)
-		res.Status, res.Error = http.StatusBadRequest, err.Error()
-		return res, nil
-	}
-	resp, err := g.client.Do(req)
-	if err != nil {
-		release(true)
-		res.Status, res.Error = http.StatusBadGateway, err.Error()
-		return res, nil
-	}
-	defer resp.Body.Close()
-	release(resp.StatusCode >= 500)
-	res.Status = resp.StatusCode
-	if resp.StatusCode >= 300 {
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		res.Error = string(bytes.TrimSpace(body))
-		return res, nil
-	}
-	reply, err := binding.ToEvent(ctx, cehttp.NewMessageFromHttpResponse(resp))
+	reply, err := binding.ToEvent(ctx, cehttp.NewMessage(a.Header, io.NopCloser(bytes.NewReader(a.Body))))
 	if err != nil {
 		return res, nil // 2xx without a reply event
 	}

@@ -18,6 +18,7 @@ import (
 
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/funcd/funcd/runtime/delivery"
 	"github.com/funcd/funcd/runtime/tracing"
 )
 
@@ -82,7 +83,7 @@ func New(cfg Config) http.Handler {
 	transport := &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second}
 	g := &gateway{cfg: cfg, bodies: newBodies(cfg.MaxBodyBytes, max(cfg.BodyMemory, cfg.MaxBodyBytes), cfg.OnIdle)}
 	rt := g.tracedTransport(transport)
-	g.client = &http.Client{Transport: rt}
+	g.deliverer = delivery.NewDeliverer(cfg.Target, &http.Client{Transport: rt}, cfg.Logger)
 	g.proxy = &httputil.ReverseProxy{Rewrite: g.rewrite, ErrorHandler: g.proxyError, Transport: rt,
 		ModifyResponse: g.giveReason}
 	mux := http.NewServeMux()
@@ -123,10 +124,11 @@ func noPublishAPI(w http.ResponseWriter, _ *http.Request) {
 }
 
 type gateway struct {
-	cfg    Config
-	proxy  *httputil.ReverseProxy
-	client *http.Client // batch deliveries
-	bodies *bodies
+	cfg   Config
+	proxy *httputil.ReverseProxy
+	// deliverer sends the events of a batch, through the proxy's transport.
+	deliverer *delivery.Deliverer
+	bodies    *bodies
 }
 
 // inMemory serves next, which reads the whole body, within the body limit
