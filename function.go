@@ -18,6 +18,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -44,7 +45,8 @@ func New() *Function {
 }
 
 // Handle publishes e to the topic it names and answers 200 with no body.
-// Without a topic it answers 400; before Start has connected, 503.
+// Without a topic, or naming a pub/sub component the binding was not
+// configured with, it answers 400; before Start has connected, 503.
 func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, error) {
 	r := f.run.Load()
 	if r == nil {
@@ -61,7 +63,8 @@ func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, err
 	}
 	ps, ok := r.comps.Get(name)
 	if !ok {
-		return nil, cehttp.NewResult(http.StatusBadRequest, "event %s: no pub/sub component %q", e.ID(), name)
+		return nil, cehttp.NewResult(http.StatusBadRequest, "event %s names pub/sub component %q; the binding publishes only to %s (PUBSUB_NAME and the components its subscriptions name)",
+			e.ID(), name, strings.Join(r.comps.names(), ", "))
 	}
 	if err := ps.Publish(ctx, &pubsub.Message{Topic: topic, Data: data}); err != nil {
 		r.log.Warn("publish failed", "ce.id", e.ID(), "pubsub", name, "topic", topic, "error", err)

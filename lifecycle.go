@@ -5,8 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
-	"sync"
+	"slices"
 	"time"
 
 	daprc "github.com/dapr/go-sdk/client"
@@ -88,7 +89,7 @@ func (f *Function) connect(ctx context.Context, cfg Config, log *slog.Logger, se
 	if err != nil {
 		return nil, err
 	}
-	r := &running{cfg: cfg, log: log, client: client, comps: newComponents(client, log)}
+	r := &running{cfg: cfg, log: log, client: client}
 	names := []string{cfg.PubsubName}
 	for _, s := range set.Subscriptions {
 		names = append(names, s.PubsubName)
@@ -96,6 +97,9 @@ func (f *Function) connect(ctx context.Context, cfg Config, log *slog.Logger, se
 	wait, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if err := dapr.WaitComponents(wait, client, names...); err != nil {
+		return nil, errors.Join(err, r.close(ctx))
+	}
+	if r.comps, err = openComponents(client, log, names); err != nil {
 		return nil, errors.Join(err, r.close(ctx))
 	}
 	if r.tracing, err = newTracing(ctx); err != nil {
@@ -165,7 +169,9 @@ func (r *running) close(ctx context.Context) error {
 	if r.binding != nil {
 		errs = append(errs, r.binding.Stop(ctx))
 	}
-	errs = append(errs, r.comps.Close())
+	if r.comps != nil {
+		errs = append(errs, r.comps.Close())
+	}
 	r.client.Close()
 	if r.tracing != nil {
 		errs = append(errs, r.tracing.Shutdown(ctx))
@@ -184,38 +190,40 @@ func (f *Function) Alive(context.Context) (bool, error) {
 	return true, nil
 }
 
-// components opens one dapr adapter per pub/sub component name, on demand.
+// components holds one dapr adapter per pub/sub component the binding is
+// configured with (PUBSUB_NAME and the ones its subscriptions name), all
+// opened by Start: an incoming event cannot make it open another.
 type components struct {
-	client daprc.Client
-	log    *slog.Logger
-
-	mu     sync.Mutex
 	byName map[string]*dapr.PubSub
 }
 
-func newComponents(c daprc.Client, log *slog.Logger) *components {
-	return &components{client: c, log: log, byName: map[string]*dapr.PubSub{}}
+// openComponents opens an adapter for each distinct name.
+func openComponents(c daprc.Client, log *slog.Logger, names []string) (*components, error) {
+	cs := &components{byName: make(map[string]*dapr.PubSub, len(names))}
+	for _, name := range names {
+		if _, ok := cs.byName[name]; ok {
+			continue
+		}
+		ps, err := dapr.New(c, name, dapr.Options{Logger: log})
+		if err != nil {
+			return nil, errors.Join(fmt.Errorf("pub/sub component %s: %w", name, err), cs.Close())
+		}
+		cs.byName[name] = ps
+	}
+	return cs, nil
 }
 
-// Get returns the adapter for the sidecar's component name.
+// Get returns the adapter for the sidecar's component name, if configured.
 func (c *components) Get(name string) (pubsub.PubSub, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if ps, ok := c.byName[name]; ok {
-		return ps, true
-	}
-	ps, err := dapr.New(c.client, name, dapr.Options{Logger: c.log})
-	if err != nil {
-		return nil, false
-	}
-	c.byName[name] = ps
-	return ps, true
+	ps, ok := c.byName[name]
+	return ps, ok
 }
+
+// names lists the configured component names, sorted.
+func (c *components) names() []string { return slices.Sorted(maps.Keys(c.byName)) }
 
 // Close closes every adapter.
 func (c *components) Close() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	var errs []error
 	for _, ps := range c.byName {
 		errs = append(errs, ps.Close())

@@ -7,7 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"sync"
@@ -229,7 +229,7 @@ func startSeed(b *testing.B) system {
 // or "single" (Dapr's default: one delivery at a time, in order).
 func startEmbedded(b *testing.B, concurrency string) system {
 	ctx := b.Context()
-	b.Cleanup(platform.TuneGC(os.Getenv)) // as funcd up runs
+	gcAsFuncdUp(b)
 	brk, err := broker.Start(broker.Config{StoreDir: b.TempDir()})
 	if err != nil {
 		b.Fatal(err)
@@ -280,4 +280,10 @@ func warmUp(b *testing.B, s system) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// gcAsFuncdUp runs b with the collector settings funcd up applies.
+func gcAsFuncdUp(b *testing.B) {
+	percent, limit := debug.SetGCPercent(platform.GCPercent), debug.SetMemoryLimit(platform.MemoryLimit)
+	b.Cleanup(func() { debug.SetGCPercent(percent); debug.SetMemoryLimit(limit) })
 }

@@ -113,7 +113,7 @@ func loadTemplate(f upFlags, stderr io.Writer) (*multiapp.Template, error) {
 
 func up(ctx context.Context, f upFlags, log *slog.Logger, stdout, stderr io.Writer) error {
 	started := time.Now()
-	defer platform.TuneGC(os.Getenv)()
+	defer tuneGC(os.Getenv)()
 	stopProfile, err := profileCPU(f.cpuProfile)
 	if err != nil {
 		return err

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -114,7 +114,7 @@ func openBroker(b *testing.B, kind, workers, sync string) *embedded.PubSub {
 
 func benchPipeline(b *testing.B, c pipelineCase) {
 	const publishers = 16
-	b.Cleanup(TuneGC(os.Getenv)) // as funcd up runs
+	gcAsFuncdUp(b)
 	ctx := b.Context()
 	ps := openBroker(b, c.broker, c.workers, c.sync)
 	workers := 1 // bulk batches hold at most what the component hands over at once
@@ -190,4 +190,10 @@ type fixed string
 
 func (f fixed) Acquire(context.Context, string) (string, func(bool), error) {
 	return string(f), func(bool) {}, nil
+}
+
+// gcAsFuncdUp runs b with the collector settings funcd up applies.
+func gcAsFuncdUp(b *testing.B) {
+	percent, limit := debug.SetGCPercent(GCPercent), debug.SetMemoryLimit(MemoryLimit)
+	b.Cleanup(func() { debug.SetGCPercent(percent); debug.SetMemoryLimit(limit) })
 }
