@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/funcd/funcd/runtime/multiapp"
+	"github.com/funcd/funcd/runtime/pubsub/pubsubtest"
 )
 
 // grpcBulkApp is a gRPC Dapr app that subscribes to b-dl in bulk
@@ -128,7 +129,7 @@ spec:
 	waitFor(t, time.Minute, "every bulk case settled under funcd", funcdApp.settled)
 
 	daprdApp := startGRPCBulkApp(t)
-	res := writeResources(t, map[string]string{"pubsub.yaml": redisComponent("orderpubsub", startRedis(t))})
+	res := writeResources(t, map[string]string{"pubsub.yaml": redisComponent("orderpubsub", pubsubtest.StartRedis(t))})
 	publishBulkCases(t, startDaprdPlain(t, "bulk", res, daprdApp.port, "grpc"), "")
 	waitFor(t, time.Minute, "every bulk case settled under daprd", daprdApp.settled)
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/funcd/funcd/runtime/multiapp"
+	"github.com/funcd/funcd/runtime/pubsub/pubsubtest"
 )
 
 // bulkCases are the per-entry answers of an app with bulk subscribe, and
@@ -197,7 +198,7 @@ spec:
 	waitFor(t, time.Minute, "every bulk case settled under funcd", funcdApp.settled)
 
 	daprdApp := startBulkApp(t)
-	res := writeResources(t, map[string]string{"pubsub.yaml": redisComponent("orderpubsub", startRedis(t))})
+	res := writeResources(t, map[string]string{"pubsub.yaml": redisComponent("orderpubsub", pubsubtest.StartRedis(t))})
 	d := startDaprd(t, daprdOptions{appID: "bulk", resources: res, appPort: daprdApp.port})
 	publishBulkCases(t, d.httpURL, "")
 	waitFor(t, time.Minute, "every bulk case settled under daprd", daprdApp.settled)

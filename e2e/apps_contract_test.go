@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/funcd/funcd/runtime/multiapp"
+	"github.com/funcd/funcd/runtime/pubsub/pubsubtest"
 )
 
 // appCase is one answer a Dapr app can give, and what daprd 1.16 does
@@ -237,7 +238,7 @@ spec:
 
 	// daprd with Redis: the same app, the same declarative Subscription.
 	daprdApp := startContractApp(t)
-	res := writeResources(t, map[string]string{"pubsub.yaml": redisComponent("orderpubsub", startRedis(t)),
+	res := writeResources(t, map[string]string{"pubsub.yaml": redisComponent("orderpubsub", pubsubtest.StartRedis(t)),
 		"subscription.yaml": contractDeclared})
 	d := startDaprd(t, daprdOptions{appID: "contract", resources: res, appPort: daprdApp.port})
 	publishAppCases(t, d.httpURL, "")

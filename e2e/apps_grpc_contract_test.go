@@ -22,6 +22,7 @@ import (
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/funcd/funcd/runtime/multiapp"
+	"github.com/funcd/funcd/runtime/pubsub/pubsubtest"
 )
 
 // grpcCase is one answer a gRPC app's OnTopicEvent can give, and what
@@ -195,7 +196,7 @@ spec:
 	waitFor(t, 60*time.Second, "every case settled under funcd", funcdApp.settled)
 
 	daprdApp := startGRPCContractApp(t)
-	res := writeResources(t, map[string]string{"pubsub.yaml": redisComponent("orderpubsub", startRedis(t))})
+	res := writeResources(t, map[string]string{"pubsub.yaml": redisComponent("orderpubsub", pubsubtest.StartRedis(t))})
 	daprURL := startDaprdPlain(t, "contract", res, daprdApp.port, "grpc")
 	publishGRPCCases(t, daprURL, "")
 	waitFor(t, 60*time.Second, "every case settled under daprd", daprdApp.settled)

@@ -14,6 +14,7 @@ import (
 	"github.com/dapr/go-sdk/service/common"
 
 	"github.com/funcd/funcd/runtime/multiapp"
+	"github.com/funcd/funcd/runtime/pubsub/pubsubtest"
 )
 
 // streamCases are the answers of a streaming subscriber and what daprd
@@ -160,7 +161,7 @@ spec:
 	startFuncd(t, "", t.TempDir(), nil, "--dir", dir, "--api-token", token)
 	underFuncd := streamOutcomes(t, addr(grpcPort), token)
 
-	res := writeResources(t, map[string]string{"pubsub.yaml": redisComponent("orderpubsub", startRedis(t))})
+	res := writeResources(t, map[string]string{"pubsub.yaml": redisComponent("orderpubsub", pubsubtest.StartRedis(t))})
 	d := startDaprd(t, daprdOptions{appID: "streamer", resources: res, env: []string{"DAPR_API_TOKEN="}}) // not the token set above
 	underDaprd := streamOutcomes(t, d.grpcAddr, "")
 

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/funcd/funcd/runtime/multiapp"
+	"github.com/funcd/funcd/runtime/pubsub/pubsubtest"
 )
 
 var (
@@ -45,7 +46,7 @@ func TestDaprAppsSeed(t *testing.T) {
 		t.Errorf("funcd's summary lacks the app's 19 deliveries:\n%s", f.output())
 	}
 
-	redisAddr := startRedis(t)
+	redisAddr := pubsubtest.StartRedis(t)
 	dir = copyDir(t, src)
 	port = strconv.Itoa(freePort(t)) // funcd's app is gone, but the port may linger
 	rewrite(t, filepath.Join(dir, multiapp.FileName), "appPort: 6001", "appPort: "+port)
@@ -176,7 +177,7 @@ func TestDaprAppsGoSDK(t *testing.T) {
 	}
 	f.kill(syscall.SIGINT)
 
-	redisAddr := startRedis(t)
+	redisAddr := pubsubtest.StartRedis(t)
 	dir, tpl := prepare()
 	rewrite(t, filepath.Join(dir, "components/redis/pubsub.yaml"), "localhost:6379", redisAddr)
 	procs := daprRunF(t, tpl, filepath.Join(dir, "components/redis"), env)

@@ -43,7 +43,7 @@ type orderSystem struct {
 func startOrderSystem(t *testing.T, env ...string) *orderSystem {
 	t.Helper()
 	start := time.Now()
-	s := &orderSystem{redis: startRedis(t)}
+	s := &orderSystem{redis: pubsubtest.StartRedis(t)}
 	comp := redisComponent("orderpubsub", s.redis)
 	// daprd reads the Component only: a declarative Subscription routing
 	// to order-processor would make daprd deliver to the binding's Handle.
@@ -156,7 +156,7 @@ func postOrderTo(t *testing.T, url string, id int) (int, string) {
 // stored envelopes: every field but id, time and the trace ids is equal,
 // ids the publisher chose survive both, raw payloads are stored as sent.
 func TestDaprEnvelopesMatchSidecar(t *testing.T) {
-	redisAddr := startRedis(t)
+	redisAddr := pubsubtest.StartRedis(t)
 	res := writeResources(t, map[string]string{"pubsub.yaml": redisComponent("orderpubsub", redisAddr)})
 	d := startDaprd(t, daprdOptions{appID: "checkout", resources: res})
 	ours := startSidecar(t, "checkout")
@@ -190,7 +190,7 @@ func TestDaprEnvelopesMatchSidecar(t *testing.T) {
 // embedded adapter (the same pubsub.redis component in-process) with every
 // answer of DESIGN §4's table: both give the table's outcome.
 func TestDaprBindingOutcomes(t *testing.T) {
-	redisAddr := startRedis(t)
+	redisAddr := pubsubtest.StartRedis(t)
 	comp := redisComponent("orderpubsub", redisAddr)
 	d := startDaprd(t, daprdOptions{appID: "outcomes", resources: writeResources(t, map[string]string{"pubsub.yaml": comp})})
 	client, err := dapr.Dial(t.Context(), d.grpcAddr, "")
@@ -243,7 +243,7 @@ func TestDaprBindingOutcomes(t *testing.T) {
 // and accepts the same way.
 func TestAPITokens(t *testing.T) {
 	const token = "e2e-secret-token"
-	redisAddr := startRedis(t)
+	redisAddr := pubsubtest.StartRedis(t)
 	res := writeResources(t, map[string]string{"pubsub.yaml": redisComponent("orderpubsub", redisAddr)})
 	d := startDaprd(t, daprdOptions{appID: "checkout", resources: res, env: []string{"DAPR_API_TOKEN=" + token}})
 	ours := startSidecar(t, "checkout", sidecar.WithAPIToken(token))
@@ -281,7 +281,7 @@ func TestAPITokens(t *testing.T) {
 // (runtime/pubsub/pubsubtest) against the dapr adapter on real daprd
 // sidecars and Redis Streams, one sidecar per consumer group.
 func TestDaprAdapterConformance(t *testing.T) {
-	redisAddr := startRedis(t)
+	redisAddr := pubsubtest.StartRedis(t)
 	res := writeResources(t, map[string]string{"pubsub.yaml": redisComponent("orderpubsub", redisAddr)})
 	pubsubtest.Run(t, func(t *testing.T) pubsub.PubSub { return newDaprConsumers(t, res) })
 }

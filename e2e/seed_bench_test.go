@@ -21,6 +21,7 @@ import (
 	"github.com/funcd/funcd/runtime/platform"
 	"github.com/funcd/funcd/runtime/pubsub"
 	"github.com/funcd/funcd/runtime/pubsub/embedded"
+	"github.com/funcd/funcd/runtime/pubsub/pubsubtest"
 	"github.com/funcd/funcd/runtime/resources"
 	"github.com/funcd/funcd/runtime/sidecar/sidecartest"
 	"github.com/funcd/funcd/runtime/subscriptions"
@@ -208,7 +209,7 @@ func measureRate(b *testing.B, ctx context.Context, s system, perSecond int, d t
 // startSeed runs the original architecture: Redis 7, a daprd for the
 // publisher (no app) and a daprd delivering to the subscriber.
 func startSeed(b *testing.B) system {
-	redisAddr := startRedis(b)
+	redisAddr := pubsubtest.StartRedis(b)
 	res := writeResources(b, map[string]string{"pubsub.yaml": redisComponent("orderpubsub", redisAddr)})
 	sub := startLatencySub(b)
 	_, port, _ := net.SplitHostPort(sub.url[len("http://"):])

@@ -12,15 +12,9 @@ import (
 	"time"
 )
 
-// startRedis runs redis-server (apt package redis-server) on a free port
-// without persistence and returns its address.
-func startRedis(t testing.TB) string {
-	t.Helper()
-	_, a := startRedisProc(t)
-	return a
-}
-
-// startRedisProc is startRedis, with the process.
+// startRedisProc runs redis-server (apt package redis-server) on a free
+// port without persistence and returns the process, for the benchmarks that
+// measure it, and its address; other tests use pubsubtest.StartRedis.
 func startRedisProc(t testing.TB) (*proc, string) {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")

@@ -261,7 +261,7 @@ func CompareFuncYAML(f FuncYAML, svc *servingv1.Service) []error {
 	fn, man := FuncDeploy(f), ManifestDeployed(svc)
 	var errs []error
 	diff := func(what string, fromFunc, fromManifest map[string]string, skip func(k string) bool, equal func(k, a, b string) bool) {
-		for _, k := range sortedKeys(union(fromFunc, fromManifest)) {
+		for _, k := range slices.Sorted(maps.Keys(union(fromFunc, fromManifest))) {
 			if skip(k) {
 				continue
 			}

@@ -25,6 +25,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"maps"
 	"reflect"
 	"regexp"
 	"slices"
@@ -114,7 +115,7 @@ func KnativeService(ctx context.Context, doc []byte) (*servingv1.Service, error)
 	tmpl := svc.Spec.Template
 	for k := range tmpl.Annotations {
 		if strings.HasPrefix(k, autoscaling.GroupName+"/") && !knownAutoscalingKeys[k] {
-			errs = append(errs, fmt.Errorf("unknown annotation %s (Knative reads %s)", k, strings.Join(sortedKeys(knownAutoscalingKeys), ", ")))
+			errs = append(errs, fmt.Errorf("unknown annotation %s (Knative reads %s)", k, strings.Join(slices.Sorted(maps.Keys(knownAutoscalingKeys)), ", ")))
 		}
 	}
 	if len(tmpl.Spec.Containers) > 0 {
@@ -213,7 +214,7 @@ var knativeReservedPorts = []int32{
 func DaprAnnotations(anns map[string]string, pod DaprPod) []error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	for _, k := range sortedKeys(anns) {
+	for _, k := range slices.Sorted(maps.Keys(anns)) {
 		if !strings.HasPrefix(k, "dapr.io/") {
 			continue
 		}
@@ -425,7 +426,7 @@ func ScaledObject(doc []byte) (*kedav1alpha1.ScaledObject, *RedisStreamsMetadata
 	}
 	tr := so.Spec.Triggers[0]
 	known := kedaTriggerMetadataNames(reflect.TypeFor[RedisStreamsMetadata]())
-	for _, k := range sortedKeys(tr.Metadata) {
+	for _, k := range slices.Sorted(maps.Keys(tr.Metadata)) {
 		if !slices.Contains(known, k) {
 			errs = append(errs, fmt.Errorf("redis-streams trigger: unknown metadata %q (KEDA v2.21.0 reads %s)", k, strings.Join(known, ", ")))
 		}
@@ -604,13 +605,4 @@ func EnvNames(file, typeName, prefixConst string) (names []string, prefix string
 // FunctionEnvName is the FUNCTION_URL_<NAME> spelling of a function name.
 func FunctionEnvName(prefix, function string) string {
 	return prefix + strings.ToUpper(strings.ReplaceAll(function, "-", "_"))
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"time"
+
+	"github.com/funcd/funcd/runtime/resources"
 )
 
 // RetryPolicy bounds in-process redelivery of a message that failed
@@ -27,9 +29,9 @@ type RetryPolicy struct {
 	MaxElapsed time.Duration
 }
 
-// UnlimitedRetries is MaxRetries for a policy that never gives up, like
-// Dapr's maxRetries: -1.
-const UnlimitedRetries = -1
+// UnlimitedRetries is MaxRetries for a policy that never gives up: Dapr's
+// maxRetries -1.
+const UnlimitedRetries = resources.UnlimitedRetries
 
 // DefaultMaxElapsed bounds one round of unlimited retries: inside the
 // embedded broker's 30s ack wait and Redis' 60s processing timeout.

@@ -15,6 +15,7 @@ import (
 	"github.com/dapr/kit/logger"
 
 	"github.com/funcd/funcd/runtime/delivery"
+	"github.com/funcd/funcd/runtime/kitlog"
 	"github.com/funcd/funcd/runtime/resources"
 )
 
@@ -115,7 +116,7 @@ func (in *Inputs) open(ctx context.Context, c resources.Component, policies *del
 	if t.policy, err = policies.Inbound(c.Name, delivery.BindingKind, t.function); err != nil {
 		return nil, err
 	}
-	t.in = kinds[c.Type](kitLogger{l: in.log.With("binding", c.Name)})
+	t.in = kinds[c.Type](kitlog.New(in.log.With("binding", c.Name)))
 	md := bindings.Metadata{}
 	md.Name, md.Properties = c.Name, c.Metadata
 	if err := t.in.Init(ctx, md); err != nil {

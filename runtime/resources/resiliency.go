@@ -2,6 +2,7 @@ package resources
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -144,21 +145,21 @@ func decodeResiliency(doc []byte) (Resiliency, error) {
 		Apps:            targetNames(d.Spec.Targets.Apps), Actors: targetNames(d.Spec.Targets.Actors),
 	}
 	p := d.Spec.Policies
-	for _, name := range sortedKeys(p.Timeouts) {
+	for _, name := range slices.Sorted(maps.Keys(p.Timeouts)) {
 		t, err := duration(name, p.Timeouts[name], 0, false)
 		if err != nil || t == 0 {
 			return Resiliency{}, invalid("spec.policies.timeouts.%s: %q is not a positive duration such as 5s", name, p.Timeouts[name])
 		}
 		r.Timeouts[name] = t
 	}
-	for _, name := range sortedKeys(p.Retries) {
+	for _, name := range slices.Sorted(maps.Keys(p.Retries)) {
 		rt, err := p.Retries[name].decode()
 		if err != nil {
 			return Resiliency{}, invalid("spec.policies.retries.%s.%v", name, err)
 		}
 		r.Retries[name] = rt
 	}
-	for _, name := range sortedKeys(p.CircuitBreakers) {
+	for _, name := range slices.Sorted(maps.Keys(p.CircuitBreakers)) {
 		cb, err := p.CircuitBreakers[name].decode()
 		if err != nil {
 			return Resiliency{}, invalid("spec.policies.circuitBreakers.%s.%v", name, err)
@@ -242,15 +243,6 @@ func targetNames(in map[string]targetDoc) map[string]PolicyNames {
 	return out
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
-
 // AppliesTo reports whether the resource is scoped to app (or unscoped).
 func (r Resiliency) AppliesTo(app string) bool {
 	return len(r.Scopes) == 0 || slices.Contains(r.Scopes, app)
@@ -267,7 +259,7 @@ func (s *Set) validateResiliencies() error {
 		seen[r.Name] = r.File
 	}
 	for _, r := range s.Resiliencies {
-		for _, comp := range sortedKeys(r.Components) {
+		for _, comp := range slices.Sorted(maps.Keys(r.Components)) {
 			t := r.Components[comp]
 			if err := s.checkNames(t.Inbound); err != nil {
 				return invalid("%s: resiliency %q: targets.components.%s.inbound: %v", r.File, r.Name, comp, err)

@@ -12,6 +12,7 @@ import (
 	contrib "github.com/dapr/components-contrib/pubsub"
 
 	"github.com/funcd/funcd/runtime/broker"
+	"github.com/funcd/funcd/runtime/kitlog"
 	"github.com/funcd/funcd/runtime/pubsub"
 	"github.com/funcd/funcd/runtime/resources"
 )
@@ -139,7 +140,7 @@ func Open(ctx context.Context, comp resources.Component, opts Options) (*PubSub,
 }
 
 func (p *PubSub) init(ctx context.Context, meta map[string]string) (contrib.PubSub, error) {
-	c := p.kind.open(newKitLogger(p.log))
+	c := p.kind.open(kitlog.New(p.log))
 	md := contrib.Metadata{}
 	md.Name = p.name
 	md.Properties = meta

@@ -1,4 +1,6 @@
-package embedded
+// Package kitlog lets Dapr's components-contrib components, which log
+// through dapr/kit's logger, log through a *slog.Logger.
+package kitlog
 
 import (
 	"context"
@@ -10,14 +12,15 @@ import (
 	"github.com/dapr/kit/logger"
 )
 
-// kitLogger lets components-contrib log through our slog.Logger.
+// kitLogger is a dapr/kit logger.Logger writing to an slog.Logger.
 type kitLogger struct {
 	l *slog.Logger
 }
 
-var _ logger.Logger = kitLogger{}
-
-func newKitLogger(l *slog.Logger) logger.Logger { return kitLogger{l: l} }
+// New returns a dapr/kit logger that writes to l: Fatal logs at error
+// level (a component must not end the process), and output settings are
+// l's, not the component's.
+func New(l *slog.Logger) logger.Logger { return kitLogger{l: l} }
 
 func (k kitLogger) EnableJSONOutput(bool)          {}
 func (k kitLogger) SetAppID(string)                {}
