@@ -1,9 +1,11 @@
 package functions
 
 import (
+	"bytes"
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -70,4 +72,23 @@ func types(e ast.Expr) string {
 		return id.Name
 	}
 	return "?"
+}
+
+// TestSharedFilesAreIdentical: files each function keeps its own copy of
+// (each is a module of its own, deployed alone) stay the same, so a fix to
+// one reaches both.
+func TestSharedFilesAreIdentical(t *testing.T) {
+	for _, name := range []string{"log.go"} {
+		checkout, err := os.ReadFile(filepath.Join("checkout", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		processor, err := os.ReadFile(filepath.Join("order-processor", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(checkout, processor) {
+			t.Errorf("checkout/%s and order-processor/%s differ: keep them identical", name, name)
+		}
+	}
 }
