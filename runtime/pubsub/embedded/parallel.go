@@ -84,8 +84,10 @@ type jetStreamConn struct {
 
 func newJetStreamConn(meta map[string]string) (jetStreamConn, error) {
 	var c jetStreamConn
-	err := kitmd.DecodeMetadata(meta, &c)
-	return c, err
+	if err := kitmd.DecodeMetadata(meta, &c); err != nil {
+		return c, fmt.Errorf("jetstream connection metadata: %w", err)
+	}
+	return c, nil
 }
 
 // options are the component's connection options: the same client name,
@@ -100,7 +102,7 @@ func (c jetStreamConn) options() []nats.Option {
 			func(nonce []byte) ([]byte, error) {
 				kp, err := nkeys.FromSeed([]byte(seed))
 				if err != nil {
-					return nil, err
+					return nil, fmt.Errorf("jetstream seedKey: %w", err)
 				}
 				defer kp.Wipe()
 				return kp.Sign(nonce)
@@ -137,7 +139,7 @@ func checkParallel(meta map[string]string) error {
 	}
 	var m jetStreamMeta
 	if err := kitmd.DecodeMetadata(meta, &m); err != nil {
-		return err
+		return fmt.Errorf("jetstream metadata: %w", err)
 	}
 	if m.AckPolicy != "" && m.AckPolicy != "explicit" {
 		return fmt.Errorf(`concurrency "parallel" needs ackPolicy "explicit" (the default), not %q: `+
@@ -231,30 +233,30 @@ func (p *parallel) conn() (*nats.Conn, error) {
 func (p *parallel) subscribe(ctx context.Context, meta, subMeta map[string]string, topic string, h contrib.Handler) error {
 	var m jetStreamMeta
 	if err := kitmd.DecodeMetadata(meta, &m); err != nil {
-		return err
+		return fmt.Errorf("subscribe to %s: jetstream metadata: %w", topic, err)
 	}
 	limit := inFlight(m, subMeta)
 	cfg, err := m.consumerConfig(topic, limit)
 	if err != nil {
-		return err
+		return fmt.Errorf("subscribe to %s: %w", topic, err)
 	}
 	nc, err := p.conn()
 	if err != nil {
-		return err
+		return fmt.Errorf("subscribe to %s: %w", topic, err)
 	}
 	js, err := nc.JetStream(p.conf.jsOptions()...)
 	if err != nil {
-		return err
+		return fmt.Errorf("subscribe to %s: jetstream context: %w", topic, err)
 	}
 	stream := m.StreamName
 	if stream == "" {
 		if stream, err = js.StreamNameBySubject(topic); err != nil {
-			return err
+			return fmt.Errorf("subscribe to %s: find the stream holding it: %w", topic, err)
 		}
 	}
 	info, err := js.AddConsumer(stream, cfg)
 	if err != nil {
-		return err
+		return fmt.Errorf("subscribe to %s: add consumer %s to stream %s: %w", topic, cfg.Durable, stream, err)
 	}
 	slots := make(chan struct{}, limit)
 	deliver := func(msg *nats.Msg) {
@@ -281,7 +283,7 @@ func (p *parallel) subscribe(ctx context.Context, meta, subMeta map[string]strin
 		sub, err = js.Subscribe(topic, deliver, opts...)
 	}
 	if err != nil {
-		return err
+		return fmt.Errorf("subscribe to %s: bind consumer %s of stream %s: %w", topic, info.Name, stream, err)
 	}
 	p.mu.Lock()
 	if p.closed {
