@@ -3,38 +3,53 @@ package runner_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"log"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/funcd/funcd/runtime/runner"
 )
 
-// Build every function of a project, start one and stop it.
+// Build a function, start it and stop it.
 func Example() {
 	ctx := context.Background()
-	fns, err := runner.Discover("functions")
+	cache, err := os.MkdirTemp("", "runner-example-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(cache)
+	fn, err := runner.Load(filepath.Join("testdata", "echo"))
 	if err != nil {
 		log.Fatal(err)
 	}
 	r, err := runner.New(runner.Config{
-		Output: os.Stdout,
+		CacheDir: cache,
+		// The echo fixture's func.yaml reads this from the host ({{ env:... }}).
+		Environ: append(os.Environ(), "RUNNER_TEST_HOST_VALUE=x"),
+		Output:  io.Discard, // the function's own log lines
 		OnBuild: func(ev runner.BuildEvent) {
-			if done, ok := ev.(runner.BuildDone); ok && done.Err == nil {
-				fmt.Printf("%s built in %v (cached: %v)\n", done.Function, done.Took, done.Cached)
+			// Start builds again, from the cache: print only real builds.
+			if done, ok := ev.(runner.BuildDone); ok && done.Err == nil && !done.Cached {
+				fmt.Println(done.Function, "built")
 			}
 		},
-	}, slog.Default())
+	}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := r.Build(ctx, fns); err != nil {
+	if err := r.Build(ctx, []runner.Function{fn}); err != nil {
 		log.Fatal(err)
 	}
-	inst, err := r.Start(ctx, fns[0], map[string]string{"DAPR_GRPC_PORT": "50001"})
+	inst, err := r.Start(ctx, fn, map[string]string{"DAPR_GRPC_PORT": "50001"})
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer inst.Stop(context.Background())
-	fmt.Println(fns[0].Name, "listens on", inst.URL())
+	fmt.Println(fn.Name, "listens on a loopback URL:", strings.HasPrefix(inst.URL(), "http://127.0.0.1:"))
+	// Output:
+	// echo built
+	// echo listens on a loopback URL: true
 }

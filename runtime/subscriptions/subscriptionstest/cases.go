@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"testing"
@@ -62,6 +63,10 @@ func testFlakyFunction(t *testing.T, open Opener) {
 			failed++
 		}
 	}
+	if failed < 2*len(ids) {
+		t.Errorf("%d requests answered with a failure, want at least %d (the first two of every message)", failed, 2*len(ids))
+	}
+	h.checkAcceptedOnly(ids)
 	t.Logf("%d messages: %d requests, %d answered with a failure, %d duplicate deliveries",
 		len(ids), len(all), failed, duplicates(h.fn.accepted()))
 }
@@ -138,7 +143,24 @@ func testManyInParallel(t *testing.T, open Opener) {
 	if peak := h.fn.peak(); peak > Concurrency {
 		t.Errorf("function handled %d deliveries at once, want at most %d", peak, Concurrency)
 	}
+	h.checkAcceptedOnly(ids)
+	// At-least-once allows a duplicate where a redelivery races an
+	// acknowledgement; most messages twice means acknowledgements are lost.
+	if dup := duplicates(h.fn.accepted()); dup >= len(ids)/2 {
+		t.Errorf("%d duplicate deliveries of %d messages, want fewer than half", dup, len(ids))
+	}
 	t.Logf("1000 messages delivered, up to %d at once; %d duplicate deliveries", h.fn.peak(), duplicates(h.fn.accepted()))
+}
+
+// checkAcceptedOnly checks that the messages the function accepted are
+// exactly ids: none missing, none from elsewhere.
+func (h *harness) checkAcceptedOnly(ids []string) {
+	h.t.Helper()
+	got := slices.Sorted(maps.Keys(h.fn.accepted()))
+	want := slices.Sorted(slices.Values(ids))
+	if !slices.Equal(got, want) {
+		h.t.Errorf("function accepted %d distinct messages, want exactly the %d published", len(got), len(want))
+	}
 }
 
 // waitAccepted waits until the function accepted each of ids at least once.
