@@ -159,7 +159,7 @@ func TestQueueFull(t *testing.T) {
 		}
 		done <- err
 	}()
-	time.Sleep(50 * time.Millisecond)
+	eventually(t, "the first caller to wait for the start", func() bool { return a.Status()[0].Waiting == 1 })
 	if _, _, err := a.Acquire(t.Context(), "fn", Request); !errors.Is(err, ErrOverloaded) {
 		t.Errorf("second waiter with queue size 1 = %v, want ErrOverloaded", err)
 	}
