@@ -10,6 +10,8 @@ import (
 
 	"github.com/cloudevents/sdk-go/v2/event"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/funcd/funcd/runtime/tracing"
 )
 
 // Deliverer POSTs events to functions and retries them under a Policy until
@@ -31,11 +33,11 @@ func NewDeliverer(target Target, client *http.Client, log *slog.Logger) *Deliver
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Deliverer{target: target, client: client, log: log, tracer: NewTracer(nil)}
+	return &Deliverer{target: target, client: client, log: log, tracer: tracing.Tracer(nil)}
 }
 
 // SetTracerProvider records each attempt as a span of tp's.
-func (d *Deliverer) SetTracerProvider(tp trace.TracerProvider) { d.tracer = NewTracer(tp) }
+func (d *Deliverer) SetTracerProvider(tp trace.TracerProvider) { d.tracer = tracing.Tracer(tp) }
 
 // Answer is a delivery's final result.
 type Answer struct {

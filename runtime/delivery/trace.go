@@ -9,18 +9,9 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
-	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/funcd/funcd/runtime/tracing"
 )
-
-// NewTracer returns funcd's tracer from tp, or a no-op one for nil.
-func NewTracer(tp trace.TracerProvider) trace.Tracer {
-	if tp == nil {
-		tp = noop.NewTracerProvider()
-	}
-	return tp.Tracer(tracing.ScopeName)
-}
 
 // startAttempt starts the client span of delivery attempt n to fn.
 func (d *Deliverer) startAttempt(ctx context.Context, fn string, n int) (context.Context, trace.Span) {

@@ -8,6 +8,8 @@ import (
 
 	"github.com/dapr/components-contrib/pubsub"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/funcd/funcd/runtime/tracing"
 )
 
 // Publisher publishes an encoded message to a topic of one pub/sub component.
@@ -90,7 +92,7 @@ func New(appID string, comps Components, opts ...Option) (*Sidecar, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("sidecar: %w", err)
 	}
-	return &Sidecar{appID: appID, comps: comps, cfg: cfg, log: cfg.Logger, tracer: newTracer(cfg.TracerProvider)}, nil
+	return &Sidecar{appID: appID, comps: comps, cfg: cfg, log: cfg.Logger, tracer: tracing.Tracer(cfg.TracerProvider)}, nil
 }
 
 // AppID returns the app id the Sidecar publishes as.

@@ -7,17 +7,9 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
-	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/funcd/funcd/runtime/tracing"
 )
-
-func newTracer(tp trace.TracerProvider) trace.Tracer {
-	if tp == nil {
-		tp = noop.NewTracerProvider()
-	}
-	return tp.Tracer(tracing.ScopeName)
-}
 
 // startPublish starts the producer span of a publish, a child of the
 // caller's trace context (a new trace when the caller sent none), and puts

@@ -13,6 +13,7 @@ import (
 	"github.com/funcd/funcd/runtime/delivery"
 	"github.com/funcd/funcd/runtime/pubsub"
 	"github.com/funcd/funcd/runtime/resources"
+	"github.com/funcd/funcd/runtime/tracing"
 )
 
 // PubSubs finds open pub/sub components by name.
@@ -113,7 +114,7 @@ func New(cfg Config) (*Binding, error) {
 	b := &Binding{
 		cfg: cfg, log: cfg.Logger,
 		deliverer: delivery.NewDeliverer(cfg.Target, cfg.Client, cfg.Logger),
-		tracer:    delivery.NewTracer(cfg.TracerProvider),
+		tracer:    tracing.Tracer(cfg.TracerProvider),
 		policies:  delivery.NewPolicies(cfg.Resiliency, delivery.Policy{Retry: cfg.Retry, Timeout: cfg.Timeout, TimeoutGiven: !cfg.timeoutDefaulted}, cfg.Logger),
 		life:      context.Background(),
 	}
