@@ -9,6 +9,7 @@ import (
 	contrib "github.com/dapr/components-contrib/pubsub"
 
 	"github.com/funcd/funcd/runtime/sidecar"
+	"github.com/funcd/funcd/runtime/sidecar/sidecartest"
 )
 
 // recorder is a sidecar.Publisher that keeps what it is asked to publish.
@@ -65,15 +66,7 @@ func startSidecarAt(t *testing.T, appID, grpcAddr string, opts ...sidecar.Option
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- sc.Serve(ctx, gl, hl) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("sidecar: %v", err)
-		}
-	})
+	sidecartest.Serve(t, sc, gl, hl)
 	return &localSidecar{rec: rec, grpcPort: gl.Addr().(*net.TCPAddr).Port, grpcAddr: gl.Addr().String(),
 		httpURL: "http://" + hl.Addr().String()}
 }

@@ -1,5 +1,7 @@
 // Package sidecartest serves the publish API for tests and benchmarks and
 // hands back a Dapr Go SDK client connected to it, as a function gets.
+// (The sidecar package's own tests keep their harness: they cannot import
+// this package, which imports theirs.)
 package sidecartest
 
 import (
@@ -25,14 +27,26 @@ func Client(tb testing.TB, appID string, reg *pubsub.Registry) dapr.Client {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- sc.Serve(ctx, l, nil) }()
-	tb.Cleanup(func() { cancel(); <-done })
-	client, err := dapr.NewClientWithAddressContext(ctx, l.Addr().String())
+	Serve(tb, sc, l, nil)
+	client, err := dapr.NewClientWithAddressContext(tb.Context(), l.Addr().String())
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(client.Close)
 	return client
+}
+
+// Serve serves sc's gRPC API on grpcL and its HTTP API on httpL (either may
+// be nil) until the test ends, and fails the test if serving fails.
+func Serve(tb testing.TB, sc *sidecar.Sidecar, grpcL, httpL net.Listener) {
+	tb.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- sc.Serve(ctx, grpcL, httpL) }()
+	tb.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			tb.Errorf("serve the publish API: %v", err)
+		}
+	})
 }
