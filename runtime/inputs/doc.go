@@ -2,7 +2,7 @@
 // bindings components, loaded in-process from Component YAML — and turns
 // each event they read into a CloudEvent sent to a function.
 //
-// Deliveries go through binding.Deliverer, so an input binding's event gets
+// Deliveries go through delivery.Deliverer, so an input binding's event gets
 // the same outcome table, retries, timeouts and circuit breakers as a
 // pub/sub message (Dapr Resiliency policies targeted at the binding
 // component's inbound side apply). Input bindings have no dead-letter topic
