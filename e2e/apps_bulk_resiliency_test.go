@@ -4,15 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/funcd/funcd/runtime/multiapp"
 )
 
 // bulkRetryCases are the answers of an app with bulk subscribe under a
@@ -65,14 +61,8 @@ type bulkRetryApp struct {
 
 func startBulkRetryApp(t *testing.T) *bulkRetryApp {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := &bulkRetryApp{port: l.Addr().(*net.TCPAddr).Port, attempts: map[string]int{}, ids: map[string][]string{}, dead: map[string]bool{}}
-	srv := &http.Server{Handler: http.HandlerFunc(a.serve), ReadHeaderTimeout: 5 * time.Second}
-	go srv.Serve(l)
-	t.Cleanup(func() { srv.Close() })
+	a := &bulkRetryApp{attempts: map[string]int{}, ids: map[string][]string{}, dead: map[string]bool{}}
+	a.port = serveHTTPApp(t, a.serve)
 	return a
 }
 
@@ -83,11 +73,7 @@ type caseEvent struct {
 }
 
 func (a *bulkRetryApp) serve(w http.ResponseWriter, r *http.Request) {
-	switch r.URL.Path {
-	case "/health/readiness":
-		return
-	case "/dapr/subscribe":
-		io.WriteString(w, bulkRetrySubscriptions)
+	if answeredBySidecarCalls(w, r, bulkRetrySubscriptions) {
 		return
 	}
 	body, _ := io.ReadAll(r.Body)
@@ -134,32 +120,19 @@ func (a *bulkRetryApp) outcomes() map[string]string {
 	defer a.mu.Unlock()
 	out := map[string]string{}
 	for c := range bulkRetryCases {
-		s := fmt.Sprintf("%d attempt", a.attempts[c])
-		if a.attempts[c] != 1 {
-			s += "s"
-		}
-		if ids := a.ids[c]; len(slices.Compact(slices.Clone(ids))) == 1 {
-			s += ", same entry id"
-		} else {
-			s += fmt.Sprintf(", %d entry ids", len(slices.Compact(slices.Sorted(slices.Values(ids)))))
+		ids := len(slices.Compact(slices.Sorted(slices.Values(a.ids[c]))))
+		out[c] = attempts(a.attempts[c]) + ", same entry id"
+		if ids != 1 {
+			out[c] = fmt.Sprintf("%s, %d entry ids", attempts(a.attempts[c]), ids)
 		}
 		if a.dead[c] {
-			s += ", dead-lettered"
+			out[c] += ", dead-lettered"
 		}
-		out[c] = s
 	}
 	return out
 }
 
-func (a *bulkRetryApp) settled() bool {
-	got := a.outcomes()
-	for c, want := range bulkRetryCases {
-		if got[c] != want {
-			return false
-		}
-	}
-	return true
-}
+func (a *bulkRetryApp) settled() bool { return sameOutcomes(a.outcomes(), bulkRetryCases) }
 
 func publishBulkRetryCases(t *testing.T, daprURL, token string) {
 	t.Helper()
@@ -179,29 +152,12 @@ func publishBulkRetryCases(t *testing.T, daprURL, token string) {
 func TestDaprAppBulkResiliency(t *testing.T) {
 	const token = "bulk-retry-token"
 	funcdApp := startBulkRetryApp(t)
-	dir := t.TempDir()
 	httpPort := freePort(t)
-	writeFile(t, filepath.Join(dir, multiapp.FileName), fmt.Sprintf(`version: 1
-common:
-  resourcesPath: ./components
-apps:
-  - appID: bulkretry
+	dir := appsProject(t, fmt.Sprintf(`  - appID: bulkretry
     appDirPath: .
     appPort: %d
     daprHTTPPort: %d
-`, funcdApp.port, httpPort))
-	writeFile(t, filepath.Join(dir, "components", "pubsub.yaml"), `apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata:
-  name: orderpubsub
-spec:
-  type: pubsub.jetstream
-  version: v1
-  metadata:
-  - name: concurrency
-    value: parallel
-`)
-	writeFile(t, filepath.Join(dir, "components", "resiliency.yaml"), bulkRetryResiliency)
+`, funcdApp.port, httpPort), parallel, map[string]string{"resiliency.yaml": bulkRetryResiliency})
 	startFuncd(t, "", t.TempDir(), nil, "--dir", dir, "--api-token", token)
 	publishBulkRetryCases(t, "http://"+addr(httpPort), token)
 	waitFor(t, time.Minute, "every bulk retry case settled under funcd", funcdApp.settled)

@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/funcd/funcd/runtime/multiapp"
 )
 
 // restartingApp subscribes to "first" on its first start and to "second"
@@ -57,27 +55,14 @@ ThreadingHTTPServer(('127.0.0.1', int(os.environ['APP_PORT'])), Handler).serve_f
 func TestDaprAppRestartRereadsSubscriptions(t *testing.T) {
 	py := needPython(t)
 	const token = "restart-token"
-	dir := t.TempDir()
 	appPort, httpPort := freePort(t), freePort(t)
-	writeFile(t, filepath.Join(dir, "app.py"), restartingApp)
-	writeFile(t, filepath.Join(dir, multiapp.FileName), fmt.Sprintf(`version: 1
-common:
-  resourcesPath: ./components
-apps:
-  - appID: restarting
+	dir := appsProject(t, fmt.Sprintf(`  - appID: restarting
     appDirPath: .
     appPort: %d
     daprHTTPPort: %d
     command: [%q, "app.py"]
-`, appPort, httpPort, py))
-	writeFile(t, filepath.Join(dir, "components", "pubsub.yaml"), `apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata:
-  name: orderpubsub
-spec:
-  type: pubsub.jetstream
-  version: v1
-`)
+`, appPort, httpPort, py), nil, nil)
+	writeFile(t, filepath.Join(dir, "app.py"), restartingApp)
 	f := startFuncd(t, "", t.TempDir(), nil, "--dir", dir, "--api-token", token)
 	api := "http://" + addr(httpPort)
 	seen := func(line string) func() bool {
