@@ -197,3 +197,53 @@ func TestAppBulkRetriesFailedCall(t *testing.T) {
 		})
 	}
 }
+
+func TestAppGRPCBulkRetriesOnlyFailedEntries(t *testing.T) {
+	app := &fakeBulkCallback{}
+	ps := &fakePubSub{}
+	b, err := New(Config{
+		Subscriptions: []resources.Subscription{{Name: "s", PubsubName: "orderpubsub", Topic: "orders", DeadLetterTopic: "dlq",
+			BulkSubscribe: resources.BulkSubscribe{Enabled: true, MaxMessagesCount: 3, MaxAwaitDurationMs: 2000}}},
+		PubSubs: registry{"orderpubsub": ps}, Target: staticTarget{}, Retry: twoRetries, App: &App{ID: "sub", GRPC: app},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer b.Stop(context.Background())
+	var wg sync.WaitGroup
+	for i, c := range []string{"SUCCESS", "RETRY", "missing"} {
+		wg.Go(func() {
+			env := fmt.Sprintf(`{"specversion":"1.0","id":"e%d","source":"s","type":"t","datacontenttype":"application/json","data":%q}`, i, c)
+			if err := ps.handlers["orders"](context.Background(), &pubsub.Message{Topic: "orders", Data: []byte(env)}); err != nil {
+				t.Errorf("%s: %v", c, err)
+			}
+		})
+	}
+	wg.Wait()
+	app.mu.Lock()
+	defer app.mu.Unlock()
+	var sizes []int
+	ids := map[string]string{} // data -> entry id
+	for _, req := range app.got {
+		sizes = append(sizes, len(req.GetEntries()))
+		if req.GetId() != app.got[0].GetId() {
+			t.Errorf("request id %s on a retry, want %s", req.GetId(), app.got[0].GetId())
+		}
+		for _, e := range req.GetEntries() {
+			d := string(e.GetCloudEvent().GetData())
+			if prev, ok := ids[d]; ok && prev != e.GetEntryId() {
+				t.Errorf("%s: entry id %s on a retry, want %s", d, e.GetEntryId(), prev)
+			}
+			ids[d] = e.GetEntryId()
+		}
+	}
+	if !slices.Equal(sizes, []int{3, 2, 2}) {
+		t.Errorf("entries per call %v, want [3 2 2]: the failed entries only, retried twice", sizes)
+	}
+	if c := b.Status()[0].Counts; c.Delivered != 1 || c.DeadLettered != 2 {
+		t.Errorf("counts %+v, want 1 delivered, 2 dead-lettered", c)
+	}
+}
