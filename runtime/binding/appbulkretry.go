@@ -1,7 +1,6 @@
 package binding
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -92,9 +91,6 @@ func (b *Binding) attemptAppBatch(s *subscription, target string, items []*item,
 		failed = failed || o == Retry
 	}
 	done(!failed)
-	if b.life.Err() != nil && failed {
-		err = errors.Join(err, b.life.Err())
-	}
 	return outcomes, err
 }
 
