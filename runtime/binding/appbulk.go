@@ -93,11 +93,13 @@ func (b *Binding) deliverAppBatch(s *subscription, target string, items []*item)
 	} else {
 		var outcomes []Outcome
 		var cause error
+		_, span := b.startBatch(b.life, s, items, target)
 		if b.cfg.App.GRPC != nil {
 			outcomes, cause = b.postGRPCAppBatch(s, target, items)
 		} else {
 			outcomes, cause = b.postAppBatch(s, target, items)
 		}
+		endBatch(span, outcomes, cause)
 		release()
 		for i, it := range items {
 			errs[i] = b.settleOne(s, target, it, outcomes[i], cause)
