@@ -17,6 +17,7 @@ import (
 
 	"github.com/funcd/funcd/runtime/binding"
 	"github.com/funcd/funcd/runtime/resources"
+	"github.com/funcd/funcd/runtime/tracing"
 )
 
 // kinds lists the input binding types this package runs.
@@ -99,7 +100,7 @@ func New(ctx context.Context, cfg Config) (*Inputs, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = binding.DefaultTimeout
 	}
-	in := &Inputs{log: cfg.Logger, tracer: newTracer(cfg.TracerProvider),
+	in := &Inputs{log: cfg.Logger, tracer: tracing.Tracer(cfg.TracerProvider),
 		deliverer: binding.NewDeliverer(cfg.Target, cfg.Client, cfg.Logger)}
 	in.deliverer.SetTracerProvider(cfg.TracerProvider)
 	policies := binding.NewPolicies(cfg.Resiliency, binding.Policy{Retry: cfg.Retry, Timeout: cfg.Timeout}, cfg.Logger)

@@ -7,19 +7,10 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
-	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/funcd/funcd/runtime/binding"
 	"github.com/funcd/funcd/runtime/tracing"
 )
-
-// newTracer returns funcd's tracer from tp, or a no-op one for nil.
-func newTracer(tp trace.TracerProvider) trace.Tracer {
-	if tp == nil {
-		tp = noop.NewTracerProvider()
-	}
-	return tp.Tracer(tracing.ScopeName)
-}
 
 // startTrigger starts the consumer span of delivering ev, read by t's
 // binding, to its function: "process <binding>", the root of a trace of
