@@ -55,10 +55,17 @@ func TestOrderTrace(t *testing.T) {
 		}
 	}
 
-	// Both functions' log lines lead to the trace.
+	// Both functions' log lines lead to the trace, and to their own span
+	// of the handling that logged them.
 	for _, fn := range []string{"checkout", "order-processor"} {
-		if !logsTrace(f.functionOutput(), fn, traceID) {
-			t.Errorf("no %s log line with trace_id=%s:\n%s", fn, traceID, f.functionOutput())
+		var own []string
+		for _, sp := range exported.Spans {
+			if sp.Name == fn && sp.Status != "error" {
+				own = append(own, sp.SpanID)
+			}
+		}
+		if len(own) != 1 || !logsTrace(f.functionOutput(), fn, traceID+" span_id="+own[0]) {
+			t.Errorf("no %s log line with trace_id=%s span_id=%v (its successful span):\n%s", fn, traceID, own, f.functionOutput())
 		}
 	}
 
@@ -92,7 +99,8 @@ func TestOrderTrace(t *testing.T) {
 	}
 }
 
-// logsTrace reports whether fn logged a line carrying trace id.
+// logsTrace reports whether fn logged a line carrying "trace_id=" + id (a
+// trace id, possibly followed by " span_id=" and a span id).
 func logsTrace(out, fn, id string) bool {
 	for _, line := range strings.Split(out, "\n") {
 		if strings.HasPrefix(line, fn+" ") && strings.Contains(line, "trace_id="+id) {
