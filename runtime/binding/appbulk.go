@@ -90,7 +90,9 @@ func (b *Binding) deliverAppBatch(s *subscription, target string, items []*item)
 	if err != nil {
 		fill(errs, err)
 	} else {
+		_, span := b.startBatch(b.life, s, items, target)
 		outcomes, cause := b.retryAppBatch(s, target, items)
+		endBatch(span, outcomes, cause)
 		release()
 		for i, it := range items {
 			errs[i] = b.settleOne(s, target, it, outcomes[i], cause)

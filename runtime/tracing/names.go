@@ -1,9 +1,22 @@
 package tracing
 
-import "go.opentelemetry.io/otel/attribute"
+import (
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+)
 
 // ScopeName is the instrumentation scope of funcd's own spans.
 const ScopeName = "github.com/funcd/funcd"
+
+// Tracer returns the tracer of funcd's spans from tp; a nil tp records
+// nothing.
+func Tracer(tp trace.TracerProvider) trace.Tracer {
+	if tp == nil {
+		tp = noop.NewTracerProvider()
+	}
+	return tp.Tracer(ScopeName)
+}
 
 // Attribute keys funcd's spans carry beyond the OpenTelemetry semantic
 // conventions' messaging.*, cloudevents.*, faas.* and http.* ones.
