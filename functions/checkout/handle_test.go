@@ -13,8 +13,8 @@ import (
 	"github.com/cloudevents/sdk-go/v2/event"
 	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
 	dapr "github.com/dapr/go-sdk/client"
-	"go.opentelemetry.io/otel/trace"
 	"github.com/google/uuid"
+	"go.opentelemetry.io/otel/trace"
 )
 
 func TestHandleAcceptsOrders(t *testing.T) {
