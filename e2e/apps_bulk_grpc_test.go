@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -14,7 +13,6 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/emptypb"
 
-	"github.com/funcd/funcd/runtime/multiapp"
 	"github.com/funcd/funcd/runtime/pubsub/pubsubtest"
 )
 
@@ -101,29 +99,13 @@ func (a *grpcBulkApp) OnBulkTopicEventAlpha1(_ context.Context, in *runtimev1pb.
 func TestDaprGRPCAppBulkSubscribe(t *testing.T) {
 	const token = "bulk-token"
 	funcdApp := startGRPCBulkApp(t)
-	dir := t.TempDir()
 	httpPort := freePort(t)
-	writeFile(t, filepath.Join(dir, multiapp.FileName), fmt.Sprintf(`version: 1
-common:
-  resourcesPath: ./components
-apps:
-  - appID: bulk
+	dir := appsProject(t, fmt.Sprintf(`  - appID: bulk
     appDirPath: .
     appPort: %d
     appProtocol: grpc
     daprHTTPPort: %d
-`, funcdApp.port, httpPort))
-	writeFile(t, filepath.Join(dir, "components", "pubsub.yaml"), `apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata:
-  name: orderpubsub
-spec:
-  type: pubsub.jetstream
-  version: v1
-  metadata:
-  - name: concurrency
-    value: parallel
-`)
+`, funcdApp.port, httpPort), parallel, nil)
 	startFuncd(t, "", t.TempDir(), nil, "--dir", dir, "--api-token", token)
 	publishBulkCases(t, "http://"+addr(httpPort), token)
 	waitFor(t, time.Minute, "every bulk case settled under funcd", funcdApp.settled)

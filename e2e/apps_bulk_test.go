@@ -4,16 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/funcd/funcd/runtime/multiapp"
 	"github.com/funcd/funcd/runtime/pubsub/pubsubtest"
 )
 
@@ -54,23 +51,13 @@ const bulkSubscriptions = `[
 
 func startBulkApp(t *testing.T) *bulkApp {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := &bulkApp{port: l.Addr().(*net.TCPAddr).Port, bulkTally: newBulkTally()}
-	srv := &http.Server{Handler: http.HandlerFunc(a.serve), ReadHeaderTimeout: 5 * time.Second}
-	go srv.Serve(l)
-	t.Cleanup(func() { srv.Close() })
+	a := &bulkApp{bulkTally: newBulkTally()}
+	a.port = serveHTTPApp(t, a.serve)
 	return a
 }
 
 func (a *bulkApp) serve(w http.ResponseWriter, r *http.Request) {
-	switch r.URL.Path {
-	case "/health/readiness":
-		return
-	case "/dapr/subscribe":
-		io.WriteString(w, bulkSubscriptions)
+	if answeredBySidecarCalls(w, r, bulkSubscriptions) {
 		return
 	}
 	body, _ := io.ReadAll(r.Body)
@@ -126,22 +113,28 @@ func (a *bulkTally) outcomes() map[string]string {
 	defer a.mu.Unlock()
 	out := map[string]string{}
 	for c := range bulkCases {
-		s := fmt.Sprintf("%d attempt", a.attempts[c])
-		if a.attempts[c] != 1 {
-			s += "s"
-		}
+		out[c] = attempts(a.attempts[c])
 		if a.dead[c] {
-			s += ", dead-lettered"
+			out[c] += ", dead-lettered"
 		}
-		out[c] = s
 	}
 	return out
 }
 
-func (a *bulkTally) settled() bool {
-	got := a.outcomes()
-	for c, want := range bulkCases {
-		if got[c] != want {
+func (a *bulkTally) settled() bool { return sameOutcomes(a.outcomes(), bulkCases) }
+
+// attempts spells a count of attempts.
+func attempts(n int) string {
+	if n == 1 {
+		return "1 attempt"
+	}
+	return fmt.Sprintf("%d attempts", n)
+}
+
+// sameOutcomes reports whether every case of want has its outcome in got.
+func sameOutcomes(got, want map[string]string) bool {
+	for c, w := range want {
+		if got[c] != w {
 			return false
 		}
 	}
@@ -171,28 +164,12 @@ func mapsKeys(m map[string]string) func(func(string) bool) {
 func TestDaprAppBulkSubscribe(t *testing.T) {
 	const token = "bulk-token"
 	funcdApp := startBulkApp(t)
-	dir := t.TempDir()
 	httpPort := freePort(t)
-	writeFile(t, filepath.Join(dir, multiapp.FileName), fmt.Sprintf(`version: 1
-common:
-  resourcesPath: ./components
-apps:
-  - appID: bulk
+	dir := appsProject(t, fmt.Sprintf(`  - appID: bulk
     appDirPath: .
     appPort: %d
     daprHTTPPort: %d
-`, funcdApp.port, httpPort))
-	writeFile(t, filepath.Join(dir, "components", "pubsub.yaml"), `apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata:
-  name: orderpubsub
-spec:
-  type: pubsub.jetstream
-  version: v1
-  metadata:
-  - name: concurrency
-    value: parallel
-`)
+`, funcdApp.port, httpPort), parallel, nil)
 	startFuncd(t, "", t.TempDir(), nil, "--dir", dir, "--api-token", token)
 	publishBulkCases(t, "http://"+addr(httpPort), token)
 	waitFor(t, time.Minute, "every bulk case settled under funcd", funcdApp.settled)

@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/funcd/funcd/runtime/multiapp"
 	"github.com/funcd/funcd/runtime/pubsub/pubsubtest"
 )
 
@@ -203,29 +202,12 @@ func TestDaprAppContract(t *testing.T) {
 
 	// funcd: the app runs outside funcd (no command), on its port.
 	funcdApp := startContractApp(t)
-	dir := t.TempDir()
 	httpPort := freePort(t)
-	writeFile(t, filepath.Join(dir, multiapp.FileName), fmt.Sprintf(`version: 1
-common:
-  resourcesPath: ./components
-apps:
-  - appID: contract
+	dir := appsProject(t, fmt.Sprintf(`  - appID: contract
     appDirPath: .
     appPort: %d
     daprHTTPPort: %d
-`, funcdApp.port, httpPort))
-	writeFile(t, filepath.Join(dir, "components", "pubsub.yaml"), `apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata:
-  name: orderpubsub
-spec:
-  type: pubsub.jetstream
-  version: v1
-  metadata:
-  - name: ackWait
-    value: "2s"
-`)
-	writeFile(t, filepath.Join(dir, "components", "subscription.yaml"), contractDeclared)
+`, funcdApp.port, httpPort), map[string]string{"ackWait": "2s"}, map[string]string{"subscription.yaml": contractDeclared})
 	startFuncd(t, "", t.TempDir(), nil, "--dir", dir, "--api-token", token)
 	// The app's Dapr API takes no write without its token.
 	for _, bad := range []string{"", "wrong"} {

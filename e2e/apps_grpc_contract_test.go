@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"net"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,7 +20,6 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/emptypb"
 
-	"github.com/funcd/funcd/runtime/multiapp"
 	"github.com/funcd/funcd/runtime/pubsub/pubsubtest"
 )
 
@@ -168,29 +166,13 @@ func publishGRPCCases(t *testing.T, daprURL, token string) {
 func TestDaprGRPCAppContract(t *testing.T) {
 	const token = "contract-token"
 	funcdApp := startGRPCContractApp(t)
-	dir := t.TempDir()
 	httpPort := freePort(t)
-	writeFile(t, filepath.Join(dir, multiapp.FileName), fmt.Sprintf(`version: 1
-common:
-  resourcesPath: ./components
-apps:
-  - appID: contract
+	dir := appsProject(t, fmt.Sprintf(`  - appID: contract
     appDirPath: .
     appPort: %d
     appProtocol: grpc
     daprHTTPPort: %d
-`, funcdApp.port, httpPort))
-	writeFile(t, filepath.Join(dir, "components", "pubsub.yaml"), `apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata:
-  name: orderpubsub
-spec:
-  type: pubsub.jetstream
-  version: v1
-  metadata:
-  - name: ackWait
-    value: "2s"
-`)
+`, funcdApp.port, httpPort), map[string]string{"ackWait": "2s"}, nil)
 	startFuncd(t, "", t.TempDir(), nil, "--dir", dir, "--api-token", token)
 	publishGRPCCases(t, "http://"+addr(httpPort), token)
 	waitFor(t, 60*time.Second, "every case settled under funcd", funcdApp.settled)

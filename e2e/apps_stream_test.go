@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -13,7 +12,6 @@ import (
 	dapr "github.com/dapr/go-sdk/client"
 	"github.com/dapr/go-sdk/service/common"
 
-	"github.com/funcd/funcd/runtime/multiapp"
 	"github.com/funcd/funcd/runtime/pubsub/pubsubtest"
 )
 
@@ -140,24 +138,11 @@ func streamOutcomes(t *testing.T, grpcAddr, token string) map[string]string {
 // and what becomes of each answer.
 func TestDaprStreamingSubscription(t *testing.T) {
 	const token = "stream-token"
-	dir := t.TempDir()
 	grpcPort := freePort(t)
-	writeFile(t, filepath.Join(dir, multiapp.FileName), fmt.Sprintf(`version: 1
-common:
-  resourcesPath: ./components
-apps:
-  - appID: streamer
+	dir := appsProject(t, fmt.Sprintf(`  - appID: streamer
     appDirPath: .
     daprGRPCPort: %d
-`, grpcPort))
-	writeFile(t, filepath.Join(dir, "components", "pubsub.yaml"), `apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata:
-  name: orderpubsub
-spec:
-  type: pubsub.jetstream
-  version: v1
-`)
+`, grpcPort), nil, nil)
 	startFuncd(t, "", t.TempDir(), nil, "--dir", dir, "--api-token", token)
 	underFuncd := streamOutcomes(t, addr(grpcPort), token)
 

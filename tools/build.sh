@@ -33,7 +33,8 @@
 # Usage:
 #   tools/build.sh [TOOL...]     build the named tools (default: the test set)
 #   tools/build.sh --cluster     build the local cluster's tools
-#   tools/build.sh --env         print export lines for DAPRD, FUNC, CLOUDEVENTS
+#   tools/build.sh --env         print export lines for DAPRD, FUNC, CLOUDEVENTS,
+#                                JAEGER
 #                                (eval "$(tools/build.sh --env)")
 #   tools/build.sh --dir TOOL    print the folder holding TOOL's binaries
 #
@@ -167,8 +168,8 @@ lock() {
 main() {
 	case ${1:-} in
 	--env)
-		printf 'export DAPRD=%q FUNC=%q CLOUDEVENTS=%q\n' \
-			"$(dir daprd)/daprd" "$(dir func)/func" "$(dir cloudevents)/cloudevents"
+		printf 'export DAPRD=%q FUNC=%q CLOUDEVENTS=%q JAEGER=%q\n' \
+			"$(dir daprd)/daprd" "$(dir func)/func" "$(dir cloudevents)/cloudevents" "$(dir jaeger)/jaeger"
 		return
 		;;
 	--dir)

@@ -41,8 +41,9 @@ type Function struct {
 	log  *slog.Logger // used until Start has read the config
 	dial dialFunc
 
-	conn  atomic.Pointer[conn] // nil until Start has connected, and after Stop
-	ticks atomic.Int64         // cron ticks seen: the next demo order's id
+	conn   atomic.Pointer[conn]   // nil until Start has connected, and after Stop
+	tracer atomic.Pointer[tracer] // nil until Start has read the config
+	ticks  atomic.Int64           // cron ticks seen: the next demo order's id
 
 	mu      sync.Mutex
 	cancel  context.CancelFunc // cancels a Start that is still connecting
@@ -70,9 +71,12 @@ func newFunction(out io.Writer, dial dialFunc) *Function {
 // accepted event. Invalid orders get 400, a publish the sidecar's access
 // rules forbid gets 403, an order too large for the sidecar or the broker
 // gets 413, all final; a missing sidecar connection or another failed
-// publish gets 503, which Knative Eventing and Dapr both retry.
+// publish gets 503, which Knative Eventing and Dapr both retry. The
+// handling is checkout's own span of the order's trace (trace.go).
 func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, error) {
+	ctx, span := f.tracer.Load().start(ctx, e)
 	reply, err := f.checkout(ctx, e)
+	end(span, err)
 	if err != nil {
 		return nil, f.reject(e, err)
 	}

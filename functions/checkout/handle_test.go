@@ -14,6 +14,7 @@ import (
 	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
 	dapr "github.com/dapr/go-sdk/client"
 	"github.com/google/uuid"
+	"go.opentelemetry.io/otel/trace"
 )
 
 func TestHandleAcceptsOrders(t *testing.T) {
@@ -206,19 +207,21 @@ type published struct {
 type fakePublisher struct {
 	mu     sync.Mutex
 	calls  []published
+	spans  []trace.SpanContext // the span each call's context carried
 	err    error
 	closed bool
 }
 
 var _ publisher = (*fakePublisher)(nil)
 
-func (p *fakePublisher) PublishEvent(_ context.Context, pubsub, topic string, data any, _ ...dapr.PublishEventOption) error {
+func (p *fakePublisher) PublishEvent(ctx context.Context, pubsub, topic string, data any, _ ...dapr.PublishEventOption) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.err != nil {
 		return p.err
 	}
 	p.calls = append(p.calls, published{pubsub, topic, data})
+	p.spans = append(p.spans, trace.SpanContextFromContext(ctx))
 	return nil
 }
 

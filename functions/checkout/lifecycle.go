@@ -47,6 +47,11 @@ func (f *Function) Start(ctx context.Context, _ map[string]string) error {
 	if err != nil {
 		return fmt.Errorf("checkout config: %w", err)
 	}
+	tr, err := newTracer(ctx, "checkout", os.Getenv)
+	if err != nil {
+		return fmt.Errorf("checkout tracing: %w", err)
+	}
+	f.tracer.Store(tr)
 	log := newLogger(f.out, cfg.LogFormat)
 	ctx, ok := f.starting(ctx)
 	if !ok {
@@ -104,9 +109,10 @@ func redial(ctx context.Context, dial dialFunc, addr string, log *slog.Logger) (
 	}
 }
 
-// Stop cancels a Start still connecting and closes the sidecar connection.
-// func-go calls it after the HTTP server has drained.
-func (f *Function) Stop(context.Context) error {
+// Stop cancels a Start still connecting, closes the sidecar connection and
+// exports the spans still buffered. func-go calls it after the HTTP server
+// has drained.
+func (f *Function) Stop(ctx context.Context) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.stopped = true
@@ -116,7 +122,7 @@ func (f *Function) Stop(context.Context) error {
 	if c := f.conn.Swap(nil); c != nil {
 		c.pub.Close()
 	}
-	return nil
+	return f.tracer.Load().shutdown(ctx)
 }
 
 // Ready reports whether Start has connected to the sidecar.

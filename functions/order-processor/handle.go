@@ -27,9 +27,10 @@ type Function struct {
 
 // state is what Start sets up for Handle.
 type state struct {
-	cfg   Config
-	log   *slog.Logger
-	fails failures
+	cfg    Config
+	log    *slog.Logger
+	tracer *tracer
+	fails  failures
 }
 
 // New returns an order-processor that logs to stdout. func-go calls it once
@@ -45,23 +46,31 @@ func newFunction(out io.Writer) *Function {
 // Handle logs the order carried by e, one line per order, and replies with
 // nothing. An event that is not a valid order gets 400: a permanent failure
 // that is dead-lettered, never retried. A request cancelled during the
-// processing delay gets 503, so the order is delivered again.
+// processing delay gets 503, so the order is delivered again. The handling
+// is order-processor's own span of the order's trace (trace.go).
 func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, error) {
 	st := f.state()
+	ctx, span := st.tracer.start(ctx, e)
+	err := st.handle(ctx, e)
+	end(span, err)
+	return nil, err
+}
+
+func (st *state) handle(ctx context.Context, e event.Event) error {
 	order, err := decodeOrder(e)
 	if err != nil {
 		st.log.Warn("order rejected", append(eventAttrs(e), "outcome", "rejected", "error", err)...)
-		return nil, cehttp.NewResult(http.StatusBadRequest, "%s", err.Error())
+		return cehttp.NewResult(http.StatusBadRequest, "%s", err.Error())
 	}
 	if st.fails.fail(order.OrderID, st.cfg.FailFirst) {
 		st.log.Warn("order failed on purpose (FAIL_FIRST)", append(eventAttrs(e), "outcome", "failed")...)
-		return nil, cehttp.NewResult(http.StatusServiceUnavailable, "order %d: failing its first %d deliveries (FAIL_FIRST)", order.OrderID, st.cfg.FailFirst)
+		return cehttp.NewResult(http.StatusServiceUnavailable, "order %d: failing its first %d deliveries (FAIL_FIRST)", order.OrderID, st.cfg.FailFirst)
 	}
 	if err := sleep(ctx, st.cfg.ProcessingDelay); err != nil {
-		return nil, cehttp.NewResult(http.StatusServiceUnavailable, "order %d not processed: %s", order.OrderID, err)
+		return cehttp.NewResult(http.StatusServiceUnavailable, "order %d not processed: %s", order.OrderID, err)
 	}
 	st.log.Info(order.String(), traceAttrs(ctx)...)
-	return nil, nil
+	return nil
 }
 
 // state returns what Start set up, or defaults before that.
@@ -102,12 +111,25 @@ func eventAttrs(e event.Event) []any {
 // Start reads the configuration; func-go runs it in its own goroutine and
 // Ready reports false until it is done. func-go's cfg map is not needed: see
 // Config.
-func (f *Function) Start(_ context.Context, _ map[string]string) error {
+func (f *Function) Start(ctx context.Context, _ map[string]string) error {
 	cfg, err := loadConfig()
 	if err != nil {
 		return fmt.Errorf("order-processor config: %w", err)
 	}
-	f.started.Store(&state{cfg: cfg, log: newLogger(f.out, cfg.LogFormat)})
+	tr, err := newTracer(ctx, "order-processor", os.Getenv)
+	if err != nil {
+		return fmt.Errorf("order-processor tracing: %w", err)
+	}
+	f.started.Store(&state{cfg: cfg, log: newLogger(f.out, cfg.LogFormat), tracer: tr})
+	return nil
+}
+
+// Stop exports the spans still buffered; func-go calls it after the HTTP
+// server has drained.
+func (f *Function) Stop(ctx context.Context) error {
+	if st := f.started.Load(); st != nil {
+		return st.tracer.shutdown(ctx)
+	}
 	return nil
 }
 

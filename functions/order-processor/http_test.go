@@ -28,10 +28,11 @@ func TestHTTPOrders(t *testing.T) {
 		name   string
 		header map[string]string
 		body   string
+		want   string // log line
 	}
-	tests := []request{{"binary application/json", binary("application/json"), seedOrder}}
+	tests := []request{{"binary application/json", binary("application/json"), seedOrder, seedLine}}
 	for _, s := range daprShapes {
-		tests = append(tests, request{"Dapr envelope: " + s.name, daprHeader, s.envelope})
+		tests = append(tests, request{"Dapr envelope: " + s.name, daprHeader, s.envelope, envelopeLine})
 	}
 	unsetenv(t, "LOG_FORMAT", "PROCESSING_DELAY")
 	logs := new(syncBuffer)
@@ -45,8 +46,8 @@ func TestHTTPOrders(t *testing.T) {
 				t.Errorf("response: got %d %q (Ce-Id %q), want 200 with no body and no reply event",
 					status, body, header.Get("Ce-Id"))
 			}
-			if got := logs.String()[before:]; got != seedLine {
-				t.Errorf("log: got %q, want %q", got, seedLine)
+			if got := logs.String()[before:]; got != tt.want {
+				t.Errorf("log: got %q, want %q", got, tt.want)
 			}
 		})
 	}

@@ -40,6 +40,10 @@ type app struct {
 	past               []subscriptions.SubscriptionStatus // what stopped bindings did, for Status
 	stopHealth         func()                             // ends the health probes; nil without them
 	conn               *grpc.ClientConn                   // gRPC apps' AppCallback
+	switchMu           sync.Mutex                         // serialises starting, stopping and rebinding deliveries
+	releases           []func()                           // free the topics the subscriptions claimed
+	stopRebind         context.CancelFunc                 // ends rebinds after restarts
+	rebinds            sync.WaitGroup
 
 	topicsMu sync.Mutex
 	topics   map[string]string // pubsub/topic -> where its subscription comes from
@@ -140,8 +144,11 @@ func (a *Apps) run(ctx context.Context, ap *app) error {
 		ready = func(ctx context.Context) bool { return a.listening(ctx, ap) }
 	}
 	if len(ap.spec.Command) > 0 {
+		rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		ap.stopRebind = cancel
+		restarted := func() { ap.rebinds.Go(func() { a.rebind(rctx, ap) }) }
 		inst, err := a.cfg.Runner.Run(ctx, runner.Command{Name: ap.spec.ID, Args: ap.spec.Command, Dir: ap.spec.Dir,
-			Env: ap.environ(), Ready: ready, ReadyTimeout: readyTimeout})
+			Env: ap.environ(), Ready: ready, ReadyTimeout: readyTimeout, Restarted: restarted})
 		if err != nil {
 			return err
 		}
@@ -196,20 +203,53 @@ func (a *Apps) subscribe(ctx context.Context, ap *app) error {
 	if ap.spec.Port == 0 {
 		return nil
 	}
-	var prog []programmatic
-	var err error
 	var grpcApp subscriptions.AppCallback
 	if ap.spec.Protocol == multiapp.ProtocolGRPC {
+		var err error
 		if ap.conn, err = dialApp(ap.baseAddr()); err != nil {
 			return err
 		}
 		grpcApp = grpcAppClient{runtimev1pb.NewAppCallbackClient(ap.conn), runtimev1pb.NewAppCallbackAlphaClient(ap.conn)}
+	}
+	subs, err := a.subscriptions(ctx, ap)
+	if err != nil {
+		return err
+	}
+	var set resources.Set
+	if a.cfg.Resources != nil {
+		set = *a.cfg.Resources
+	}
+	ap.bindingCfg = subscriptions.Config{
+		Subscriptions: subs, PubSubs: a.cfg.PubSubs, Target: target(ap.baseURL()),
+		Retry:      delivery.RetryPolicy{Multiplier: 1}, // daprd retries in-process only under a Resiliency policy
+		Resiliency: set.Resiliencies, Components: set.Components, KeepsAlive: a.cfg.KeepsAlive,
+		App: &subscriptions.App{ID: ap.spec.ID, Token: ap.appToken, GRPC: grpcApp}, Logger: a.log.With("app", ap.spec.ID),
+	}
+	if len(subs) > 0 {
+		if err := ap.startBinding(ctx); err != nil {
+			return err
+		}
+		a.log.Info("app subscribed", "app", ap.spec.ID, "subscriptions", describe(subs))
+	}
+	if ap.spec.HealthCheck != nil {
+		ap.stopHealth = a.watchHealth(ap)
+	}
+	return nil
+}
+
+// subscriptions asks the app for its programmatic subscriptions and adds
+// the declarative ones its daprd would load (read when funcd started),
+// claiming each topic for the app.
+func (a *Apps) subscriptions(ctx context.Context, ap *app) ([]resources.Subscription, error) {
+	var prog []programmatic
+	var err error
+	if ap.spec.Protocol == multiapp.ProtocolGRPC {
 		prog, err = discoverGRPC(ctx, ap.conn, ap.appToken)
 	} else {
 		prog, err = discover(ctx, a.client, ap.baseURL(), ap.appToken)
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var subs []resources.Subscription
 	add := func(s resources.Subscription) {
@@ -217,10 +257,12 @@ func (a *Apps) subscribe(ctx context.Context, ap *app) error {
 			a.log.Warn("subscription not started", "app", ap.spec.ID, "from", s.File, "topic", topicKey(s), "reason", err)
 			return
 		}
-		if _, err := ap.claim(topicKey(s), s.File); err != nil {
+		release, err := ap.claim(topicKey(s), s.File)
+		if err != nil {
 			a.log.Warn("subscription left out", "app", ap.spec.ID, "topic", topicKey(s), "from", s.File, "reason", err)
 			return
 		}
+		ap.releases = append(ap.releases, release)
 		s.Name = ap.spec.ID // daprd's consumer group is the app id
 		subs = append(subs, s)
 	}
@@ -234,27 +276,25 @@ func (a *Apps) subscribe(ctx context.Context, ap *app) error {
 	for _, s := range Declared(set.Subscriptions, ap.spec.ID, ap.spec.ResourcesPaths, a.cfg.ForFunctions) {
 		add(s)
 	}
-	if len(subs) == 0 {
-		return nil
-	}
-	ap.bindingCfg = subscriptions.Config{
-		Subscriptions: subs, PubSubs: a.cfg.PubSubs, Target: target(ap.baseURL()),
-		Retry:      delivery.RetryPolicy{Multiplier: 1}, // daprd retries in-process only under a Resiliency policy
-		Resiliency: set.Resiliencies, Components: set.Components, KeepsAlive: a.cfg.KeepsAlive,
-		App: &subscriptions.App{ID: ap.spec.ID, Token: ap.appToken, GRPC: grpcApp}, Logger: a.log.With("app", ap.spec.ID),
-	}
-	if err := ap.startBinding(ctx); err != nil {
-		return err
-	}
-	a.log.Info("app subscribed", "app", ap.spec.ID, "subscriptions", describe(subs))
-	if ap.spec.HealthCheck != nil {
-		ap.stopHealth = a.watchHealth(ap)
-	}
-	return nil
+	return subs, nil
 }
 
 // startBinding starts delivering the app's subscriptions.
 func (ap *app) startBinding(ctx context.Context) error {
+	ap.switchMu.Lock()
+	defer ap.switchMu.Unlock()
+	return ap.startBindingLocked(ctx)
+}
+
+// startBindingLocked is startBinding with switchMu held; a running binding
+// is kept.
+func (ap *app) startBindingLocked(ctx context.Context) error {
+	ap.bindingMu.Lock()
+	running := ap.binding != nil
+	ap.bindingMu.Unlock()
+	if running || len(ap.bindingCfg.Subscriptions) == 0 {
+		return nil
+	}
 	b, err := subscriptions.New(ap.bindingCfg)
 	if err != nil {
 		return err
@@ -271,6 +311,12 @@ func (ap *app) startBinding(ctx context.Context) error {
 // stopBinding stops delivering (in-flight deliveries drain until ctx ends;
 // the broker keeps the rest).
 func (ap *app) stopBinding(ctx context.Context) error {
+	ap.switchMu.Lock()
+	defer ap.switchMu.Unlock()
+	return ap.stopBindingLocked(ctx)
+}
+
+func (ap *app) stopBindingLocked(ctx context.Context) error {
 	ap.bindingMu.Lock()
 	b := ap.binding
 	ap.binding = nil
@@ -307,6 +353,9 @@ func addCounts(a, b []subscriptions.SubscriptionStatus) []subscriptions.Subscrip
 // stop ends deliveries, then the process, then the Dapr API.
 func (ap *app) stop(ctx context.Context) error {
 	var errs []error
+	if ap.stopRebind != nil {
+		ap.stopRebind() // a rebind under way gives up
+	}
 	if ap.stopHealth != nil {
 		ap.stopHealth()
 		ap.stopHealth = nil
@@ -318,6 +367,7 @@ func (ap *app) stop(ctx context.Context) error {
 	}
 	if ap.inst != nil {
 		errs = append(errs, ap.inst.Stop(ctx))
+		ap.rebinds.Wait() // no restart can start one now
 	}
 	if ap.stopAPI != nil {
 		ap.stopAPI()

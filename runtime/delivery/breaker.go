@@ -71,10 +71,10 @@ func tripVars(c gobreaker.Counts) map[string]any {
 	}
 }
 
-// allow asks to make one attempt. It fails with ErrCircuitOpen while the
+// Allow asks to make one attempt. It fails with ErrCircuitOpen while the
 // breaker is open (or half-open and busy); otherwise done must be called
 // with the attempt's result. A nil Breaker allows everything.
-func (b *Breaker) allow() (done func(success bool), err error) {
+func (b *Breaker) Allow() (done func(success bool), err error) {
 	if b == nil {
 		return func(bool) {}, nil
 	}

@@ -88,7 +88,7 @@ func (d *Deliverer) DeliverPayload(ctx context.Context, function string, p Paylo
 			a.Outcome, a.Err = Requeue, fmt.Errorf("delivery aborted: %w (last: %w)", err, a.Cause())
 			break
 		}
-		wait, ok := pol.Retry.next(n, time.Since(start))
+		wait, ok := pol.Retry.Next(n, time.Since(start))
 		if !ok {
 			if pol.Retry.Unlimited() {
 				a.Outcome = Requeue // the broker delivers it again: retried forever
@@ -96,7 +96,7 @@ func (d *Deliverer) DeliverPayload(ctx context.Context, function string, p Paylo
 			break
 		}
 		noteBackoff(ctx, wait, n+1)
-		if err := sleep(ctx, wait); err != nil {
+		if err := Sleep(ctx, wait); err != nil {
 			a.Outcome, a.Err = Requeue, fmt.Errorf("retry interrupted: %w (last: %w)", err, a.Cause())
 			break
 		}
@@ -110,7 +110,7 @@ func (d *Deliverer) DeliverPayload(ctx context.Context, function string, p Paylo
 func (d *Deliverer) attempt(ctx context.Context, function string, p Payload, pol Policy, n int) (a Answer) {
 	ctx, span := d.startAttempt(ctx, function, n)
 	defer func() { endAttempt(span, a) }()
-	done, err := pol.Breaker.allow()
+	done, err := pol.Breaker.Allow()
 	if err != nil {
 		return Answer{Outcome: Classify(0, err), Err: err, Attempts: 1}
 	}
@@ -144,7 +144,8 @@ func (d *Deliverer) Post(ctx context.Context, function string, p Payload, timeou
 	return res, err
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
+// Sleep waits d, or until ctx ends (then it returns ctx.Err()).
+func Sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

@@ -108,7 +108,7 @@ func TestRetryPolicyNext(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, got := tt.p.next(tt.n, tt.elapsed); got != tt.want {
+			if _, got := tt.p.Next(tt.n, tt.elapsed); got != tt.want {
 				t.Errorf("next(%d, %v) = %v, want %v", tt.n, tt.elapsed, got, tt.want)
 			}
 		})

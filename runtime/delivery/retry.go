@@ -72,9 +72,9 @@ func (p RetryPolicy) Validate() error {
 // Unlimited reports whether the policy retries without a count.
 func (p RetryPolicy) Unlimited() bool { return p.MaxRetries < 0 }
 
-// next returns the wait before retry number n (1-based), and false when
+// Next returns the wait before retry number n (1-based), and false when
 // the policy allows no such retry after elapsed.
-func (p RetryPolicy) next(n int, elapsed time.Duration) (time.Duration, bool) {
+func (p RetryPolicy) Next(n int, elapsed time.Duration) (time.Duration, bool) {
 	wait := p.Backoff(n)
 	if !p.Unlimited() {
 		return wait, n <= p.MaxRetries

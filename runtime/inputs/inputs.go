@@ -13,10 +13,12 @@ import (
 	"github.com/dapr/components-contrib/bindings"
 	"github.com/dapr/components-contrib/bindings/cron"
 	"github.com/dapr/kit/logger"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/funcd/funcd/runtime/delivery"
 	"github.com/funcd/funcd/runtime/kitlog"
 	"github.com/funcd/funcd/runtime/resources"
+	"github.com/funcd/funcd/runtime/tracing"
 )
 
 // kinds lists the input binding types this package runs.
@@ -59,11 +61,15 @@ type Config struct {
 	Timeout    time.Duration
 	Resiliency []resources.Resiliency
 	Logger     *slog.Logger
+	// TracerProvider records a span per event and per attempt; nil
+	// records none.
+	TracerProvider trace.TracerProvider
 }
 
 // Inputs runs a set of input bindings.
 type Inputs struct {
 	log       *slog.Logger
+	tracer    trace.Tracer
 	deliverer *delivery.Deliverer
 	triggers  []*trigger
 
@@ -95,7 +101,9 @@ func New(ctx context.Context, cfg Config) (*Inputs, error) {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = delivery.DefaultTimeout
 	}
-	in := &Inputs{log: cfg.Logger, deliverer: delivery.NewDeliverer(cfg.Target, cfg.Client, cfg.Logger)}
+	in := &Inputs{log: cfg.Logger, tracer: tracing.Tracer(cfg.TracerProvider),
+		deliverer: delivery.NewDeliverer(cfg.Target, cfg.Client, cfg.Logger)}
+	in.deliverer.SetTracerProvider(cfg.TracerProvider)
 	policies := delivery.NewPolicies(cfg.Resiliency, delivery.Policy{Retry: cfg.Retry, Timeout: cfg.Timeout}, cfg.Logger)
 	for _, c := range cfg.Components {
 		if !IsInput(c) {
@@ -177,7 +185,9 @@ func (in *Inputs) handler(t *trigger) bindings.Handler {
 			in.log.Error("input binding event dropped: not a valid CloudEvent", "binding", t.comp.Name, "error", err)
 			return nil, err
 		}
-		a := in.deliverer.Deliver(in.life, t.function, &ev, t.policy)
+		ctx, span := in.startTrigger(in.life, t, &ev)
+		a := in.deliverer.Deliver(ctx, t.function, &ev, t.policy)
+		endTrigger(span, a)
 		return nil, in.settle(t, ev.ID(), a)
 	}
 }

@@ -23,30 +23,46 @@ type settings struct {
 	resourcesPaths                                     []string
 }
 
-// ignored are Multi-App Run keys (Dapr CLI runfileconfig) that have no
-// effect under funcd: they tune daprd itself, or what funcd does its own way.
+// ignored are the Multi-App Run keys of the Dapr CLI (runfileconfig and
+// standalone.RunConfig, v1.16) that have no effect under funcd: they tune
+// daprd itself, or what funcd does its own way. daprHTTPMaxRequestSize
+// and daprHTTPReadBufferSize are the CLI's names before maxBodySize and
+// readBufferSize.
 var ignored = map[string]string{
-	"appChannelAddress":      "apps are reached on 127.0.0.1",
-	"appMaxConcurrency":      "use a Subscription's maxConcurrency metadata",
-	"appSSL":                 "apps are reached over plain HTTP or gRPC",
-	"configFilePath":         "Dapr Configuration resources are not read",
-	"daprInternalGRPCPort":   "there is no service invocation between sidecars",
-	"daprPath":               "there is no daprd",
-	"runtimePath":            "there is no daprd",
-	"daprHTTPMaxRequestSize": "funcd's body limits apply",
-	"daprHTTPReadBufferSize": "funcd's header limits apply",
-	"enableApiLogging":       "use funcd up --log-level debug",
-	"enableProfiling":        "not available",
-	"profilePort":            "not available",
-	"logLevel":               "use funcd up --log-level",
-	"metricsPort":            "metrics are on the gateway's /metrics",
-	"placementHostAddress":   "actors are not available",
-	"schedulerHostAddress":   "jobs and reminders are not available",
-	"unixDomainSocket":       "the Dapr API listens on TCP ports",
-	"appLogDestination":      "app output is printed with its app id as prefix",
-	"daprdLogDestination":    "there is no daprd",
-	"containerImage":         "apps run as processes",
-	"createService":          "apps run as processes",
+	"apiListenAddresses":       "the Dapr API listens on 127.0.0.1",
+	"appChannelAddress":        "apps are reached on 127.0.0.1",
+	"appMaxConcurrency":        "use a Subscription's maxConcurrency metadata",
+	"appSSL":                   "apps are reached over plain HTTP or gRPC",
+	"configFilePath":           "Dapr Configuration resources are not read",
+	"daprInternalGRPCPort":     "there is no service invocation between sidecars",
+	"runtimePath":              "there is no daprd",
+	"maxBodySize":              "funcd's body limits apply",
+	"readBufferSize":           "funcd's header limits apply",
+	"daprHTTPMaxRequestSize":   "funcd's body limits apply",
+	"daprHTTPReadBufferSize":   "funcd's header limits apply",
+	"enableApiLogging":         "use funcd up --log-level debug",
+	"enableProfiling":          "not available",
+	"profilePort":              "not available",
+	"logLevel":                 "use funcd up --log-level",
+	"metricsPort":              "metrics are on the gateway's /metrics",
+	"placementHostAddress":     "actors are not available",
+	"schedulerHostAddress":     "jobs and reminders are not available",
+	"unixDomainSocket":         "the Dapr API listens on TCP ports",
+	"appLogDestination":        "app output is printed with its app id as prefix",
+	"daprdLogDestination":      "there is no daprd",
+	"containerImage":           "apps run as processes",
+	"containerImagePullPolicy": "apps run as processes",
+	"createService":            "apps run as processes",
+}
+
+// appOnly are the keys the Dapr CLI reads per app only (RunConfig and the
+// container keys, not SharedRunConfig): in common it ignores them, and so
+// does funcd, with a warning.
+var appOnly = map[string]bool{
+	"appID": true, "appDirPath": true, "appPort": true, "daprHTTPPort": true, "daprGRPCPort": true,
+	"command": true, "appChannelAddress": true, "profilePort": true, "metricsPort": true,
+	"unixDomainSocket": true, "daprInternalGRPCPort": true,
+	"containerImage": true, "containerImagePullPolicy": true, "createService": true,
 }
 
 // read decodes one level's keys; where names it in errors ("common",
@@ -55,6 +71,10 @@ func (s *settings) read(raw map[string]json.RawMessage, where string, warnings *
 	for _, k := range slices.Sorted(maps.Keys(raw)) {
 		v := raw[k]
 		if string(v) == "null" {
+			continue
+		}
+		if where == "common" && appOnly[k] {
+			*warnings = append(*warnings, fmt.Sprintf("common.%s is an app key (the Dapr CLI reads it per app only); ignored", k))
 			continue
 		}
 		var err error
@@ -204,14 +224,11 @@ func resolve(base string, common, own settings) (App, error) {
 	app := App{
 		Protocol:        strings.ToLower(pick(own.appProtocol, common.appProtocol)),
 		HealthCheckPath: pick(own.appHealthCheckPath, common.appHealthCheckPath),
-		Port:            pickInt(own.appPort, common.appPort),
-		HTTPPort:        pickInt(own.daprHTTPPort, common.daprHTTPPort),
-		GRPCPort:        pickInt(own.daprGRPCPort, common.daprGRPCPort),
+		Port:            pickInt(own.appPort, nil),
+		HTTPPort:        pickInt(own.daprHTTPPort, nil),
+		GRPCPort:        pickInt(own.daprGRPCPort, nil),
 		Command:         own.command,
 		Env:             map[string]string{},
-	}
-	if app.Command == nil {
-		app.Command = common.command
 	}
 	maps.Copy(app.Env, common.env)
 	maps.Copy(app.Env, own.env)
@@ -267,23 +284,41 @@ func resolve(base string, common, own settings) (App, error) {
 	if app.HTTPPort != 0 && app.HTTPPort == app.GRPCPort {
 		return App{}, fmt.Errorf("daprHTTPPort and daprGRPCPort are both %d", app.HTTPPort)
 	}
-	paths := own.resourcesPaths
-	if paths == nil {
-		paths = common.resourcesPaths
+	paths, err := resourcePaths(base, app.Dir, common, own)
+	if err != nil {
+		return App{}, err
 	}
-	for _, p := range paths {
-		d := abs(base, p)
-		if !isDir(d) {
-			return App{}, fmt.Errorf("resourcesPath %q: %s is not a folder", p, d)
-		}
-		app.ResourcesPaths = append(app.ResourcesPaths, d)
-	}
-	if paths == nil { // the Dapr CLI's per-app default
-		if d := filepath.Join(app.Dir, ".dapr", "resources"); isDir(d) {
-			app.ResourcesPaths = []string{d}
-		}
-	}
+	app.ResourcesPaths = paths
 	return app, nil
+}
+
+// resourcePaths picks an app's resource folders as the Dapr CLI does: its
+// own (relative to its folder), else its folder's .dapr/resources when it
+// exists, else common's (relative to the template). Every folder must
+// exist.
+func resourcePaths(base, appDir string, common, own settings) ([]string, error) {
+	dirs := func(from string, ps []string) ([]string, error) {
+		var out []string
+		for _, p := range ps {
+			d := abs(from, p)
+			if !isDir(d) {
+				return nil, fmt.Errorf("resourcesPath %q: %s is not a folder", p, d)
+			}
+			out = append(out, d)
+		}
+		return out, nil
+	}
+	if len(own.resourcesPaths) > 0 {
+		return dirs(appDir, own.resourcesPaths)
+	}
+	commons, err := dirs(base, common.resourcesPaths)
+	if err != nil {
+		return nil, err
+	}
+	if d := filepath.Join(appDir, ".dapr", "resources"); isDir(d) {
+		return []string{d}, nil
+	}
+	return commons, nil
 }
 
 func abs(base, p string) string {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -113,8 +114,12 @@ func Parse(file string, data []byte) (*Template, error) {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	t := &Template{File: file}
-	for k := range top {
-		if k != "version" && k != "common" && k != "apps" {
+	for _, k := range slices.Sorted(maps.Keys(top)) {
+		switch k {
+		case "version", "common", "apps":
+		case "name":
+			t.Warnings = append(t.Warnings, fmt.Sprintf("%s: name is not supported by funcd and is ignored: apps are named by appID", file))
+		default:
 			t.Warnings = append(t.Warnings, fmt.Sprintf("%s: key %q is not part of a Multi-App Run template; ignored", file, k))
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -164,4 +165,144 @@ func FuzzParse(f *testing.F) {
 			t.Fatal("a template without apps was accepted")
 		}
 	})
+}
+
+// cliKeys are the keys the Dapr CLI v1.16 reads from a Multi-App Run
+// template (runfileconfig.RunFileConfig, standalone.RunConfig and
+// SharedRunConfig), at the top, in common (and per app), and per app only.
+var cliKeys = struct{ top, shared, app []string }{
+	top: []string{"version", "name", "common", "apps"},
+	shared: []string{"configFilePath", "appProtocol", "apiListenAddresses", "enableProfiling", "logLevel",
+		"appMaxConcurrency", "placementHostAddress", "resourcesPath", "resourcesPaths", "appSSL", "maxBodySize",
+		"readBufferSize", "enableAppHealthCheck", "appHealthCheckPath", "appHealthProbeInterval",
+		"appHealthProbeTimeout", "appHealthThreshold", "enableApiLogging", "runtimePath", "env",
+		"daprdLogDestination", "appLogDestination", "schedulerHostAddress"},
+	app: []string{"appID", "appChannelAddress", "appPort", "daprHTTPPort", "daprGRPCPort", "profilePort", "command",
+		"metricsPort", "unixDomainSocket", "daprInternalGRPCPort", "containerImage", "containerImagePullPolicy",
+		"createService", "appDirPath"},
+}
+
+// supported are the keys funcd acts on.
+var supported = map[string]bool{
+	"version": true, "common": true, "apps": true, "appProtocol": true, "resourcesPath": true, "resourcesPaths": true,
+	"enableAppHealthCheck": true, "appHealthCheckPath": true, "appHealthProbeInterval": true,
+	"appHealthProbeTimeout": true, "appHealthThreshold": true, "env": true, "appID": true, "appPort": true,
+	"daprHTTPPort": true, "daprGRPCPort": true, "command": true, "appDirPath": true,
+}
+
+// TestEveryCLIKeyIsReadOrNamed checks that each key the Dapr CLI reads is
+// either acted on or named in a warning as not supported (never as a
+// misspelling, never silently).
+func TestEveryCLIKeyIsReadOrNamed(t *testing.T) {
+	for _, k := range append(cliKeys.shared, cliKeys.app...) {
+		if supported[k] {
+			continue
+		}
+		t.Run(k, func(t *testing.T) {
+			tpl, err := Parse(project(t, "a"), []byte("version: 1\napps:\n  - appDirPath: a\n    "+k+": x\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if w := strings.Join(tpl.Warnings, "\n"); !strings.Contains(w, "apps[0]."+k+" is not supported by funcd") {
+				t.Errorf("warnings %q: want apps[0].%s named as not supported", w, k)
+			}
+		})
+	}
+	tpl, err := Parse(project(t, "a"), []byte("version: 1\nname: shop\napps: [{appDirPath: a}]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := strings.Join(tpl.Warnings, "\n"); !strings.Contains(w, "name is not supported by funcd") {
+		t.Errorf("warnings %q: want the top-level name named as not supported", w)
+	}
+	for k := range ignored {
+		if !slices.Contains(cliKeys.shared, k) && !slices.Contains(cliKeys.app, k) &&
+			k != "daprHTTPMaxRequestSize" && k != "daprHTTPReadBufferSize" {
+			t.Errorf("ignored names %q, which the Dapr CLI does not read", k)
+		}
+	}
+}
+
+// TestParseAppKeysInCommon checks that keys the Dapr CLI reads per app only
+// are ignored in common, with a warning.
+func TestParseAppKeysInCommon(t *testing.T) {
+	tpl, err := Parse(project(t, "a"), []byte(`version: 1
+common:
+  appPort: 3000
+  daprHTTPPort: 3500
+  command: [python3, app.py]
+apps:
+  - appDirPath: a
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := tpl.Apps[0]; a.Port != 0 || a.HTTPPort != 0 || a.Command != nil {
+		t.Errorf("app %+v: common's app keys applied", a)
+	}
+	w := strings.Join(tpl.Warnings, "\n")
+	for _, k := range []string{"appPort", "daprHTTPPort", "command"} {
+		if !strings.Contains(w, "common."+k+" is an app key") {
+			t.Errorf("warnings %q lack common.%s", w, k)
+		}
+	}
+}
+
+// TestParseSupportedKeys sets each supported key the seed template does
+// not, and checks its effect.
+func TestParseSupportedKeys(t *testing.T) {
+	file := project(t, "a", "b/r3", "c/.dapr/resources", "c/r3", "r1", "r2")
+	tpl, err := Parse(file, []byte(`version: 1
+common:
+  appProtocol: grpc
+  resourcesPaths: [r1, r2]
+  env: {A: common, B: common}
+apps:
+  - appDirPath: a
+    appID: first
+    daprGRPCPort: 50007
+    env: {B: own}
+  - appDirPath: b
+    appProtocol: http
+    resourcesPath: r3
+  - appDirPath: c
+    componentsPath: r3
+  - appDirPath: c
+    appID: c2
+    resourcesPaths: []
+  - appDirPath: a
+    appID: a2
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Dir(file)
+	r := func(ds ...string) []string {
+		var out []string
+		for _, d := range ds {
+			out = append(out, filepath.Join(root, d))
+		}
+		return out
+	}
+	a := tpl.Apps
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"appID", a[0].ID, "first"},
+		{"daprGRPCPort", a[0].GRPCPort, 50007},
+		{"common appProtocol", a[0].Protocol, ProtocolGRPC},
+		{"own appProtocol", a[1].Protocol, ProtocolHTTP},
+		{"env: own over common", a[0].Env, map[string]string{"A": "common", "B": "own"}},
+		{"common resourcesPaths", a[0].ResourcesPaths, r("r1", "r2")},
+		{"own resourcesPath over common, relative to the app's folder", a[1].ResourcesPaths, r("b/r3")},
+		{"componentsPath", a[2].ResourcesPaths, r("c/r3")},
+		{"the app's .dapr/resources over common", a[3].ResourcesPaths, r("c/.dapr/resources")},
+		{"common without .dapr/resources", a[4].ResourcesPaths, r("r1", "r2")},
+	}
+	for _, c := range checks {
+		if !reflect.DeepEqual(c.got, c.want) {
+			t.Errorf("%s: got %v, want %v", c.name, c.got, c.want)
+		}
+	}
 }

@@ -173,6 +173,7 @@ func (p *Platform) newDeliveries(ctx context.Context, set *resources.Set, fns []
 	}
 	p.inputs, err = inputs.New(ctx, inputs.Config{
 		Components: set.Components, Target: target, Resiliency: set.Resiliencies, Logger: p.log,
+		TracerProvider: p.tracerProvider(),
 	})
 	return err
 }

@@ -26,6 +26,9 @@ type Command struct {
 	// ReadyTimeout bounds the wait for Ready (default Config.ReadyTimeout):
 	// a command such as `go run .` may compile first.
 	ReadyTimeout time.Duration
+	// Restarted, when set, is called after each restart, once the new
+	// process started (not once it is ready); it must not block.
+	Restarted func()
 }
 
 // Run starts c and waits until it is ready. The process is restarted with
@@ -43,13 +46,14 @@ func (r *Runner) Run(ctx context.Context, c Command) (*Instance, error) {
 	}
 	environ := slices.Concat(r.cfg.Environ, extra)
 	i := &Instance{
-		fn:     Function{Name: c.Name, Dir: c.Dir},
-		logger: r.logger,
-		cfg:    &r.cfg,
-		kind:   "app",
-		once:   true,
-		stop:   make(chan struct{}),
-		done:   make(chan struct{}),
+		fn:        Function{Name: c.Name, Dir: c.Dir},
+		logger:    r.logger,
+		cfg:       &r.cfg,
+		kind:      "app",
+		once:      true,
+		restarted: c.Restarted,
+		stop:      make(chan struct{}),
+		done:      make(chan struct{}),
 	}
 	i.spawn = func() (*process, error) {
 		return startProcess(c.Args, c.Dir, environ, r.console, r.console.prefix(c.Name))

@@ -26,6 +26,8 @@ type Instance struct {
 	// its work) instead of restarting it.
 	kind string
 	once bool
+	// restarted, when set, is called after each restart.
+	restarted func()
 
 	mu       sync.Mutex
 	proc     *process
@@ -106,6 +108,9 @@ func (i *Instance) supervise(p *process) {
 			"pid", p.pid(), "exit", p.exit(), "backoff", backoff)
 		if p = i.restart(&backoff); p == nil {
 			return
+		}
+		if i.restarted != nil {
+			i.restarted()
 		}
 	}
 }

@@ -18,8 +18,11 @@
 //	      POST|PUT /v1.0-alpha1/publish/bulk/{pubsub}/{topic...}
 //	      GET /v1.0/healthz, GET /v1.0/healthz/outbound, GET /v1.0/metadata
 //
-// Everything else of the Dapr API (state, invocation, actors, subscribing)
-// answers Unimplemented (gRPC) or 404 (HTTP). Code that needs a real sidecar
+// Everything else of the Dapr API (state, invocation, bindings, secrets,
+// actors, configuration, ...) answers at once, naming the building block:
+// gRPC Unimplemented; HTTP 501 with {"errorCode":"ERR_API_NOT_SUPPORTED",
+// "message":...}, and a path that is no Dapr API 404 with ERR_DIRECT_INVOKE,
+// as daprd answers it. Code that needs a real sidecar
 // (mTLS, resiliency policies, API allow-lists, scopes) should run daprd.
 //
 // Tracing: the envelope's traceparent is the caller's traceparent (HTTP

@@ -12,8 +12,9 @@ import (
 	"google.golang.org/protobuf/types/known/emptypb"
 )
 
-// grpcAPI is the Dapr gRPC service; methods other than publish and metadata
-// answer Unimplemented.
+// grpcAPI is the Dapr gRPC service; methods other than publish, metadata
+// and streaming subscriptions answer Unimplemented (with a message that
+// says so, under NewGRPCServer).
 type grpcAPI struct {
 	runtimev1pb.UnimplementedDaprServer
 	s *Sidecar
@@ -32,8 +33,9 @@ func (s *Sidecar) NewGRPCServer(opts ...grpc.ServerOption) *grpc.Server {
 		// without it cannot make the server hold 4 MiB messages.
 		grpc.InTapHandle(s.authTap),
 		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: s.cfg.IdleTimeout}),
-		grpc.ChainUnaryInterceptor(s.recoverUnary, s.authUnary),
-		grpc.ChainStreamInterceptor(s.recoverStream, s.authStream),
+		grpc.ChainUnaryInterceptor(s.recoverUnary, s.authUnary, unsupportedUnary),
+		grpc.ChainStreamInterceptor(s.recoverStream, s.authStream, unsupportedStream),
+		grpc.UnknownServiceHandler(unknownService),
 	}
 	gs := grpc.NewServer(append(base, opts...)...)
 	s.RegisterGRPC(gs)

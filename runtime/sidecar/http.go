@@ -20,7 +20,8 @@ const (
 )
 
 // HTTPHandler returns the Dapr HTTP API: publish, bulk publish, healthz and
-// metadata, behind the API token check, the body size limit and daprd's path
+// metadata; every other path answers in Dapr's error shape (handleUnsupported);
+// behind the API token check, the body size limit and daprd's path
 // cleaning.
 func (s *Sidecar) HTTPHandler() http.Handler {
 	mux := http.NewServeMux()
@@ -35,6 +36,7 @@ func (s *Sidecar) HTTPHandler() http.Handler {
 	mux.HandleFunc("GET /v1.0/healthz", s.handleHealthz)
 	mux.HandleFunc("GET /v1.0/healthz/outbound", handleNoContent)
 	mux.HandleFunc("GET /v1.0/metadata", s.handleMetadata)
+	mux.HandleFunc("/", s.handleUnsupported)
 	return s.recoverHTTP(s.authHTTP(s.limitBody(cleanPath(mux))))
 }
 

@@ -9,8 +9,6 @@ import (
 	"io"
 	"net/http"
 
-	"github.com/google/uuid"
-
 	"github.com/funcd/funcd/runtime/delivery"
 )
 
@@ -54,8 +52,8 @@ func (a appBulk) Write(_ context.Context, req *http.Request) error {
 
 // bulkEntry is an item's entry: its cloud event as a JSON object, or with
 // rawPayload its bytes base64-encoded, as daprd writes them.
-func bulkEntry(it *item, raw bool) appBulkItem {
-	e := appBulkItem{EntryID: uuid.NewString(), Metadata: it.msg.Metadata, ContentType: it.msg.ContentType}
+func bulkEntry(it *item, entryID string, raw bool) appBulkItem {
+	e := appBulkItem{EntryID: entryID, Metadata: it.msg.Metadata, ContentType: it.msg.ContentType}
 	if e.Metadata == nil {
 		e.Metadata = map[string]string{}
 	}
@@ -81,25 +79,22 @@ type appBulkResponse struct {
 	} `json:"statuses"`
 }
 
-// deliverAppBatch delivers a batch to a Dapr app in one bulk request, once
-// (daprd retries bulk entries in-process only under a Resiliency policy,
-// which funcd does not apply to them), and settles each message by its
-// entry's status: SUCCESS acknowledges, DROP dead-letters, RETRY, an
-// unknown or missing status retries. 404 drops every entry; any other
-// failure retries every entry.
+// deliverAppBatch delivers a batch to a Dapr app in bulk, retrying the
+// entries that fail under the subscription's Resiliency policy
+// (retryAppBatch), and settles each message by its entry's final outcome:
+// SUCCESS acknowledges, DROP dead-letters; RETRY, an unknown or missing
+// status, still failing when the policy is spent, dead-letters when there
+// is a deadLetterTopic and is handed back to the broker otherwise. 404
+// drops every entry.
 func (b *Binding) deliverAppBatch(s *subscription, target string, items []*item) {
 	errs := make([]error, len(items))
 	release, err := s.acquire(b.life)
 	if err != nil {
 		fill(errs, err)
 	} else {
-		var outcomes []delivery.Outcome
-		var cause error
-		if b.cfg.App.GRPC != nil {
-			outcomes, cause = b.postGRPCAppBatch(s, target, items)
-		} else {
-			outcomes, cause = b.postAppBatch(s, target, items)
-		}
+		_, span := b.startBatch(b.life, s, items, target)
+		outcomes, cause := b.retryAppBatch(s, target, items)
+		endBatch(span, outcomes, cause)
 		release()
 		for i, it := range items {
 			errs[i] = b.settleOne(s, target, it, outcomes[i], cause)
@@ -110,16 +105,18 @@ func (b *Binding) deliverAppBatch(s *subscription, target string, items []*item)
 	}
 }
 
-func (b *Binding) postAppBatch(s *subscription, target string, items []*item) ([]delivery.Outcome, error) {
+// postAppBatch makes one bulk call of the entries of items (with their
+// ids in call) and returns each entry's outcome.
+func (b *Binding) postAppBatch(s *subscription, target string, items []*item, call bulkCall) ([]delivery.Outcome, error) {
 	outcomes := make([]delivery.Outcome, len(items))
 	entries := make([]appBulkItem, len(items))
 	index := make(map[string]int, len(items))
 	for i, it := range items {
-		entries[i] = bulkEntry(it, s.raw)
+		entries[i] = bulkEntry(it, call.entryIDs[i], s.raw)
 		index[entries[i].EntryID] = i
 	}
 	body, err := json.Marshal(map[string]any{
-		"id": uuid.NewString(), "type": "com.dapr.event.sent.bulk", "topic": s.res.Topic,
+		"id": call.id, "type": "com.dapr.event.sent.bulk", "topic": s.res.Topic,
 		"pubsubname": s.res.PubsubName, "metadata": map[string]string{metaPubSubName: s.res.PubsubName}, "entries": entries,
 	})
 	if err != nil {
@@ -166,8 +163,8 @@ func fillOutcome(out []delivery.Outcome, o delivery.Outcome) {
 	}
 }
 
-// settleOne carries out one bulk entry's outcome, like settle without
-// retries or replies.
+// settleOne carries out one bulk entry's final outcome, like settle
+// without replies.
 func (b *Binding) settleOne(s *subscription, target string, it *item, o delivery.Outcome, cause error) error {
 	switch o {
 	case delivery.Ack:

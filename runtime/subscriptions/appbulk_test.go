@@ -3,16 +3,13 @@ package subscriptions
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/funcd/funcd/runtime/delivery"
-	"github.com/funcd/funcd/runtime/pubsub"
 	"github.com/funcd/funcd/runtime/resources"
 )
 
@@ -55,21 +52,7 @@ func TestAppBulkDelivery(t *testing.T) {
 	}
 	defer b.Stop(context.Background())
 	cases := []string{"SUCCESS", "RETRY", "DROP", "missing"}
-	errs := make([]error, len(cases))
-	var wg sync.WaitGroup
-	for i, c := range cases {
-		wg.Go(func() {
-			env := fmt.Sprintf(`{"specversion":"1.0","id":"e%d","source":"s","type":"t","datacontenttype":"application/json","data":{"case":%q}}`, i, c)
-			errs[i] = ps.handlers["orders"](context.Background(), &pubsub.Message{Topic: "orders", Data: []byte(env)})
-		})
-	}
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the batch was not delivered")
-	}
+	errs := publishBulk(t, ps, cases)
 	for i, err := range errs {
 		if err != nil {
 			t.Errorf("%s: handed back to the broker: %v", cases[i], err)

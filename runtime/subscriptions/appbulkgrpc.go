@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	runtimev1pb "github.com/dapr/dapr/pkg/proto/runtime/v1"
-	"github.com/google/uuid"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -26,7 +25,7 @@ type AppBulkCallback interface {
 // each entry's outcome: Unimplemented drops them all, another error
 // retries them all; SUCCESS acknowledges, DROP dead-letters, RETRY, an
 // unknown or missing status retries.
-func (b *Binding) postGRPCAppBatch(s *subscription, target string, items []*item) ([]delivery.Outcome, error) {
+func (b *Binding) postGRPCAppBatch(s *subscription, target string, items []*item, call bulkCall) ([]delivery.Outcome, error) {
 	outcomes := make([]delivery.Outcome, len(items))
 	client, ok := b.cfg.App.GRPC.(AppBulkCallback)
 	if !ok {
@@ -34,12 +33,12 @@ func (b *Binding) postGRPCAppBatch(s *subscription, target string, items []*item
 		return outcomes, errors.New("the app's gRPC client cannot make bulk calls")
 	}
 	req := &runtimev1pb.TopicEventBulkRequest{
-		Id: uuid.NewString(), Topic: s.res.Topic, PubsubName: s.res.PubsubName, Type: "com.dapr.event.sent.bulk",
+		Id: call.id, Topic: s.res.Topic, PubsubName: s.res.PubsubName, Type: "com.dapr.event.sent.bulk",
 		Path: target, Metadata: map[string]string{metaPubSubName: s.res.PubsubName},
 	}
 	index := make(map[string]int, len(items))
 	for i, it := range items {
-		entry, err := grpcBulkEntry(it, s)
+		entry, err := grpcBulkEntry(it, call.entryIDs[i], s)
 		if err != nil {
 			fillOutcome(outcomes, delivery.DeadLetter)
 			return outcomes, err
@@ -82,8 +81,8 @@ func (b *Binding) postGRPCAppBatch(s *subscription, target string, items []*item
 
 // grpcBulkEntry is an item as daprd's FetchEntry makes it: the raw bytes
 // with rawPayload, else the cloud event's fields.
-func grpcBulkEntry(it *item, s *subscription) (*runtimev1pb.TopicEventBulkRequestEntry, error) {
-	entry := &runtimev1pb.TopicEventBulkRequestEntry{EntryId: uuid.NewString(), ContentType: it.msg.ContentType, Metadata: it.msg.Metadata}
+func grpcBulkEntry(it *item, entryID string, s *subscription) (*runtimev1pb.TopicEventBulkRequestEntry, error) {
+	entry := &runtimev1pb.TopicEventBulkRequestEntry{EntryId: entryID, ContentType: it.msg.ContentType, Metadata: it.msg.Metadata}
 	if s.raw {
 		entry.Event = &runtimev1pb.TopicEventBulkRequestEntry_Bytes{Bytes: it.msg.Data}
 		return entry, nil

@@ -1,6 +1,7 @@
 package subscriptions
 
 import (
+	"errors"
 	"sync"
 	"time"
 
@@ -94,8 +95,10 @@ func (b *Binding) deliverBatch(s *subscription, fn string, items []*item) {
 	if release, err := s.acquire(b.life); err != nil {
 		fill(errs, err)
 	} else {
-		a := b.deliverer.DeliverPayload(b.life, fn, evs, s.policies[fn])
-		errs = b.settle(b.life, s, fn, msgs, evs, a)
+		ctx, span := b.startBatch(b.life, s, items, fn)
+		a := b.deliverer.DeliverPayload(ctx, fn, evs, s.policies[fn])
+		errs = b.settle(ctx, s, fn, msgs, evs, a)
+		endProcess(span, a, errors.Join(errs...))
 		release()
 	}
 	for i, it := range items {

@@ -9,7 +9,8 @@ import (
 // ScopeName is the instrumentation scope of funcd's own spans.
 const ScopeName = "github.com/funcd/funcd"
 
-// Tracer returns funcd's tracer from tp, or a no-op one for nil.
+// Tracer returns the tracer of funcd's spans from tp; a nil tp records
+// nothing.
 func Tracer(tp trace.TracerProvider) trace.Tracer {
 	if tp == nil {
 		tp = noop.NewTracerProvider()

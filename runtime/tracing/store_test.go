@@ -3,10 +3,13 @@ package tracing
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
@@ -113,5 +116,28 @@ func TestConfigValidate(t *testing.T) {
 	}
 	if _, err := New(context.Background(), cfg); err == nil {
 		t.Error("New accepted an unsupported protocol")
+	}
+}
+
+// TestWaterfallPlacesRemoteChildrenUnderTheCall checks that a span whose
+// parent is another process's span (kept by an OTLP backend, not by the
+// store) is drawn under the client call that encloses it, not as a root.
+func TestWaterfallPlacesRemoteChildrenUnderTheCall(t *testing.T) {
+	at := func(ms int) time.Time { return time.Unix(0, 0).Add(time.Duration(ms) * time.Millisecond) }
+	tr := Trace{TraceID: "t", Spans: []Span{
+		{SpanID: "gw", ParentID: "caller", Name: "POST /checkout", Kind: "server", Start: at(0), End: at(100)},
+		{SpanID: "inv", ParentID: "gw", Name: "invoke checkout", Kind: "client", Start: at(10), End: at(90)},
+		{SpanID: "pub", ParentID: "checkouts-own", Name: "publish orders", Kind: "producer", Start: at(20), End: at(30)},
+		{SpanID: "wait", ParentID: "pub", Name: "wait orders", Kind: "internal", Start: at(30), End: at(40)},
+		{SpanID: "late", ParentID: "elsewhere", Name: "publish late", Kind: "producer", Start: at(95), End: at(99)},
+	}}
+	spans, depth := ordered(tr.Spans)
+	var got []string
+	for i, sp := range spans {
+		got = append(got, fmt.Sprintf("%d %s", depth[i], sp.SpanID))
+	}
+	want := []string{"0 gw", "1 inv", "2 pub", "3 wait", "0 late"}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %v, want %v", got, want)
 	}
 }

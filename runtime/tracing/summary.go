@@ -76,8 +76,12 @@ func ordered(spans []Span) ([]Span, []int) {
 	}
 	var roots []Span
 	for _, sp := range spans {
-		if ids[sp.ParentID] && sp.ParentID != sp.SpanID {
-			byParent[sp.ParentID] = append(byParent[sp.ParentID], sp)
+		parent := sp.ParentID
+		if !ids[parent] || parent == sp.SpanID {
+			parent = enclosingCall(spans, sp)
+		}
+		if parent != "" {
+			byParent[parent] = append(byParent[parent], sp)
 		} else {
 			roots = append(roots, sp)
 		}
@@ -103,6 +107,31 @@ func ordered(spans []Span) ([]Span, []int) {
 		walk(r, 0)
 	}
 	return out, depth
+}
+
+// enclosingCall returns the client span (a call to a function) that
+// encloses sp in time, the innermost one, when sp has a parent that is not
+// among spans: a span of funcd's whose parent is a function's own span
+// (checkout's publish under checkout's span, exported by the function to
+// an OTLP backend only) is drawn under the call to that function rather
+// than as a root. Client spans themselves are never placed so, which keeps
+// the tree free of cycles.
+func enclosingCall(spans []Span, sp Span) string {
+	if sp.ParentID == "" || sp.Kind == "client" {
+		return ""
+	}
+	var best *Span
+	for i := range spans {
+		c := &spans[i]
+		if c.Kind == "client" && c.SpanID != sp.SpanID && !c.Start.After(sp.Start) && !c.End.Before(sp.End) &&
+			(best == nil || c.Start.After(best.Start)) {
+			best = c
+		}
+	}
+	if best == nil {
+		return ""
+	}
+	return best.SpanID
 }
 
 // round keeps durations readable: µs under 1ms, 0.1ms under 1s, ms after.
