@@ -72,7 +72,7 @@ func newFunction(out io.Writer, dial dialFunc) *Function {
 // gets 413, all final; a missing sidecar connection or another failed
 // publish gets 503, which Knative Eventing and Dapr both retry.
 func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, error) {
-	reply, err := f.checkout(ctx, e)
+	reply, err := f.checkout(eventTrace(ctx, e), e)
 	if err != nil {
 		return nil, f.reject(e, err)
 	}

@@ -14,6 +14,7 @@ import (
 	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
 	dapr "github.com/dapr/go-sdk/client"
 	"github.com/google/uuid"
+	"google.golang.org/grpc/metadata"
 )
 
 func TestHandleAcceptsOrders(t *testing.T) {
@@ -208,17 +209,21 @@ type fakePublisher struct {
 	calls  []published
 	err    error
 	closed bool
+	// traceparents is the traceparent gRPC metadata of each call.
+	traceparents []string
 }
 
 var _ publisher = (*fakePublisher)(nil)
 
-func (p *fakePublisher) PublishEvent(_ context.Context, pubsub, topic string, data any, _ ...dapr.PublishEventOption) error {
+func (p *fakePublisher) PublishEvent(ctx context.Context, pubsub, topic string, data any, _ ...dapr.PublishEventOption) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.err != nil {
 		return p.err
 	}
 	p.calls = append(p.calls, published{pubsub, topic, data})
+	md, _ := metadata.FromOutgoingContext(ctx)
+	p.traceparents = append(p.traceparents, strings.Join(md.Get("traceparent"), ","))
 	return nil
 }
 

@@ -47,6 +47,7 @@ func newFunction(out io.Writer) *Function {
 // that is dead-lettered, never retried. A request cancelled during the
 // processing delay gets 503, so the order is delivered again.
 func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, error) {
+	ctx = eventTrace(ctx, e)
 	st := f.state()
 	order, err := decodeOrder(e)
 	if err != nil {

@@ -13,11 +13,17 @@ import (
 
 	"github.com/cloudevents/sdk-go/v2/event"
 	cehttp "github.com/cloudevents/sdk-go/v2/protocol/http"
+	"go.opentelemetry.io/otel/trace"
 )
 
 const seedOrder = `{"orderId":1,"customerName":"Customer 1","amount":10.0,"status":"Pending"}`
 
 const seedLine = "Subscriber received: orderId=1, customerName=Customer 1, amount=10.0, status=Pending\n"
+
+// tracedSeedLine is seedLine for an event that carries the trace context of
+// daprEnvelope's traceparent extension (funcd's scaffold would put it into
+// the context; under func's own, Handle takes it from the event).
+const tracedSeedLine = "Subscriber received: orderId=1, customerName=Customer 1, amount=10.0, status=Pending trace_id=4bf92f3577b34da6a3ce929d0e0e4736 span_id=00f067aa0ba902b7\n"
 
 func TestHandleLogsOrders(t *testing.T) {
 	tests := []struct {
@@ -92,10 +98,35 @@ func TestHandleDaprEnvelopes(t *testing.T) {
 			if reply, err := f.Handle(context.Background(), e); reply != nil || err != nil {
 				t.Fatalf("Handle: got %v, %v, want nil, nil", reply, err)
 			}
-			if got := logs.String(); got != seedLine {
-				t.Errorf("log: got %q, want %q", got, seedLine)
+			if got := logs.String(); got != tracedSeedLine {
+				t.Errorf("log: got %q, want %q", got, tracedSeedLine)
 			}
 		})
+	}
+}
+
+// TestHandleEventTrace: a context with a trace of its own (funcd's scaffold
+// put one there) wins over the event's extension; an invalid extension is
+// ignored.
+func TestHandleEventTrace(t *testing.T) {
+	e := orderEvent("application/json", seedOrder)
+	e.SetExtension("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+	own := trace.ContextWithSpanContext(context.Background(), trace.NewSpanContext(trace.SpanContextConfig{
+		TraceID: trace.TraceID{1}, SpanID: trace.SpanID{2}, TraceFlags: trace.FlagsSampled}))
+	f, logs := startedFunction(t)
+	if _, err := f.Handle(own, e); err != nil {
+		t.Fatal(err)
+	}
+	if got := logs.String(); !strings.Contains(got, "trace_id=01000000000000000000000000000000 span_id=0200000000000000") {
+		t.Errorf("the context's own trace must win: %q", got)
+	}
+	e.SetExtension("traceparent", "not-a-traceparent")
+	f, logs = startedFunction(t)
+	if _, err := f.Handle(context.Background(), e); err != nil {
+		t.Fatal(err)
+	}
+	if got := logs.String(); got != seedLine {
+		t.Errorf("log: got %q, want %q", got, seedLine)
 	}
 }
 

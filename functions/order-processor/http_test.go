@@ -29,9 +29,14 @@ func TestHTTPOrders(t *testing.T) {
 		header map[string]string
 		body   string
 	}
-	tests := []request{{"binary application/json", binary("application/json"), seedOrder}}
+	type request2 struct {
+		request
+		want string
+	}
+	tests := []request2{{request{"binary application/json", binary("application/json"), seedOrder}, seedLine}}
 	for _, s := range daprShapes {
-		tests = append(tests, request{"Dapr envelope: " + s.name, daprHeader, s.envelope})
+		// The envelope's traceparent extension is the order's trace.
+		tests = append(tests, request2{request{"Dapr envelope: " + s.name, daprHeader, s.envelope}, tracedSeedLine})
 	}
 	unsetenv(t, "LOG_FORMAT", "PROCESSING_DELAY")
 	logs := new(syncBuffer)
@@ -45,8 +50,8 @@ func TestHTTPOrders(t *testing.T) {
 				t.Errorf("response: got %d %q (Ce-Id %q), want 200 with no body and no reply event",
 					status, body, header.Get("Ce-Id"))
 			}
-			if got := logs.String()[before:]; got != seedLine {
-				t.Errorf("log: got %q, want %q", got, seedLine)
+			if got := logs.String()[before:]; got != tt.want {
+				t.Errorf("log: got %q, want %q", got, tt.want)
 			}
 		})
 	}

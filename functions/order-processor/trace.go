@@ -3,6 +3,8 @@ package function
 import (
 	"context"
 
+	"github.com/cloudevents/sdk-go/v2/event"
+	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 )
 
@@ -15,4 +17,22 @@ func traceAttrs(ctx context.Context) []any {
 		return nil
 	}
 	return []any{"trace_id", sc.TraceID().String(), "span_id", sc.SpanID().String()}
+}
+
+// eventTrace returns ctx carrying e's own trace context (the CloudEvents
+// distributed-tracing extension: traceparent, tracestate) when ctx carries
+// none. funcd's scaffold gives Handle each event's trace context; func's
+// (func-go, on a cluster) gives none (knative/func#3866), and there the
+// extension, which travels unchanged from the publish, is what ties the log
+// line to the order's trace.
+func eventTrace(ctx context.Context, e event.Event) context.Context {
+	if trace.SpanContextFromContext(ctx).IsValid() {
+		return ctx
+	}
+	tp, _ := e.Extensions()["traceparent"].(string)
+	if tp == "" {
+		return ctx
+	}
+	ts, _ := e.Extensions()["tracestate"].(string)
+	return propagation.TraceContext{}.Extract(ctx, propagation.MapCarrier{"traceparent": tp, "tracestate": ts})
 }
