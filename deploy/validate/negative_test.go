@@ -388,6 +388,7 @@ func TestChecksRejectBrokenManifests(t *testing.T) {
 		{"jaeger: Service to no listener", checkJaeger, goodJaeger, edit{"      targetPort: query", "      targetPort: 16687"}, "nothing listens there"},
 		{"jaeger: probe off the health check", checkJaeger, goodJaeger, edit{"              path: /status\n              port: health\n            periodSeconds: 5", "              path: /\n              port: query\n            periodSeconds: 5"}, "not the health check"},
 		{"jaeger: health check not started", checkJaeger, goodJaeger, edit{"extensions: [jaeger_storage, jaeger_query, healthcheckv2]", "extensions: [jaeger_storage, jaeger_query]"}, "not in service.extensions"},
+		{"jaeger: no container", checkJaeger, goodJaeger, edit{"      containers:\n        - name: jaeger\n", "      containers: []\n      initContainers:\n        - name: jaeger\n"}, "want one container"},
 		{"jaeger: unlabelled", checkJaeger, goodJaeger, edit{"kind: Service\nmetadata:\n  name: jaeger\n  labels:\n    app: jaeger\n    funcd.dev/tracing: jaeger\n", "kind: Service\nmetadata:\n  name: jaeger\n  labels:\n    app: jaeger\n"}, "label funcd.dev/tracing: jaeger is missing"},
 		// kind.
 		{"kind: misspelled field", checkKind, goodKind, edit{"role:", "rol:"}, `unknown field "rol"`},

@@ -139,6 +139,9 @@ func CheckJaeger(data []byte) (*Jaeger, error) {
 
 	// The configuration the container is started with.
 	pod := j.Deployment.Spec.Template.Spec
+	if len(pod.Containers) != 1 {
+		return j, fmt.Errorf("Deployment %s: want one container, got %d", j.Deployment.Name, len(pod.Containers))
+	}
 	c := pod.Containers[0]
 	i := slices.Index(c.Args, "--config")
 	if i < 0 || i+1 >= len(c.Args) {
