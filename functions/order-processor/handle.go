@@ -49,7 +49,6 @@ func newFunction(out io.Writer) *Function {
 // processing delay gets 503, so the order is delivered again. The handling
 // is order-processor's own span of the order's trace (trace.go).
 func (f *Function) Handle(ctx context.Context, e event.Event) (*event.Event, error) {
-	ctx = eventTrace(ctx, e)
 	st := f.state()
 	ctx, span := st.tracer.start(ctx, e)
 	err := st.handle(ctx, e)
