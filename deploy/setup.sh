@@ -42,6 +42,17 @@
 #   DAPR_HELM_ARGS="..."    more helm arguments for Dapr (e.g. --set k=v)
 #   KEDA_MANIFEST=FILE      KEDA's release manifest instead of the download
 #   REDIS_IMAGE / KAFKA_IMAGE   the broker image instead of the manifest's
+# Traces (deploy/README.md "Traces on the cluster"); off unless one of the
+# first two is set, and then nothing about tracing is applied:
+#   TRACING=jaeger          deploy Jaeger v2 too (deploy/tracing/jaeger.yaml,
+#                           memory storage, UI and API on port 16686) and send
+#                           every hop's spans there
+#   TRACING_ENDPOINT=URL    send them to your own OTLP/HTTP collector instead:
+#                           its base URL, e.g. http://otel-collector.observability:4318
+#                           (the OTEL_EXPORTER_OTLP_ENDPOINT form; /v1/traces is added)
+#   TRACING_SAMPLING_RATE=1 the fraction of new traces recorded, 0 to 1 (a
+#                           request's sampled traceparent is always followed)
+#   JAEGER_IMAGE=REF        with TRACING=jaeger: the image instead of the manifest's
 #
 # Idempotent: every step checks what exists or uses apply / upgrade --install,
 # so a second run converges instead of failing. Images are tagged with a hash
@@ -67,6 +78,9 @@ KIND_VERSION=v0.33.0
 FUNC_VERSION=v0.44.0
 # The local registry container (kind's documented local-registry setup).
 REGISTRY_IMAGE=docker.io/library/registry:3.0.0
+# Jaeger for TRACING=jaeger (deploy/tracing/jaeger.yaml): v2.13.0 is the
+# github.com/jaegertracing/jaeger v1.76.0 module tools/jaeger builds.
+JAEGER_VERSION=2.13.0
 
 # --- Settings ----------------------------------------------------------------
 CLUSTER=${CLUSTER:-kind}
@@ -87,6 +101,10 @@ DAPR_HELM_ARGS=${DAPR_HELM_ARGS:-}
 KEDA_MANIFEST=${KEDA_MANIFEST:-}
 REDIS_IMAGE=${REDIS_IMAGE:-}
 KAFKA_IMAGE=${KAFKA_IMAGE:-}
+TRACING=${TRACING:-}
+TRACING_ENDPOINT=${TRACING_ENDPOINT:-}
+TRACING_SAMPLING_RATE=${TRACING_SAMPLING_RATE:-1}
+JAEGER_IMAGE=${JAEGER_IMAGE:-}
 
 REG_NAME=kind-registry
 REG_PORT=5001
@@ -183,6 +201,103 @@ with_images() {
 	sed "${script[@]}" "$1"
 }
 
+# --- Traces (TRACING, TRACING_ENDPOINT) -----------------------------------------
+# The label on what setup.sh creates for tracing (the Dapr Configuration,
+# Jaeger), and the annotation on Knative's config-observability once it set
+# the tracing keys there: a run without tracing removes exactly these.
+TRACING_KEY=funcd.dev/tracing
+# The Dapr Configuration the Dapr-enabled pods name (dapr.io/config).
+TRACING_CONFIG=tracing
+
+# otel_envs FUNCTION: the OTEL_* environment of a function (and the binding),
+# NAME=VALUE lines: the OpenTelemetry SDK's standard variables, read by the
+# binding (/tracing.go) and by any function that sets up the SDK.
+otel_envs() {
+	printf '%s\n' \
+		"OTEL_EXPORTER_OTLP_ENDPOINT=${TRACING_ENDPOINT}" \
+		"OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf" \
+		"OTEL_SERVICE_NAME=$1" \
+		"OTEL_TRACES_SAMPLER=parentbased_traceidratio" \
+		"OTEL_TRACES_SAMPLER_ARG=${TRACING_SAMPLING_RATE}"
+}
+
+# with_tracing FUNCTION: a manifest on stdin, when tracing is on with
+# `dapr.io/config` next to each `dapr.io/enabled: "true"` and the OTEL_*
+# variables at the head of each container's env list; else unchanged.
+with_tracing() {
+	if [[ -z $TRACING_ENDPOINT ]]; then
+		cat
+		return
+	fi
+	OTEL_ENVS=$(otel_envs "$1") CONFIG=$TRACING_CONFIG awk '
+		{ print }
+		/^ *dapr\.io\/enabled: "true"$/ {
+			match($0, /^ */)
+			printf "%sdapr.io/config: %s\n", substr($0, 1, RLENGTH), ENVIRON["CONFIG"]
+		}
+		/^ *env:$/ {
+			match($0, /^ */)
+			n = split(ENVIRON["OTEL_ENVS"], kv, "\n")
+			for (i = 1; i <= n; i++) {
+				eq = index(kv[i], "=")
+				printf "%s  - name: %s\n%s    value: \"%s\"\n", substr($0, 1, RLENGTH), substr(kv[i], 1, eq - 1), substr($0, 1, RLENGTH), substr(kv[i], eq + 1)
+			}
+		}'
+}
+
+# tracing_func_yaml FILE FUNCTION: the same for func deploy, in a staged
+# func.yaml: dapr.io/config in deploy.annotations (when Dapr is enabled there)
+# and the OTEL_* variables in run.envs.
+tracing_func_yaml() {
+	local dapr=0
+	grep -q 'dapr.io/enabled: "true"' "$1" && dapr=1
+	OTEL_ENVS=$(otel_envs "$2") CONFIG=$TRACING_CONFIG awk -v dapr="$dapr" '
+		function envs(   n, i, kv, eq) {
+			n = split(ENVIRON["OTEL_ENVS"], kv, "\n")
+			for (i = 1; i <= n; i++) {
+				eq = index(kv[i], "=")
+				printf "  - name: %s\n    value: \"%s\"\n", substr(kv[i], 1, eq - 1), substr(kv[i], eq + 1)
+			}
+		}
+		# First pass: is there a run section, with an envs list?
+		NR == FNR {
+			if ($0 ~ /^[^ #]/) section = $0
+			if (section ~ /^run:/) { run = 1; if ($0 ~ /^  envs:/) runenvs = 1 }
+			next
+		}
+		$0 ~ /^[^ #]/ { section = $0 }
+		{ print }
+		section ~ /^run:/ && /^run:/ && !runenvs { print "  envs:"; envs() }
+		section ~ /^run:/ && /^  envs:/ { envs() }
+		section ~ /^deploy:/ && /^  annotations:/ && dapr { printf "    dapr.io/config: %s\n", ENVIRON["CONFIG"] }
+		END { if (!run) { print "run:"; print "  envs:"; envs() } }
+	' "$1" "$1" >"$1.tracing"
+	mv "$1.tracing" "$1"
+}
+
+# apply_jaeger: deploy/tracing/jaeger.yaml, its image replaced when asked
+# (JAEGER_IMAGE) and a checksum of the file on the pod template, so a changed
+# configuration restarts it.
+apply_jaeger() {
+	local file=$DEPLOY/tracing/jaeger.yaml sum script=()
+	sum=$(sha256 <"$file" | cut -c1-16)
+	script=(-e "s#funcd.dev/config-checksum: \"unset\"#funcd.dev/config-checksum: \"${sum}\"#")
+	if [[ -n $JAEGER_IMAGE ]]; then
+		info "image ${JAEGER_IMAGE}"
+		script+=(-e "s#^([[:space:]]*image:[[:space:]]*).*#\\1${JAEGER_IMAGE}#")
+	fi
+	k apply -n "$NS" -f <(sed -E "${script[@]}" "$file")
+}
+
+# tracing_configuration: deploy/tracing/configuration.yaml for
+# TRACING_ENDPOINT and TRACING_SAMPLING_RATE.
+tracing_configuration() {
+	sed -E -e "s#^([[:space:]]*endpointAddress:).*#\\1 ${TRACING_HOSTPORT}#" \
+		-e "s#^([[:space:]]*isSecure:).*#\\1 ${TRACING_SECURE}#" \
+		-e "s#^([[:space:]]*samplingRate:).*#\\1 \"${TRACING_SAMPLING_RATE}\"#" \
+		"$DEPLOY/tracing/configuration.yaml"
+}
+
 # --- Checks ------------------------------------------------------------------
 case $SUBSCRIBER in binding | keda) ;; *) die "SUBSCRIBER must be binding or keda, got '$SUBSCRIBER'" ;; esac
 case $PUBSUB in redis | kafka) ;; *) die "PUBSUB must be redis or kafka, got '$PUBSUB'" ;; esac
@@ -202,6 +317,23 @@ if [[ $CLUSTER == current && -z $REGISTRY ]]; then
 fi
 if [[ -n $DAPR_REGISTRY && -z $DAPR_CHART ]]; then
 	die "DAPR_REGISTRY is for a local chart: set DAPR_CHART too"
+fi
+case $TRACING in "" | jaeger) ;; *) die "TRACING must be jaeger (or unset), got '$TRACING'" ;; esac
+if [[ $TRACING == jaeger && -n $TRACING_ENDPOINT ]]; then
+	die "TRACING=jaeger sends the traces to the Jaeger it deploys, TRACING_ENDPOINT to a collector of yours: set one"
+fi
+[[ $TRACING_SAMPLING_RATE =~ ^(0|0?\.[0-9]+|1|1\.0*)$ ]] ||
+	die "TRACING_SAMPLING_RATE must be a number from 0 to 1, got '$TRACING_SAMPLING_RATE'"
+[[ $TRACING == jaeger ]] && TRACING_ENDPOINT=http://jaeger.${NS}.svc.cluster.local:4318
+if [[ -n $TRACING_ENDPOINT ]]; then
+	# daprd wants host:port and whether it is TLS; Knative and the OTel SDKs
+	# take the URL.
+	[[ $TRACING_ENDPOINT =~ ^(http|https)://([^/:]+:[0-9]+)/?$ ]] ||
+		die "TRACING_ENDPOINT must be an OTLP/HTTP base URL with scheme, host and port and no path, e.g. http://otel-collector.observability:4318; got '$TRACING_ENDPOINT'"
+	TRACING_ENDPOINT=${TRACING_ENDPOINT%/}
+	TRACING_HOSTPORT=${BASH_REMATCH[2]}
+	TRACING_SECURE=false
+	[[ ${BASH_REMATCH[1]} == http ]] || TRACING_SECURE=true
 fi
 
 step "checking tools"
@@ -415,7 +547,33 @@ else
 	k apply -n "$NS" -f "$DEPLOY/dapr/subscription.yaml"
 fi
 
-# --- 8. Build the function images --------------------------------------------
+# --- 8. Traces ----------------------------------------------------------------
+if [[ -n $TRACING_ENDPOINT ]]; then
+	step "traces to ${TRACING_ENDPOINT}${TRACING:+ (Jaeger ${JAEGER_VERSION}, deployed here)}"
+	if [[ $TRACING == jaeger ]]; then
+		apply_jaeger
+		k rollout status -n "$NS" deployment/jaeger --timeout=5m
+	else
+		# A Jaeger an earlier run deployed is no longer where traces go.
+		k delete deployment,service,configmap -n "$NS" -l "${TRACING_KEY}=jaeger" --ignore-not-found
+	fi
+	# daprd: the Configuration the Dapr-enabled pods name (dapr.io/config);
+	# it reads it when it starts.
+	k apply -n "$NS" -f <(tracing_configuration)
+	# Knative: the activator's and queue-proxy's spans (queue-proxy reads the
+	# settings when its revision is made, so before the functions).
+	k patch configmap/config-observability -n knative-serving --type merge -p "{\"metadata\":{\"annotations\":{\"${TRACING_KEY}\":\"setup.sh\"}},\"data\":{\"tracing-protocol\":\"http/protobuf\",\"tracing-endpoint\":\"${TRACING_ENDPOINT}/v1/traces\",\"tracing-sampling-rate\":\"${TRACING_SAMPLING_RATE}\"}}"
+	info "daprd: Configuration ${TRACING_CONFIG} (otel http ${TRACING_HOSTPORT}, samplingRate ${TRACING_SAMPLING_RATE}); Knative: config-observability; functions: OTEL_EXPORTER_OTLP_ENDPOINT=${TRACING_ENDPOINT}"
+elif [[ $(k get configmap/config-observability -n knative-serving -o 'jsonpath={.metadata.annotations.funcd\.dev/tracing}' 2>/dev/null || true) == setup.sh ]]; then
+	# An earlier run turned tracing on: turn it off again (what this run
+	# deploys names no Configuration; Jaeger and the Configuration go once
+	# the functions run without them, step "functions").
+	step "traces: off (an earlier run had turned them on)"
+	k patch configmap/config-observability -n knative-serving --type merge -p "{\"metadata\":{\"annotations\":{\"${TRACING_KEY}\":null}},\"data\":{\"tracing-protocol\":null,\"tracing-endpoint\":null,\"tracing-sampling-rate\":null}}"
+	TRACING_OFF=1
+fi
+
+# --- 9. Build the function images --------------------------------------------
 # Each function is built from a copy, so `func build` writes neither .func/
 # nor func.yaml in the checkout. The root binding imports its own packages,
 # which func v0.44.0 builds only when the module path is "function" (fixed
@@ -524,7 +682,7 @@ else
 	done
 fi
 
-# --- 9. Deploy the functions -------------------------------------------------
+# --- 10. Deploy the functions ------------------------------------------------
 # A kubeconfig with the one context, for func (which has no --context).
 k config view --minify --flatten >"$WORK/kubeconfig"
 # deploy FUNCTION MANIFEST: with func deploy (from func.yaml), or the
@@ -533,10 +691,12 @@ deploy() {
 	local t0=$SECONDS
 	if ! func_deployed "$1"; then
 		k apply -n "$NS" -f <(with_images "$2" |
-			sed "s#funcd.dev/resources-checksum: \"unset\"#funcd.dev/resources-checksum: \"${RESOURCES_SUM:-}\"#")
+			sed "s#funcd.dev/resources-checksum: \"unset\"#funcd.dev/resources-checksum: \"${RESOURCES_SUM:-}\"#" |
+			with_tracing "$1")
 		return
 	fi
 	stage "$1"
+	[[ -z $TRACING_ENDPOINT ]] || tracing_func_yaml "$WORK/src/$1/func.yaml" "$1"
 	info "func deploy $1 (builds, pushes to ${REGISTRY}, waits for the Service)"
 	(
 		cd "$WORK/src/$1"
@@ -557,12 +717,16 @@ if [[ $SUBSCRIBER == binding ]]; then
 else
 	k delete ksvc funcd-binding order-processor -n "$NS" --ignore-not-found
 	k delete configmap funcd-binding-resources -n "$NS" --ignore-not-found
-	k apply -n "$NS" -f <(with_images "$DEPLOY/keda/order-processor.yaml")
+	k apply -n "$NS" -f <(with_images "$DEPLOY/keda/order-processor.yaml" | with_tracing order-processor)
 	k apply -n "$NS" -f "$DEPLOY/keda/scaledobject.yaml"
 	k wait ksvc/checkout -n "$NS" --for=condition=Ready --timeout=10m
 	k wait scaledobject.keda.sh/order-processor -n "$NS" --for=condition=Ready --timeout=5m
 fi
 k get ksvc -n "$NS"
+if [[ -n ${TRACING_OFF:-} ]]; then
+	# Nothing names them any more.
+	k delete configuration.dapr.io,deployment,service,configmap -n "$NS" -l "$TRACING_KEY" --ignore-not-found
+fi
 
 # --- Done --------------------------------------------------------------------
 CHECKOUT_HOST=$(k get ksvc checkout -n "$NS" -o jsonpath='{.status.url}' 2>/dev/null || true)
@@ -595,6 +759,25 @@ EOF
 if [[ $CLUSTER == kind ]]; then
 	echo "  (no DNS for sslip.io? use http://127.0.0.1${HOSTPORT}/ with -H 'Host: ${CHECKOUT_HOST}')"
 	echo
+fi
+if [[ $TRACING == jaeger ]]; then
+	cat <<EOF
+Traces: every hop exports to Jaeger (the most recent 5,000 traces, in memory).
+Add -H 'traceparent: 00-<32 hex trace id>-<16 hex>-01' and the same value as
+-H 'ce-traceparent: ...' to the curl to choose the trace id, then:
+
+  kubectl port-forward -n ${NS} svc/jaeger 16686:16686
+  open http://localhost:16686 (service checkout), or
+  curl http://localhost:16686/api/traces/<trace id>
+
+EOF
+elif [[ -n $TRACING_ENDPOINT ]]; then
+	cat <<EOF
+Traces: every hop exports to ${TRACING_ENDPOINT} (OTLP/HTTP). Add
+-H 'traceparent: 00-<32 hex trace id>-<16 hex>-01' and the same value as
+-H 'ce-traceparent: ...' to the curl, and search your backend for that id.
+
+EOF
 fi
 if [[ $SUBSCRIBER == binding ]]; then
 	cat <<EOF

@@ -7,8 +7,10 @@
 #                                        so the next setup.sh rebuilds nothing
 #   CLUSTER=current deploy/teardown.sh   the cluster of the current kube context
 #                                        (KUBE_CONTEXT names another): the
-#                                        functions, the Dapr resources and the
-#                                        broker; the cluster and its platform stay
+#                                        functions, the Dapr resources, the
+#                                        broker and what TRACING set up (Jaeger,
+#                                        Knative's tracing settings); the
+#                                        cluster and its platform stay
 #   CLUSTER=current REMOVE_PLATFORM=1 deploy/teardown.sh
 #                                        also Dapr (helm uninstall), KEDA and
 #                                        Knative Serving with Kourier
@@ -67,6 +69,13 @@ current_teardown() {
 	k delete configmap funcd-binding-resources -n "$NS" --ignore-not-found
 	echo "==> broker"
 	k delete deployment,service redis kafka -n "$NS" --ignore-not-found
+	echo "==> traces (what setup.sh made for TRACING or TRACING_ENDPOINT)"
+	k delete configuration.dapr.io -n "$NS" -l funcd.dev/tracing --ignore-not-found 2>/dev/null || true
+	k delete deployment,service,configmap -n "$NS" -l funcd.dev/tracing --ignore-not-found
+	if [[ $(k get configmap/config-observability -n knative-serving -o 'jsonpath={.metadata.annotations.funcd\.dev/tracing}' 2>/dev/null || true) == setup.sh ]]; then
+		k patch configmap/config-observability -n knative-serving --type merge \
+			-p '{"metadata":{"annotations":{"funcd.dev/tracing":null}},"data":{"tracing-protocol":null,"tracing-endpoint":null,"tracing-sampling-rate":null}}'
+	fi
 
 	if [[ -z $REMOVE_PLATFORM ]]; then
 		echo "==> Knative, Dapr and KEDA stay (REMOVE_PLATFORM=1 removes them)"

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	componentsapi "github.com/dapr/dapr/pkg/apis/components/v1alpha1"
+	configurationapi "github.com/dapr/dapr/pkg/apis/configuration/v1alpha1"
 	resiliencyapi "github.com/dapr/dapr/pkg/apis/resiliency/v1alpha1"
 	subscriptionsv1 "github.com/dapr/dapr/pkg/apis/subscriptions/v1alpha1"
 	subscriptionsv2 "github.com/dapr/dapr/pkg/apis/subscriptions/v2alpha1"
@@ -55,11 +56,19 @@ type Resiliency struct {
 	File string
 }
 
+// Configuration is a Dapr Configuration (what a pod's dapr.io/config
+// annotation names) with its file.
+type Configuration struct {
+	configurationapi.Configuration
+	File string
+}
+
 // DaprSet is the Dapr resources of one or more files.
 type DaprSet struct {
-	Components    []Component
-	Subscriptions []Subscription
-	Resiliencies  []Resiliency
+	Components     []Component
+	Subscriptions  []Subscription
+	Resiliencies   []Resiliency
+	Configurations []Configuration
 }
 
 // Add appends other's resources.
@@ -67,13 +76,15 @@ func (s *DaprSet) Add(other *DaprSet) {
 	s.Components = append(s.Components, other.Components...)
 	s.Subscriptions = append(s.Subscriptions, other.Subscriptions...)
 	s.Resiliencies = append(s.Resiliencies, other.Resiliencies...)
+	s.Configurations = append(s.Configurations, other.Configurations...)
 }
 
 // DecodeDapr decodes every document of a Dapr resource file strictly into
 // Dapr 1.16's API types (an unknown or misspelled field is an error, as the
 // API server's schema makes it): Components (dapr.io/v1alpha1),
-// Subscriptions (dapr.io/v2alpha1 and v1alpha1) and Resiliency
-// (dapr.io/v1alpha1). Other kinds are errors: deploy/ holds no others.
+// Subscriptions (dapr.io/v2alpha1 and v1alpha1), Resiliency and
+// Configuration (dapr.io/v1alpha1). Other kinds are errors: deploy/ holds no
+// others.
 func DecodeDapr(file string, data []byte) (*DaprSet, error) {
 	set := &DaprSet{}
 	for i, doc := range Docs(data) {
@@ -122,8 +133,14 @@ func (s *DaprSet) decode(file string, doc []byte) error {
 			return fmt.Errorf("decode Resiliency %s: %w", name, err)
 		}
 		s.Resiliencies = append(s.Resiliencies, Resiliency{Resiliency: r, File: file})
+	case "dapr.io/v1alpha1 Configuration":
+		var c configurationapi.Configuration
+		if err := yaml.UnmarshalStrict(doc, &c); err != nil {
+			return fmt.Errorf("decode Configuration %s: %w", name, err)
+		}
+		s.Configurations = append(s.Configurations, Configuration{Configuration: c, File: file})
 	default:
-		return fmt.Errorf("%s %q (%s) is not a Dapr Component, Subscription or Resiliency", kind, name, apiVersion)
+		return fmt.Errorf("%s %q (%s) is not a Dapr Component, Subscription, Resiliency or Configuration", kind, name, apiVersion)
 	}
 	return nil
 }
@@ -452,4 +469,61 @@ func ConsumerNames(typ string, meta map[string]string) error {
 		errs = append(errs, fmt.Errorf("clientID %q: give each pod its own name within the group with \"{podName}\"", meta["clientID"]))
 	}
 	return errors.Join(errs...)
+}
+
+// CheckConfiguration checks a Configuration's tracing as daprd 1.16 reads it
+// (pkg/runtime setupTracing, pkg/diagnostics/utils): daprd reads a
+// samplingRate that is not a number as 0 and then records nothing, without
+// a word; it refuses to start on an otel protocol other than http or grpc;
+// its OTLP exporters take host:port (a scheme or a path there makes every
+// export fail); an otel block without an endpoint or protocol exports
+// nothing.
+func CheckConfiguration(c Configuration) error {
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("configuration %s: "+format, append([]any{c.Name}, args...)...))
+	}
+	tr := c.Spec.TracingSpec
+	if tr == nil {
+		return nil
+	}
+	if rate, err := strconv.ParseFloat(tr.SamplingRate, 64); err != nil || rate < 0 || rate > 1 {
+		bad("tracing.samplingRate %q is not a number from 0 to 1 (daprd would read it as 0: no spans at all)", tr.SamplingRate)
+	}
+	if o := tr.Otel; o != nil {
+		switch {
+		case o.Protocol != "http" && o.Protocol != "grpc":
+			bad("tracing.otel.protocol %q is not http or grpc (daprd refuses to start)", o.Protocol)
+		case o.EndpointAddress == "":
+			bad("tracing.otel.endpointAddress is empty: daprd exports nothing")
+		case strings.Contains(o.EndpointAddress, "://") || strings.Contains(o.EndpointAddress, "/"):
+			bad("tracing.otel.endpointAddress %q must be host:port, without a scheme or path (daprd's exporter adds them)", o.EndpointAddress)
+		default:
+			if _, port, ok := strings.Cut(o.EndpointAddress, ":"); !ok {
+				bad("tracing.otel.endpointAddress %q has no port", o.EndpointAddress)
+			} else if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+				bad("tracing.otel.endpointAddress %q: %q is not a port", o.EndpointAddress, port)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// DaprConfigRef checks that a pod template's dapr.io/config annotation, if
+// any, names one of configs: daprd looks the Configuration up in its
+// namespace when it starts and exits when it is not there, so the pod never
+// becomes ready.
+func DaprConfigRef(anns map[string]string, configs []Configuration) error {
+	name, ok := anns["dapr.io/config"]
+	if !ok {
+		return nil
+	}
+	var names []string
+	for _, c := range configs {
+		if c.Name == name {
+			return nil
+		}
+		names = append(names, c.Name)
+	}
+	return fmt.Errorf("dapr.io/config %q names no Configuration here (have %v): daprd would not start", name, names)
 }

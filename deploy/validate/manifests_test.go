@@ -638,4 +638,12 @@ func TestPinnedVersions(t *testing.T) {
 	if got, want := pin("KIND_VERSION"), require("sigs.k8s.io/kind", gomod); got != want {
 		t.Errorf("KIND_VERSION=%s, deploy/validate checks the cluster config with %s", got, want)
 	}
+	// Jaeger v1.N.x and v2.(N-63).x are one release (v1.76.0 / v2.13.0).
+	jaeger := require("github.com/jaegertracing/jaeger", string(read(t, filepath.Join(repoDir, "tools", "jaeger", "go.mod"))))
+	if _, err := fmt.Sscanf(jaeger, "v1.%d.%d", &minor, &patch); err != nil {
+		t.Fatal(err)
+	}
+	if want := strconv.Itoa(2) + "." + strconv.Itoa(minor-63) + "." + strconv.Itoa(patch); pin("JAEGER_VERSION") != want {
+		t.Errorf("JAEGER_VERSION=%s, but tools/jaeger builds github.com/jaegertracing/jaeger %s (Jaeger %s)", pin("JAEGER_VERSION"), jaeger, want)
+	}
 }

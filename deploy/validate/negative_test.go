@@ -2,6 +2,8 @@ package validate
 
 import (
 	"context"
+	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -167,6 +169,24 @@ nodes:
     image: kindest/node:v1.37.0@sha256:a1ed56cfb0e7b93589bdf97c8cd566405a265939e3620fc4f5de89adff580ae5
 `
 
+const goodConfiguration = `
+apiVersion: dapr.io/v1alpha1
+kind: Configuration
+metadata:
+  name: tracing
+spec:
+  tracing:
+    samplingRate: "1"
+    otel:
+      protocol: http
+      endpointAddress: jaeger.default.svc.cluster.local:4318
+      isSecure: false
+`
+
+// goodKsvcTraced is goodKsvc naming goodConfiguration.
+var goodKsvcTraced = strings.Replace(goodKsvc, "        dapr.io/enabled: \"true\"\n",
+	"        dapr.io/enabled: \"true\"\n        dapr.io/config: tracing\n", 1)
+
 // edit is one textual change to a good manifest.
 type edit struct{ old, new string }
 
@@ -247,6 +267,37 @@ func checkResiliency(doc []byte) error {
 	return CheckResiliencies(set.Resiliencies)
 }
 
+func checkConfiguration(doc []byte) error {
+	set, err := DecodeDapr("inline.yaml", doc)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, c := range set.Configurations {
+		errs = append(errs, CheckConfiguration(c))
+	}
+	return errors.Join(errs...)
+}
+
+// checkKsvcConfig checks a Knative Service and that its dapr.io/config
+// names goodConfiguration.
+func checkKsvcConfig(doc []byte) error {
+	svc, err := KnativeService(context.Background(), doc)
+	if err != nil {
+		return err
+	}
+	set, err := DecodeDapr("inline.yaml", []byte(goodConfiguration))
+	if err != nil {
+		return err
+	}
+	return DaprConfigRef(svc.Spec.Template.Annotations, set.Configurations)
+}
+
+func checkJaeger(doc []byte) error {
+	_, err := CheckJaeger(doc)
+	return err
+}
+
 func checkKind(doc []byte) error {
 	_, err := KindCluster(doc)
 	return err
@@ -254,6 +305,7 @@ func checkKind(doc []byte) error {
 
 func TestChecksRejectBrokenManifests(t *testing.T) {
 	checkComponent := checkComponent(contribDir(t))
+	goodJaeger := string(read(t, filepath.Join(deployDir, "tracing", "jaeger.yaml")))
 	tests := []struct {
 		name  string
 		check func([]byte) error
@@ -314,6 +366,30 @@ func TestChecksRejectBrokenManifests(t *testing.T) {
 		{"subscription: no route", checkSubscription, goodSubscription, edit{"  routes:\n    default: /fn\n", ""}, "a route is required"},
 		{"subscription: scoped to the binding", checkSubscription, goodSubscription, edit{"  - fn", "  - " + bindingName}, "a loop"},
 		{"subscription: unscoped", checkSubscription, goodSubscription, edit{"scopes:\n  - fn\n", ""}, "no scopes"},
+		// Tracing: the Dapr Configuration in Dapr 1.16's own type, as daprd
+		// exports with it; the annotation that names it; Jaeger.
+		{"configuration: misspelled field", checkConfiguration, goodConfiguration, edit{"samplingRate:", "sampleRate:"}, `unknown field "sampleRate"`},
+		{"configuration: zipkin's key under otel", checkConfiguration, goodConfiguration, edit{"endpointAddress:", "endpoint:"}, `unknown field "endpoint"`},
+		{"configuration: a percentage", checkConfiguration, goodConfiguration, edit{`samplingRate: "1"`, `samplingRate: "100%"`}, "not a number from 0 to 1"},
+		{"configuration: rate above 1", checkConfiguration, goodConfiguration, edit{`samplingRate: "1"`, `samplingRate: "10"`}, "not a number from 0 to 1"},
+		{"configuration: OTLP protocol name", checkConfiguration, goodConfiguration, edit{"protocol: http", "protocol: http/protobuf"}, "is not http or grpc"},
+		{"configuration: endpoint with scheme", checkConfiguration, goodConfiguration, edit{"endpointAddress: jaeger", "endpointAddress: http://jaeger"}, "without a scheme or path"},
+		{"configuration: endpoint with path", checkConfiguration, goodConfiguration, edit{":4318", ":4318/v1/traces"}, "without a scheme or path"},
+		{"configuration: endpoint without port", checkConfiguration, goodConfiguration, edit{":4318", ""}, "has no port"},
+		{"configuration: no endpoint", checkConfiguration, goodConfiguration, edit{"      endpointAddress: jaeger.default.svc.cluster.local:4318\n", ""}, "exports nothing"},
+		{"configuration: another kind", checkConfiguration, goodConfiguration, edit{"kind: Configuration", "kind: Configurations"}, "is not a Dapr Component, Subscription, Resiliency or Configuration"},
+		{"dapr: config names no Configuration", checkKsvcConfig, goodKsvcTraced, edit{"dapr.io/config: tracing", "dapr.io/config: tracng"}, `dapr.io/config "tracng" names no Configuration`},
+		{"jaeger: OTLP on localhost", checkJaeger, goodJaeger, edit{"endpoint: 0.0.0.0:4318", "endpoint: localhost:4318"}, "bind 0.0.0.0"},
+		{"jaeger: no OTLP/HTTP", checkJaeger, goodJaeger, edit{"endpoint: 0.0.0.0:4318", "endpoint: 0.0.0.0:4319"}, "nothing listens for OTLP/HTTP on 4318"},
+		{"jaeger: query reads another store", checkJaeger, goodJaeger, edit{"          traces: memory_store", "          traces: other_store"}, `"other_store" is not a jaeger_storage backend`},
+		{"jaeger: unbounded memory", checkJaeger, goodJaeger, edit{"max_traces: 5000", "max_traces: 0"}, "max_traces > 0"},
+		{"jaeger: default config", checkJaeger, goodJaeger, edit{"            - --config\n            - /etc/jaeger/config.yaml\n", ""}, "not given --config"},
+		{"jaeger: config not mounted", checkJaeger, goodJaeger, edit{"- /etc/jaeger/config.yaml", "- /etc/jaeger.yaml"}, "not a key of ConfigMap"},
+		{"jaeger: Service to no listener", checkJaeger, goodJaeger, edit{"      targetPort: query", "      targetPort: 16687"}, "nothing listens there"},
+		{"jaeger: probe off the health check", checkJaeger, goodJaeger, edit{"              path: /status\n              port: health\n            periodSeconds: 5", "              path: /\n              port: query\n            periodSeconds: 5"}, "not the health check"},
+		{"jaeger: health check not started", checkJaeger, goodJaeger, edit{"extensions: [jaeger_storage, jaeger_query, healthcheckv2]", "extensions: [jaeger_storage, jaeger_query]"}, "not in service.extensions"},
+		{"jaeger: no container", checkJaeger, goodJaeger, edit{"      containers:\n        - name: jaeger\n", "      containers: []\n      initContainers:\n        - name: jaeger\n"}, "want one container"},
+		{"jaeger: unlabelled", checkJaeger, goodJaeger, edit{"kind: Service\nmetadata:\n  name: jaeger\n  labels:\n    app: jaeger\n    funcd.dev/tracing: jaeger\n", "kind: Service\nmetadata:\n  name: jaeger\n  labels:\n    app: jaeger\n"}, "label funcd.dev/tracing: jaeger is missing"},
 		// kind.
 		{"kind: misspelled field", checkKind, goodKind, edit{"role:", "rol:"}, `unknown field "rol"`},
 		{"kind: image by tag only", checkKind, goodKind, edit{"@sha256:a1ed56cfb0e7b93589bdf97c8cd566405a265939e3620fc4f5de89adff580ae5", ""}, "not pinned by digest"},
@@ -329,6 +405,8 @@ func TestChecksRejectBrokenManifests(t *testing.T) {
 		{"component consumer names", checkConsumerNames, goodComponent},
 		{"subscription", checkSubscription, goodSubscription}, {"subscription v1alpha1", checkSubscription, goodSubscriptionV1},
 		{"resiliency", checkResiliency, goodResiliency}, {"kind", checkKind, goodKind},
+		{"configuration", checkConfiguration, goodConfiguration}, {"ksvc naming a configuration", checkKsvcConfig, goodKsvcTraced},
+		{"jaeger", checkJaeger, goodJaeger},
 	} {
 		if err := g.check([]byte(g.doc)); err != nil {
 			t.Fatalf("good %s is rejected: %v", g.name, err)

@@ -54,6 +54,11 @@ for ((i = 0; i < ${#args[@]}; i++)); do
 	fi
 done
 if [[ $* == "version --client" ]]; then echo "Client Version: v1.37.0"; fi
+# Knative's config-observability remembers whether setup.sh set tracing there.
+if [[ $* == *"patch configmap/config-observability"* ]]; then
+	if [[ $* == *'"funcd.dev/tracing":"setup.sh"'* ]]; then touch "$STUB_DIR/observability-traced"; else rm -f "$STUB_DIR/observability-traced"; fi
+fi
+if [[ $* == *"get configmap/config-observability"*"funcd\.dev/tracing"* && -f $STUB_DIR/observability-traced ]]; then echo setup.sh; fi
 exit 0
 `,
 	"helm": `#!/usr/bin/env bash
@@ -65,6 +70,11 @@ echo "func $* (in $PWD; $(head -n1 go.mod))" >>"$STUB_LOG"
 if [[ $1 == version ]]; then echo v0.44.0; exit 0; fi
 [[ $FUNC_ENABLE_HOST_BUILDER == true && $GOFLAGS == -mod=mod ]] || { echo "func: host builder not enabled" >&2; exit 1; }
 [[ -f func.yaml ]] || { echo "func: no func.yaml in $PWD" >&2; exit 1; }
+if [[ $1 == deploy ]]; then
+	# What func deploy reads: the staged func.yaml, kept by function name.
+	mkdir -p "$STUB_DIR/deployed"
+	cp func.yaml "$STUB_DIR/deployed/$(awk '$1 == "name:" { print $2; exit }' func.yaml).yaml"
+fi
 while [[ $# -gt 0 ]]; do
 	if [[ $1 == --image ]]; then
 		ref=${2#localhost:5001/funcd/}
@@ -112,7 +122,8 @@ func stubbedSetup(t *testing.T, dir string, env ...string) (out, log, applied st
 	cmd.Env = append(os.Environ(),
 		"PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"),
 		"STUB_DIR="+dir, "STUB_LOG="+filepath.Join(dir, "log"), "TMPDIR="+t.TempDir(),
-		"FUNC=", "SUBSCRIBER=", "PUBSUB=", "SKIP_BUILD=", "IMAGE_TAG=", "CLUSTER_NAME=",
+		"FUNC=", "SUBSCRIBER=", "PUBSUB=", "SKIP_BUILD=", "IMAGE_TAG=", "CLUSTER_NAME=", "DEPLOY_WITH=",
+		"TRACING=", "TRACING_ENDPOINT=", "TRACING_SAMPLING_RATE=", "JAEGER_IMAGE=",
 	)
 	cmd.Env = append(cmd.Env, env...)
 	b, err := cmd.CombinedOutput()
@@ -230,10 +241,18 @@ func TestSetupScriptRefuses(t *testing.T) {
 		{"SUBSCRIBER=both"},
 		{"PUBSUB=nats"},
 		{"SKIP_BUILD=1"},
+		{"TRACING=zipkin"},
+		{"TRACING=jaeger", "TRACING_ENDPOINT=http://otel:4318"},
+		{"TRACING_ENDPOINT=otel-collector:4318"},        // no scheme
+		{"TRACING_ENDPOINT=http://otel-collector"},      // no port
+		{"TRACING_ENDPOINT=http://otel:4318/v1/traces"}, // a path: the SDKs add /v1/traces
+		{"TRACING=jaeger", "TRACING_SAMPLING_RATE=10%"}, // not 0..1
+		{"TRACING=jaeger", "TRACING_SAMPLING_RATE=1.5"},
 	} {
 		setup, _ := filepath.Abs(filepath.Join(deployDir, "setup.sh"))
 		cmd := exec.Command("bash", setup)
-		cmd.Env = append(os.Environ(), "PATH=/nonexistent-stubs:"+os.Getenv("PATH"), "IMAGE_TAG=", "SUBSCRIBER=", "PUBSUB=", "SKIP_BUILD=")
+		cmd.Env = append(os.Environ(), "PATH=/nonexistent-stubs:"+os.Getenv("PATH"), "IMAGE_TAG=", "SUBSCRIBER=", "PUBSUB=", "SKIP_BUILD=",
+			"TRACING=", "TRACING_ENDPOINT=", "TRACING_SAMPLING_RATE=", "JAEGER_IMAGE=")
 		cmd.Env = append(cmd.Env, env...)
 		out, err := cmd.CombinedOutput()
 		if err == nil || !strings.HasPrefix(string(out), "setup: ") {

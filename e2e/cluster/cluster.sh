@@ -49,6 +49,9 @@ CGROUP=funcd-cluster
 K8S_VERSION=v1.37.2
 PAUSE_TAG=3.10.2 # kubeadm v1.37's pause version
 REDIS_TAG=$(redis-server --version 2>/dev/null | sed -E 's/.*v=([0-9.]+).*/\1/')
+# Jaeger v2.13.0 is the github.com/jaegertracing/jaeger v1.76.0 module that
+# tools/build.sh builds (deploy/setup.sh JAEGER_VERSION).
+JAEGER_TAG=2.13.0
 INGRESS_CLASS=kingress.fixture.funcd.dev
 INGRESS_NODEPORT=31080
 
@@ -446,6 +449,11 @@ images() {
 		-entrypoint /keda-adapter "$d/adapter:/keda-adapter"
 	image keda-admission-webhooks "$REGISTRY/kedacore/keda-admission-webhooks:2.21.0" "$(stamp_of keda)" \
 		-entrypoint /keda-admission-webhooks "$d/webhooks:/keda-admission-webhooks"
+	# Jaeger v2 for deploy/setup.sh TRACING=jaeger, laid out as its
+	# Dockerfile makes jaegertracing/jaeger (the user, JAEGER_LISTEN_HOST).
+	d=$(tools --dir jaeger)
+	image jaeger "$REGISTRY/jaegertracing/jaeger:$JAEGER_TAG" "$(stamp_of jaeger)" -user 10001 \
+		-env JAEGER_LISTEN_HOST=0.0.0.0 -entrypoint /cmd/jaeger/jaeger-linux "$d/jaeger:/cmd/jaeger/jaeger-linux"
 	# Test fixtures: the ingress (no Envoy here) and the Kafka broker.
 	for n in kingress kfake; do
 		image "$n" "$REGISTRY/$n:dev" "$(sha256sum <"$STATE/bin/$n")" -entrypoint "/ko-app/$n" "$STATE/bin/$n:/ko-app/$n"
@@ -612,6 +620,9 @@ export REDIS_IMAGE=$REGISTRY/redis:$REDIS_TAG
 export KEDA_MANIFEST=$STATE/release/keda/keda-2.21.0.yaml
 # No Kafka broker here: franz-go's kfake stands in (a test fixture).
 export KAFKA_IMAGE=$REGISTRY/kfake:dev
+export JAEGER_IMAGE=$REGISTRY/jaegertracing/jaeger:$JAEGER_TAG
+# The node's network namespace: Services' cluster IPs answer there.
+export NODE_NETNS=$NETNS
 EOF
 }
 

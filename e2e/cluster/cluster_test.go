@@ -20,7 +20,8 @@ import (
 //	KEEP_CLUSTER=1 make test-cluster   leaves the cluster up afterwards
 //
 // It prints a timeline: setup stages, Knative's cold start of
-// order-processor, each order's way end to end, pods over time.
+// order-processor, each order's way end to end, pods over time, and one
+// order's trace as Jaeger (setup.sh TRACING=jaeger) gives it back.
 func TestCluster(t *testing.T) {
 	c := newCluster(t)
 	tl := c.timeline
@@ -33,11 +34,12 @@ func TestCluster(t *testing.T) {
 	}()
 
 	c.up(t)
-	c.setup(t, "DEPLOY_WITH=func")
+	c.setup(t, "DEPLOY_WITH=func", "TRACING=jaeger")
 	c.watch(t)
 
 	t.Run("deployed as func.yaml says", func(t *testing.T) { checkServices(t, c) })
 	t.Run("zero, one order, zero", func(t *testing.T) { scaleFromAndToZero(t, c) })
+	t.Run("one order, one trace", func(t *testing.T) { oneTrace(t, c) })
 	t.Run("binding killed mid-stream", func(t *testing.T) { bindingKilled(t, c) })
 	t.Run("order-processor scales out", func(t *testing.T) { scaleOut(t, c) })
 	t.Run("KEDA variant", func(t *testing.T) { kedaVariant(t, c) })
@@ -66,6 +68,16 @@ func checkServices(t *testing.T, c *cluster) {
 	env := c.kubectl(t, "get", "ksvc", "funcd-binding", "-o", `jsonpath={range .spec.template.spec.containers[0].env[*]}{.name}={.value}{"\n"}{end}`)
 	if !strings.Contains(env, "FUNCTION_URL_ORDER_PROCESSOR=http://order-processor.default.svc.cluster.local") {
 		t.Errorf("the binding has no URL for order-processor:\n%s", env)
+	}
+	// TRACING=jaeger: every function exports to Jaeger with the OTel SDK's
+	// variables (setup.sh's func.yaml edits, through func deploy).
+	for _, fn := range []string{"checkout", "order-processor", "funcd-binding"} {
+		env := c.kubectl(t, "get", "ksvc", fn, "-o", `jsonpath={range .spec.template.spec.containers[0].env[*]}{.name}={.value}{"\n"}{end}`)
+		for _, want := range []string{"OTEL_EXPORTER_OTLP_ENDPOINT=http://jaeger.default.svc.cluster.local:4318", "OTEL_SERVICE_NAME=" + fn} {
+			if !strings.Contains(env, want) {
+				t.Errorf("ksvc %s: no %s in its env:\n%s", fn, want, env)
+			}
+		}
 	}
 }
 
@@ -166,7 +178,7 @@ func kedaVariant(t *testing.T, c *cluster) {
 	if lag := c.kubectl(t, "exec", "deploy/redis", "--", "redis-cli", "XINFO", "GROUPS", "orders"); !strings.Contains(lag, "order-processor") {
 		t.Fatalf("no consumer group order-processor on orders:\n%s", lag)
 	}
-	c.setup(t, "DEPLOY_WITH=func", "SUBSCRIBER=keda")
+	c.setup(t, "DEPLOY_WITH=func", "SUBSCRIBER=keda", "TRACING=jaeger")
 	c.waitPods(t, "order-processor", 0, 5*time.Minute)
 	c.timeline.Mark("KEDA: order-processor Deployment at zero pods")
 	id := c.nextOrder()
@@ -183,9 +195,11 @@ func kedaVariant(t *testing.T, c *cluster) {
 }
 
 // kafkaSwap: the same functions and YAML on Kafka instead of Redis (one
-// file), setup.sh run again; an order goes through.
+// file), setup.sh run again, this time without TRACING, which takes tracing
+// away again; an order goes through.
 func kafkaSwap(t *testing.T, c *cluster) {
 	c.setup(t, "DEPLOY_WITH=func", "PUBSUB=kafka")
+	tracingOff(t, c)
 	id := c.nextOrder()
 	sent := time.Now()
 	if status := c.order(t, id); status != 200 {

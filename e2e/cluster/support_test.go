@@ -160,14 +160,19 @@ func (c *cluster) watch(t *testing.T) {
 }
 
 // order sends one order to checkout through the ingress with curl, as a
-// binary-mode CloudEvent, and returns the HTTP status.
-func (c *cluster) order(t *testing.T, id int) int {
+// binary-mode CloudEvent (with more headers, if given), and returns the
+// HTTP status.
+func (c *cluster) order(t *testing.T, id int, headers ...string) int {
 	t.Helper()
-	out, err := exec.Command("curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-m", "60",
-		c.ingressURL+"/", "-H", "Host: "+c.checkout,
+	args := []string{"-s", "-o", "/dev/null", "-w", "%{http_code}", "-m", "60",
+		c.ingressURL + "/", "-H", "Host: " + c.checkout,
 		"-H", "ce-specversion: 1.0", "-H", fmt.Sprintf("ce-id: order-%d", id), "-H", "ce-source: /curl",
 		"-H", "ce-type: com.example.order", "-H", "Content-Type: application/json",
-		"-d", fmt.Sprintf(`{"orderId":%d,"customerName":"Ada","amount":42.5}`, id)).Output()
+		"-d", fmt.Sprintf(`{"orderId":%d,"customerName":"Ada","amount":42.5}`, id)}
+	for _, h := range headers {
+		args = append(args, "-H", h)
+	}
+	out, err := exec.Command("curl", args...).Output()
 	if err != nil {
 		t.Fatalf("curl: %v", err)
 	}

@@ -245,15 +245,28 @@ func (c *cluster) readyAt(pod string) time.Time {
 }
 
 // orderLogs collects the orders order-processor logged, from every pod's
-// log, with the time each line was read.
+// log, with the time each line was read and the trace id it names.
 type orderLogs struct {
-	mu   sync.Mutex
-	seen map[int][]time.Time
+	mu     sync.Mutex
+	seen   map[int][]time.Time
+	traces map[int][]string
 }
 
-var received = regexp.MustCompile(`Subscriber received: orderId=(\d+)`)
+var (
+	received = regexp.MustCompile(`Subscriber received: orderId=(\d+)`)
+	traceID  = regexp.MustCompile(`trace_id=([0-9a-f]{32})`)
+)
 
-func newOrderLogs() *orderLogs { return &orderLogs{seen: map[int][]time.Time{}} }
+func newOrderLogs() *orderLogs {
+	return &orderLogs{seen: map[int][]time.Time{}, traces: map[int][]string{}}
+}
+
+// traceIDs are the trace ids of the lines that logged order id.
+func (o *orderLogs) traceIDs(id int) []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return append([]string(nil), o.traces[id]...)
+}
 
 func (o *orderLogs) follow(ctx context.Context, client kubernetes.Interface, pod, container string) {
 	for attempt := 0; attempt < 30 && ctx.Err() == nil; attempt++ {
@@ -269,6 +282,9 @@ func (o *orderLogs) follow(ctx context.Context, client kubernetes.Interface, pod
 				id, _ := strconv.Atoi(m[1])
 				o.mu.Lock()
 				o.seen[id] = append(o.seen[id], time.Now())
+				if tm := traceID.FindStringSubmatch(sc.Text()); tm != nil {
+					o.traces[id] = append(o.traces[id], tm[1])
+				}
 				o.mu.Unlock()
 			}
 		}
