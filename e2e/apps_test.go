@@ -37,8 +37,12 @@ func TestDaprAppsSeed(t *testing.T) {
 	dir := copyDir(t, src)
 	rewrite(t, filepath.Join(dir, multiapp.FileName), "appPort: 6001", "appPort: "+port)
 	f := startFuncd(t, "", t.TempDir(), env, "--dir", dir)
-	waitFor(t, 90*time.Second, "19 orders received under funcd", func() bool {
-		return len(linesOf(f.functionOutput(), "order-processor-sdk", appReceived)) == 19
+	// The publisher logs an order after its publish returns, so the
+	// subscriber may print it first: wait for both sides.
+	waitFor(t, 90*time.Second, "19 orders published and received under funcd", func() bool {
+		out := f.functionOutput()
+		return len(linesOf(out, "order-processor-sdk", appReceived)) == 19 &&
+			len(linesOf(out, "checkout-sdk", appPublished)) == 19
 	})
 	underFuncd := appLines(f.functionOutput())
 	f.kill(syscall.SIGINT) // Ctrl-C stops the apps with funcd
@@ -57,8 +61,9 @@ func TestDaprAppsSeed(t *testing.T) {
 	}
 	procs := daprRunF(t, tpl, filepath.Join(dir, "components/redis"), env)
 	sub := procs["order-processor-sdk"]
-	waitFor(t, 90*time.Second, "19 orders received under daprd", func() bool {
-		return len(linesOf(sub.output(), "", appReceived)) == 19
+	waitFor(t, 90*time.Second, "19 orders published and received under daprd", func() bool {
+		return len(linesOf(sub.output(), "", appReceived)) == 19 &&
+			len(linesOf(procs["checkout-sdk"].output(), "", appPublished)) == 19
 	})
 	underDaprd := appLines(sub.output() + "\n" + procs["checkout-sdk"].output())
 
