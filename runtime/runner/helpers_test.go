@@ -11,7 +11,13 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/funcd/funcd/runtime/funcbuild"
 )
+
+// testdata is the folder of funcbuild's test functions, which these tests
+// build and run.
+var testdata = filepath.Join("..", "funcbuild", "testdata")
 
 // skipShort skips tests that build and run testdata/echo with the local go
 // command (its first build downloads knative.dev/func-go from the proxy).
@@ -22,39 +28,37 @@ func skipShort(t *testing.T) {
 	}
 }
 
-// newTestRunner returns a Runner on cacheDir that records build events.
-func newTestRunner(t *testing.T, cacheDir string, out io.Writer) (*Runner, *[]BuildEvent) {
+// newTestRunner returns a Runner whose Builder builds into cacheDir.
+func newTestRunner(t *testing.T, cacheDir string, out io.Writer) (*Runner, *funcbuild.Builder) {
 	t.Helper()
-	var events []BuildEvent
+	logger := slog.New(slog.NewTextHandler(t.Output(), nil))
+	b, err := funcbuild.New(funcbuild.Config{CacheDir: cacheDir}, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
 	r, err := New(Config{
-		CacheDir:   cacheDir,
 		Environ:    append(os.Environ(), "RUNNER_TEST_HOST_VALUE=from-host"),
 		Output:     out,
 		MinBackoff: 10 * time.Millisecond,
 		MaxBackoff: time.Second,
-		OnBuild:    func(ev BuildEvent) { events = append(events, ev) },
-	}, slog.New(slog.NewTextHandler(t.Output(), nil)))
+	}, b, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return r, &events
+	return r, b
 }
 
 // copyEcho copies testdata/echo to a temporary folder, plus extra files.
-func copyEcho(t *testing.T, extra map[string]string) Function {
+func copyEcho(t *testing.T, extra map[string]string) funcbuild.Function {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "echo")
-	for _, name := range []string{"func.yaml", "go.mod", "go.sum", "handle.go", "tools.go"} {
-		data, err := os.ReadFile(filepath.Join("testdata", "echo", name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		writeFile(t, filepath.Join(dir, name), string(data))
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join(testdata, "echo"))); err != nil {
+		t.Fatal(err)
 	}
 	for name, src := range extra {
 		writeFile(t, filepath.Join(dir, name), src)
 	}
-	fn, err := Load(dir)
+	fn, err := funcbuild.Load(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,6 +119,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// writeFile writes content to path, making its folder.
 func writeFile(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {

@@ -1,4 +1,4 @@
-// Package function is a tiny CloudEvent function used by the runner's
+// Package function is a tiny CloudEvent function used by the funcbuild and runner
 // tests. It replies to every event with an "echo.reply" event carrying the
 // same data, except to "echo.env" events, whose data names an environment
 // variable: the reply carries its value.
