@@ -3,13 +3,16 @@ package runner
 import (
 	"bytes"
 	"io"
+	"io/fs"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/funcd/funcd/runtime/funcbuild"
@@ -48,16 +51,26 @@ func newTestRunner(t *testing.T, cacheDir string, out io.Writer) (*Runner, *func
 	return r, b
 }
 
-// copyEcho copies testdata/echo to a temporary folder, plus extra files.
+// copyEcho copies testdata/echo to a temporary folder, plus extra files
+// (which may replace the fixture's own).
 func copyEcho(t *testing.T, extra map[string]string) funcbuild.Function {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), "echo")
-	if err := os.CopyFS(dir, os.DirFS(filepath.Join(testdata, "echo"))); err != nil {
+	echo := os.DirFS(filepath.Join(testdata, "echo"))
+	names, err := fs.Glob(echo, "*")
+	if err != nil {
 		t.Fatal(err)
 	}
-	for name, src := range extra {
-		writeFile(t, filepath.Join(dir, name), src)
+	files := make(map[string]string, len(names)+len(extra))
+	for _, name := range names {
+		data, err := fs.ReadFile(echo, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[name] = string(data)
 	}
+	maps.Copy(files, extra)
+	dir := filepath.Join(t.TempDir(), "echo")
+	writeFiles(t, dir, files)
 	fn, err := funcbuild.Load(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -119,13 +132,14 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// writeFile writes content to path, making its folder.
-func writeFile(t *testing.T, path, content string) {
+// writeFiles writes files (name: content) into dir, making folders.
+func writeFiles(t *testing.T, dir string, files map[string]string) {
 	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
+	fsys := make(fstest.MapFS, len(files))
+	for name, content := range files {
+		fsys[name] = &fstest.MapFile{Data: []byte(content), Mode: 0o644}
 	}
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+	if err := os.CopyFS(dir, fsys); err != nil {
 		t.Fatal(err)
 	}
 }

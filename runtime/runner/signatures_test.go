@@ -139,16 +139,19 @@ func funcCreated(t *testing.T, name, invoke, src string, goSum bool) funcbuild.F
 		}
 		goMod = string(data)
 	}
-	writeFile(t, filepath.Join(dir, "func.yaml"), "specVersion: 0.36.0\nname: "+name+"\nruntime: go\n"+invokeLine)
-	writeFile(t, filepath.Join(dir, "go.mod"), goMod)
-	writeFile(t, filepath.Join(dir, "handle.go"), src)
+	files := map[string]string{
+		"func.yaml": "specVersion: 0.36.0\nname: " + name + "\nruntime: go\n" + invokeLine,
+		"go.mod":    goMod,
+		"handle.go": src,
+	}
 	if goSum {
 		data, err := os.ReadFile(filepath.Join(testdata, "func-cloudevents", "go.sum"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		writeFile(t, filepath.Join(dir, "go.sum"), string(data))
+		files["go.sum"] = string(data)
 	}
+	writeFiles(t, dir, files)
 	fn, err := funcbuild.Load(dir)
 	if err != nil {
 		t.Fatal(err)
