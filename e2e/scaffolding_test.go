@@ -12,8 +12,8 @@ import (
 	"testing"
 )
 
-// TestScaffoldingIsFuncs holds the go.mod and go.sum files the runner
-// builds functions with (runtime/runner/scaffolding) equal to the ones the
+// TestScaffoldingIsFuncs holds the go.mod and go.sum files funcd
+// builds functions with (runtime/funcbuild/scaffolding) equal to the ones the
 // func CLI's host builder writes, read from func's own source: its
 // templates, embedded as a zip in generate/zz_filesystem_generated.go.
 func TestScaffoldingIsFuncs(t *testing.T) {
@@ -29,12 +29,12 @@ func TestScaffoldingIsFuncs(t *testing.T) {
 				if err != nil {
 					t.Fatalf("func %s: %v", version, err)
 				}
-				got, err := os.ReadFile(filepath.Join("..", "runtime", "runner", "scaffolding", sig, file+".txt"))
+				got, err := os.ReadFile(filepath.Join("..", "runtime", "funcbuild", "scaffolding", sig, file+".txt"))
 				if err != nil {
 					t.Fatal(err)
 				}
 				if !bytes.Equal(got, want) {
-					t.Errorf("runtime/runner/scaffolding/%s/%s.txt differs from func %s's; copy it from there:\ngot\n%s\nwant\n%s",
+					t.Errorf("runtime/funcbuild/scaffolding/%s/%s.txt differs from func %s's; copy it from there:\ngot\n%s\nwant\n%s",
 						sig, file, version, got, want)
 				}
 			})

@@ -3,7 +3,6 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -11,21 +10,21 @@ import (
 	"testing"
 	"time"
 
-	"github.com/funcd/funcd/runtime/runner"
+	"github.com/funcd/funcd/runtime/funcbuild"
 )
 
-// buildFunction builds the function in dir with funcd's runner (the func-go
+// buildFunction builds the function in dir with funcd's builder, package funcbuild (the func-go
 // scaffold `func build` also generates, cached by content in the user cache)
 // and returns it with its binary.
-func buildFunction(t *testing.T, dir string) (runner.Function, string) {
+func buildFunction(t *testing.T, dir string) (funcbuild.Function, string) {
 	t.Helper()
-	fn, err := runner.Load(dir)
+	fn, err := funcbuild.Load(dir)
 	if err != nil {
 		t.Fatalf("load function %s: %v", dir, err)
 	}
 	var bin string
-	r, err := runner.New(runner.Config{Output: io.Discard, OnBuild: func(ev runner.BuildEvent) {
-		if done, ok := ev.(runner.BuildDone); ok && done.Err == nil {
+	b, err := funcbuild.New(funcbuild.Config{OnBuild: func(ev funcbuild.BuildEvent) {
+		if done, ok := ev.(funcbuild.BuildDone); ok && done.Err == nil {
 			bin = done.Binary
 		}
 	}}, nil)
@@ -35,7 +34,7 @@ func buildFunction(t *testing.T, dir string) (runner.Function, string) {
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute)
 	defer cancel()
 	start := time.Now()
-	if err := r.Build(ctx, []runner.Function{fn}); err != nil {
+	if err := b.Build(ctx, []funcbuild.Function{fn}); err != nil {
 		t.Fatalf("build %s: %v", fn.Name, err)
 	}
 	t.Logf("built %s in %s", fn.Name, time.Since(start).Round(time.Millisecond))
@@ -51,7 +50,7 @@ type function struct {
 
 // startFunction runs bin (built by buildFunction) on a free port with env
 // and, when ready is set, waits for /health/readiness to answer 200.
-func startFunction(t *testing.T, fn runner.Function, bin string, ready bool, env ...string) *function {
+func startFunction(t *testing.T, fn funcbuild.Function, bin string, ready bool, env ...string) *function {
 	t.Helper()
 	port := freePort(t)
 	env = append(env, "LISTEN_ADDRESS="+addr(port), "FUNC_LOG_LEVEL=warn")

@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/funcd/funcd/runtime/broker"
+	"github.com/funcd/funcd/runtime/funcbuild"
 	"github.com/funcd/funcd/runtime/multiapp"
 	"github.com/funcd/funcd/runtime/platform"
-	"github.com/funcd/funcd/runtime/runner"
 	"github.com/funcd/funcd/runtime/tracing"
 )
 
@@ -233,13 +233,13 @@ func printReady(w io.Writer, p *platform.Platform, took time.Duration) {
 
 // buildProgress prints each function's build once; the cache checks made
 // again when instances start are not repeated.
-func buildProgress(w io.Writer) func(runner.BuildEvent) {
+func buildProgress(w io.Writer) func(funcbuild.BuildEvent) {
 	done := map[string]bool{}
-	return func(ev runner.BuildEvent) {
+	return func(ev funcbuild.BuildEvent) {
 		switch ev := ev.(type) {
-		case runner.BuildStarted:
+		case funcbuild.BuildStarted:
 			fmt.Fprintf(w, "funcd: building %s ...\n", ev.Function)
-		case runner.BuildDone:
+		case funcbuild.BuildDone:
 			if ev.Cached && done[ev.Function] {
 				return
 			}

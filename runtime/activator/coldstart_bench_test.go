@@ -12,15 +12,16 @@ import (
 	"time"
 
 	"github.com/funcd/funcd/runtime/activator"
+	"github.com/funcd/funcd/runtime/funcbuild"
 	"github.com/funcd/funcd/runtime/runner"
 )
 
 // BenchmarkColdStart measures a function going from zero instances to its
 // first answer: process start, func-go readiness, one binary CloudEvent
-// answered. It uses the real runner and the echo function of the runner's
+// answered. It uses the real runner and the echo function of funcbuild's
 // tests (built once, outside the timing). It reports p50 and p99.
 func BenchmarkColdStart(b *testing.B) {
-	fn, err := runner.Load(filepath.Join("..", "runner", "testdata", "echo"))
+	fn, err := funcbuild.Load(filepath.Join("..", "funcbuild", "testdata", "echo"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -28,14 +29,18 @@ func BenchmarkColdStart(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	r, err := runner.New(runner.Config{
-		CacheDir: filepath.Join(cache, "funcd", "builds"), Output: io.Discard,
-		Environ: append(os.Environ(), "RUNNER_TEST_HOST_VALUE=bench"), // read by the echo func.yaml
-	}, nil)
+	builder, err := funcbuild.New(funcbuild.Config{CacheDir: filepath.Join(cache, "funcd", "builds")}, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := r.Build(b.Context(), []runner.Function{fn}); err != nil {
+	r, err := runner.New(runner.Config{
+		Output:  io.Discard,
+		Environ: append(os.Environ(), "RUNNER_TEST_HOST_VALUE=bench"), // read by the echo func.yaml
+	}, builder, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := builder.Build(b.Context(), []funcbuild.Function{fn}); err != nil {
 		b.Fatal(err)
 	}
 	a := activator.New(nil)

@@ -7,10 +7,10 @@ import (
 	"slices"
 
 	"github.com/funcd/funcd/runtime/apps"
+	"github.com/funcd/funcd/runtime/funcbuild"
 	"github.com/funcd/funcd/runtime/multiapp"
 	"github.com/funcd/funcd/runtime/pubsub/embedded"
 	"github.com/funcd/funcd/runtime/resources"
-	"github.com/funcd/funcd/runtime/runner"
 	"github.com/funcd/funcd/runtime/sidecar"
 )
 
@@ -59,23 +59,23 @@ func merge(into, s *resources.Set) error {
 }
 
 // discover finds the functions; a folder of Dapr apps may have none.
-func (p *Platform) discover() ([]runner.Function, error) {
+func (p *Platform) discover() ([]funcbuild.Function, error) {
 	if p.cfg.FunctionsDir == "" {
 		return nil, nil
 	}
-	return runner.Discover(p.cfg.FunctionsDir)
+	return funcbuild.Discover(p.cfg.FunctionsDir)
 }
 
 // forFunctions decides which Subscriptions deliver to functions. Without
 // apps, all do. With apps, a scoped Subscription does when its scopes
 // name a function, an unscoped one when every route names a function; the
 // others are for the apps whose resource folders hold them (apps.Declared).
-func forFunctions(withApps bool, fns []runner.Function) func(resources.Subscription) bool {
+func forFunctions(withApps bool, fns []funcbuild.Function) func(resources.Subscription) bool {
 	if !withApps {
 		return func(resources.Subscription) bool { return true }
 	}
 	isFn := func(name string) bool {
-		return slices.ContainsFunc(fns, func(f runner.Function) bool { return f.Name == name })
+		return slices.ContainsFunc(fns, func(f funcbuild.Function) bool { return f.Name == name })
 	}
 	return func(s resources.Subscription) bool {
 		if len(s.Scopes) > 0 {

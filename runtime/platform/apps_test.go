@@ -4,12 +4,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/funcd/funcd/runtime/funcbuild"
 	"github.com/funcd/funcd/runtime/resources"
-	"github.com/funcd/funcd/runtime/runner"
 )
 
 func TestForFunctions(t *testing.T) {
-	fns := []runner.Function{{Name: "order-processor"}}
+	fns := []funcbuild.Function{{Name: "order-processor"}}
 	sub := func(scopes []string, paths ...string) resources.Subscription {
 		s := resources.Subscription{Scopes: scopes}
 		for _, p := range paths {

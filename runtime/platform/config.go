@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/funcd/funcd/runtime/broker"
+	"github.com/funcd/funcd/runtime/funcbuild"
 	"github.com/funcd/funcd/runtime/multiapp"
-	"github.com/funcd/funcd/runtime/runner"
 )
 
 // Config configures the local platform.
@@ -58,7 +58,7 @@ type Config struct {
 	// process (see runner.Config.CPUProfileDir).
 	CPUProfileDir string
 	// OnBuild receives build progress.
-	OnBuild func(runner.BuildEvent)
+	OnBuild func(funcbuild.BuildEvent)
 	// Apps, when set, are Dapr apps run next to the functions (a
 	// Multi-App Run template). Their resource folders are loaded with
 	// ResourcesDir, and the default functions/ and components/ folders
@@ -74,7 +74,7 @@ func (c Config) withDefaults() (Config, error) {
 		return c, err
 	}
 	c.Dir = abs
-	// Absolute, as function folders are named (runner.Load) and watched.
+	// Absolute, as function folders are named (funcbuild.Load) and watched.
 	for _, d := range []struct {
 		dir *string
 		def string

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/funcd/funcd/runtime/activator"
+	"github.com/funcd/funcd/runtime/funcbuild"
 	"github.com/funcd/funcd/runtime/runner"
 	"github.com/funcd/funcd/runtime/sidecar"
 )
@@ -20,17 +21,17 @@ type function struct {
 	stopAPI  context.CancelFunc // ends the publish API
 
 	mu sync.Mutex
-	fn runner.Function // replaced when the watcher applies a new func.yaml
+	fn funcbuild.Function // replaced when the watcher applies a new func.yaml
 }
 
 // current returns the function as its func.yaml last described it.
-func (f *function) current() runner.Function {
+func (f *function) current() funcbuild.Function {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.fn
 }
 
-func (f *function) set(fn runner.Function) {
+func (f *function) set(fn funcbuild.Function) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.fn = fn
@@ -48,7 +49,7 @@ func (p *Platform) lookup(name string) (*function, bool) {
 // activator, which starts its instances on demand (after Activator.Start,
 // its min-scale ones at once). buildErr, when set, is why fn has no build:
 // it is registered as failed until a build succeeds.
-func (p *Platform) addFunction(svcCtx context.Context, fn runner.Function, buildErr error) error {
+func (p *Platform) addFunction(svcCtx context.Context, fn funcbuild.Function, buildErr error) error {
 	opts, err := p.scaling(fn)
 	if err != nil {
 		return err
@@ -56,8 +57,8 @@ func (p *Platform) addFunction(svcCtx context.Context, fn runner.Function, build
 	p.fnsMu.Lock()
 	defer p.fnsMu.Unlock()
 	if other, dup := p.fns[fn.Name]; dup {
-		return fmt.Errorf("%s: name: %q is also the name of %s", filepath.Join(fn.Dir, runner.FuncYAML), fn.Name,
-			filepath.Join(other.current().Dir, runner.FuncYAML))
+		return fmt.Errorf("%s: name: %q is also the name of %s", filepath.Join(fn.Dir, funcbuild.FuncYAML), fn.Name,
+			filepath.Join(other.current().Dir, funcbuild.FuncYAML))
 	}
 	f, err := p.startSidecar(svcCtx, fn)
 	if err != nil {
@@ -89,21 +90,21 @@ func (p *Platform) removeFunction(ctx context.Context, name string) error {
 }
 
 // scaling reads a function's scaling settings from its func.yaml.
-func (p *Platform) scaling(fn runner.Function) (activator.Options, error) {
+func (p *Platform) scaling(fn funcbuild.Function) (activator.Options, error) {
 	opts := activator.Options{
 		MinScale: int(fn.MinScale), MaxScale: int(fn.MaxScale), Concurrency: int(fn.Concurrency), Idle: p.cfg.Idle,
 	}
 	if p.cfg.Idle == 0 {
 		var err error
 		if opts, err = opts.FromAnnotations(fn.Annotations); err != nil {
-			return opts, fmt.Errorf("%s: deploy.annotations: %w", filepath.Join(fn.Dir, runner.FuncYAML), err)
+			return opts, fmt.Errorf("%s: deploy.annotations: %w", filepath.Join(fn.Dir, funcbuild.FuncYAML), err)
 		}
 	}
 	return opts, nil
 }
 
 // startSidecar serves fn's publish API until svcCtx ends or stopAPI.
-func (p *Platform) startSidecar(svcCtx context.Context, fn runner.Function) (*function, error) {
+func (p *Platform) startSidecar(svcCtx context.Context, fn funcbuild.Function) (*function, error) {
 	opts := []sidecar.Option{sidecar.WithAPIToken(p.publishToken), sidecar.WithTracerProvider(p.tracerProvider())}
 	comps := scoped{comps: sidecar.FromRegistry(p.pubsubs), app: fn.Name, policy: p.access, log: p.log}
 	sc, err := sidecar.New(fn.Name, comps, append(opts, sidecar.WithLogger(p.log))...)
@@ -154,14 +155,14 @@ func (p *Platform) startInstance(ctx context.Context, f *function) (*runner.Inst
 // takesCloudEvents reports whether the function is invoked with CloudEvents.
 func (p *Platform) takesCloudEvents(name string) bool {
 	f, ok := p.lookup(name)
-	return ok && f.current().Invoke != runner.InvokeHTTP
+	return ok && f.current().Invoke != funcbuild.InvokeHTTP
 }
 
 // takesHTTP reports whether the function is a plain HTTP function
 // (func.yaml invoke: http).
 func (p *Platform) takesHTTP(name string) bool {
 	f, ok := p.lookup(name)
-	return ok && f.current().Invoke == runner.InvokeHTTP
+	return ok && f.current().Invoke == funcbuild.InvokeHTTP
 }
 
 // takesBatches reports whether the function opted in to CloudEvent batches.

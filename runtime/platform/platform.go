@@ -16,6 +16,7 @@ import (
 	"github.com/funcd/funcd/runtime/activator"
 	"github.com/funcd/funcd/runtime/apps"
 	"github.com/funcd/funcd/runtime/broker"
+	"github.com/funcd/funcd/runtime/funcbuild"
 	"github.com/funcd/funcd/runtime/inputs"
 	"github.com/funcd/funcd/runtime/pubsub"
 	"github.com/funcd/funcd/runtime/pubsub/embedded"
@@ -34,6 +35,7 @@ type Platform struct {
 	broker    *broker.Broker
 	pubsubs   *pubsub.Registry
 	access    *access.Policy // the Components' scopes and topic rules
+	builder   *funcbuild.Builder
 	runner    *runner.Runner
 	activator *activator.Activator
 	binding   *subscriptions.Binding
@@ -104,7 +106,7 @@ func (p *Platform) start(ctx, svcCtx context.Context) error {
 	for _, fn := range fns {
 		if len(fn.UnknownFields) > 0 { // misspelled settings would do nothing, silently
 			p.log.Warn("func.yaml has fields func does not know; they are ignored", "function", fn.Name,
-				"file", filepath.Join(fn.Dir, runner.FuncYAML), "fields", fn.UnknownFields)
+				"file", filepath.Join(fn.Dir, funcbuild.FuncYAML), "fields", fn.UnknownFields)
 		}
 	}
 	p.forFunctions = forFunctions(p.cfg.Apps != nil, fns)
@@ -121,15 +123,12 @@ func (p *Platform) start(ctx, svcCtx context.Context) error {
 	if err := p.newDeliveries(ctx, set, fns); err != nil {
 		return err
 	}
-	if p.runner, err = runner.New(runner.Config{
-		CacheDir: p.cfg.CacheDir, Environ: p.cfg.Environ, Output: p.cfg.Output,
-		Color: p.cfg.Color, OnBuild: p.cfg.OnBuild, CPUProfileDir: p.cfg.CPUProfileDir,
-	}, p.log); err != nil {
+	if err := p.newRunner(fns); err != nil {
 		return err
 	}
 	// Stamps before the builds, so an edit made while they run is rebuilt.
 	ws := p.watchList(fns)
-	if err := p.startFunctions(ctx, svcCtx, fns, p.runner.BuildEach(ctx, fns)); err != nil {
+	if err := p.startFunctions(ctx, svcCtx, fns, p.builder.BuildEach(ctx, fns)); err != nil {
 		return err
 	}
 	if err := p.binding.Start(svcCtx); err != nil {
@@ -159,8 +158,30 @@ func (p *Platform) start(ctx, svcCtx context.Context) error {
 const AnnotationBatch = "funcd.dev/batch"
 
 // newDeliveries makes the binding (subscriptions) and the input bindings,
+// newRunner makes the builder of the functions and the runner of their
+// processes, its output aligned for the names of fns.
+func (p *Platform) newRunner(fns []funcbuild.Function) error {
+	var err error
+	p.builder, err = funcbuild.New(funcbuild.Config{
+		CacheDir: p.cfg.CacheDir, Environ: p.cfg.Environ, OnBuild: p.cfg.OnBuild,
+	}, p.log)
+	if err != nil {
+		return err
+	}
+	p.runner, err = runner.New(runner.Config{
+		Environ: p.cfg.Environ, Output: p.cfg.Output, Color: p.cfg.Color, CPUProfileDir: p.cfg.CPUProfileDir,
+	}, p.builder, p.log)
+	if err != nil {
+		return err
+	}
+	for _, fn := range fns {
+		p.runner.Align(fn.Name)
+	}
+	return nil
+}
+
 // which deliver through the activator.
-func (p *Platform) newDeliveries(ctx context.Context, set *resources.Set, fns []runner.Function) error {
+func (p *Platform) newDeliveries(ctx context.Context, set *resources.Set, fns []funcbuild.Function) error {
 	target := deliveries{a: p.activator, structured: p.takesHTTP}
 	var err error
 	if p.binding, err = subscriptions.New(subscriptions.Config{
@@ -180,10 +201,10 @@ func (p *Platform) newDeliveries(ctx context.Context, set *resources.Set, fns []
 
 // checkRoutes refuses subscriptions and input bindings whose routes name
 // no function.
-func (p *Platform) checkRoutes(set *resources.Set, fns []runner.Function) error {
+func (p *Platform) checkRoutes(set *resources.Set, fns []funcbuild.Function) error {
 	var errs []error
 	missing := func(name string) bool {
-		return !slices.ContainsFunc(fns, func(f runner.Function) bool { return f.Name == name })
+		return !slices.ContainsFunc(fns, func(f funcbuild.Function) bool { return f.Name == name })
 	}
 	for _, sub := range p.functionSubscriptions(set) {
 		for _, path := range sub.Paths() {
@@ -206,7 +227,7 @@ func (p *Platform) checkRoutes(set *resources.Set, fns []runner.Function) error 
 // the activator, which starts instances on demand (min-scale ones now). A
 // function whose build failed (buildErrs[i]) is registered as failed: it
 // answers with its build error until a build succeeds; the others run.
-func (p *Platform) startFunctions(ctx, svcCtx context.Context, fns []runner.Function, buildErrs []error) error {
+func (p *Platform) startFunctions(ctx, svcCtx context.Context, fns []funcbuild.Function, buildErrs []error) error {
 	for i, fn := range fns {
 		if err := p.addFunction(svcCtx, fn, buildErrs[i]); err != nil {
 			return err

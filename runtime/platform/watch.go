@@ -9,7 +9,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/funcd/funcd/runtime/runner"
+	"github.com/funcd/funcd/runtime/funcbuild"
 )
 
 // watchEvery is how often the functions' sources are checked for changes.
@@ -18,13 +18,13 @@ const watchEvery = 500 * time.Millisecond
 // watched is what the watcher last saw of one function folder.
 type watched struct {
 	dir     string
-	fn      runner.Function // zero while the folder holds no function funcd runs
-	stamp   string          // runner.Stamp of its sources
-	pending string          // a new stamp, acted on once it holds for one more check
-	binary  string          // the build its instances run; "" when none built
-	failed  bool            // the last build of its current sources failed
-	yaml    string          // fileStamp of its func.yaml
-	gone    bool            // its func.yaml was missing at the last check
+	fn      funcbuild.Function // zero while the folder holds no function funcd runs
+	stamp   string             // funcbuild.Stamp of its sources
+	pending string             // a new stamp, acted on once it holds for one more check
+	binary  string             // the build its instances run; "" when none built
+	failed  bool               // the last build of its current sources failed
+	yaml    string             // fileStamp of its func.yaml
+	gone    bool               // its func.yaml was missing at the last check
 }
 
 // running reports whether funcd runs a function from this folder.
@@ -34,11 +34,11 @@ func (w *watched) running() bool { return w.fn.Name != "" }
 // edit made during the builds is noticed. Folders holding a func.yaml that
 // did not load are listed too, without a function: they are taken up
 // when their sources change.
-func (p *Platform) watchList(fns []runner.Function) map[string]*watched {
+func (p *Platform) watchList(fns []funcbuild.Function) map[string]*watched {
 	ws := map[string]*watched{}
 	for dir := range functionDirs(p.cfg.FunctionsDir) {
-		ws[dir] = &watched{dir: dir, yaml: fileStamp(filepath.Join(dir, runner.FuncYAML))}
-		ws[dir].stamp, _ = runner.Stamp(dir)
+		ws[dir] = &watched{dir: dir, yaml: fileStamp(filepath.Join(dir, funcbuild.FuncYAML))}
+		ws[dir].stamp, _ = funcbuild.Stamp(dir)
 	}
 	for _, fn := range fns {
 		w, ok := ws[fn.Dir]
@@ -101,7 +101,7 @@ func (p *Platform) watchOnce(ctx, svcCtx context.Context, ws map[string]*watched
 	}
 	for _, dir := range slices.Sorted(maps.Keys(ws)) {
 		w := ws[dir]
-		stamp, err := runner.Stamp(dir)
+		stamp, err := funcbuild.Stamp(dir)
 		switch {
 		case err != nil || w.gone || stamp == w.stamp:
 			w.pending = ""
@@ -120,8 +120,8 @@ func (p *Platform) watchOnce(ctx, svcCtx context.Context, ws map[string]*watched
 
 // builtBinary returns the build fn's instances run and whether its build
 // failed (then there is none).
-func (p *Platform) builtBinary(ctx context.Context, fn runner.Function) (string, bool) {
-	bin, err := p.runner.Binary(ctx, fn)
+func (p *Platform) builtBinary(ctx context.Context, fn funcbuild.Function) (string, bool) {
+	bin, err := p.builder.Binary(ctx, fn)
 	if err != nil {
 		return "", true
 	}
@@ -135,14 +135,14 @@ func (p *Platform) builtBinary(ctx context.Context, fn runner.Function) (string,
 // func.yaml that does not load is logged and tried again on the next
 // change.
 func (p *Platform) add(ctx, svcCtx context.Context, w *watched) {
-	w.yaml = fileStamp(filepath.Join(w.dir, runner.FuncYAML))
-	fn, err := runner.Load(w.dir)
+	w.yaml = fileStamp(filepath.Join(w.dir, funcbuild.FuncYAML))
+	fn, err := funcbuild.Load(w.dir)
 	if err != nil {
 		p.log.Error("new function folder not run: fix its func.yaml", "dir", w.dir, "error", err)
 		return
 	}
-	bin, _ := p.runner.Binary(ctx, fn)
-	buildErr := p.runner.Build(ctx, []runner.Function{fn})
+	bin, _ := p.builder.Binary(ctx, fn)
+	buildErr := p.builder.Build(ctx, []funcbuild.Function{fn})
 	if ctx.Err() != nil {
 		return
 	}
@@ -177,13 +177,13 @@ func (p *Platform) remove(ctx context.Context, w *watched) {
 // running instances.
 func (p *Platform) reload(ctx context.Context, w *watched) {
 	name := w.fn.Name
-	if y := fileStamp(filepath.Join(w.fn.Dir, runner.FuncYAML)); y != w.yaml {
+	if y := fileStamp(filepath.Join(w.fn.Dir, funcbuild.FuncYAML)); y != w.yaml {
 		w.yaml = y
 		if err := p.applyFuncYAML(w); err != nil {
 			p.log.Error("func.yaml not applied: the function keeps its previous settings", "function", name, "error", err)
 		}
 	}
-	bin, err := p.runner.Binary(ctx, w.fn)
+	bin, err := p.builder.Binary(ctx, w.fn)
 	if err != nil {
 		p.log.Error("reload", "function", name, "error", err)
 		return
@@ -198,7 +198,7 @@ func (p *Platform) reload(ctx context.Context, w *watched) {
 		}
 		return
 	}
-	if err := p.runner.Build(ctx, []runner.Function{w.fn}); err != nil {
+	if err := p.builder.Build(ctx, []funcbuild.Function{w.fn}); err != nil {
 		if ctx.Err() == nil {
 			w.failed = true
 			_ = p.activator.Fail(name, err)
@@ -218,7 +218,7 @@ func (p *Platform) reload(ctx context.Context, w *watched) {
 // applyFuncYAML reads w's func.yaml again and applies it: run.envs and
 // the scaling settings; the new instances reload starts get them.
 func (p *Platform) applyFuncYAML(w *watched) error {
-	fn, err := runner.Load(w.fn.Dir)
+	fn, err := funcbuild.Load(w.fn.Dir)
 	if err != nil {
 		return err
 	}
@@ -247,7 +247,7 @@ func functionDirs(dir string) map[string]bool {
 	if dir == "" { // no functions folder (a folder of Dapr apps)
 		return map[string]bool{}
 	}
-	paths, _ := filepath.Glob(filepath.Join(dir, "*", runner.FuncYAML))
+	paths, _ := filepath.Glob(filepath.Join(dir, "*", funcbuild.FuncYAML))
 	out := make(map[string]bool, len(paths))
 	for _, p := range paths {
 		out[filepath.Dir(p)] = true

@@ -14,11 +14,11 @@ import (
 	"github.com/funcd/funcd/runtime/activator"
 )
 
-// echoFunction copies the runner's test function to dir/name, named name,
+// echoFunction copies funcbuild's test function to dir/name, named name,
 // plus extra files.
 func echoFunction(t *testing.T, dir, name string, extra map[string]string) string {
 	t.Helper()
-	src := filepath.Join("..", "runner", "testdata", "echo")
+	src := filepath.Join("..", "funcbuild", "testdata", "echo")
 	dst := filepath.Join(dir, name)
 	if err := os.CopyFS(dst, os.DirFS(src)); err != nil {
 		t.Fatal(err)

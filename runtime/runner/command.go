@@ -7,6 +7,8 @@ import (
 	"maps"
 	"slices"
 	"time"
+
+	"github.com/funcd/funcd/runtime/funcbuild"
 )
 
 // Command is a program run as given, not built: a Dapr app's command.
@@ -46,7 +48,7 @@ func (r *Runner) Run(ctx context.Context, c Command) (*Instance, error) {
 	}
 	environ := slices.Concat(r.cfg.Environ, extra)
 	i := &Instance{
-		fn:        Function{Name: c.Name, Dir: c.Dir},
+		fn:        funcbuild.Function{Name: c.Name, Dir: c.Dir},
 		logger:    r.logger,
 		cfg:       &r.cfg,
 		kind:      "app",

@@ -11,7 +11,7 @@ func TestRunCommandDoneIsNotRestarted(t *testing.T) {
 	out := &syncBuffer{}
 	r, _ := newTestRunner(t, t.TempDir(), out)
 	dir := t.TempDir()
-	writeFile(t, dir+"/run.sh", "echo \"hello from $APP_ID in $(basename \"$PWD\")\"\n")
+	writeFiles(t, dir, map[string]string{"run.sh": "echo \"hello from $APP_ID in $(basename \"$PWD\")\"\n"})
 	inst, err := r.Run(context.Background(), Command{Name: "pub", Args: []string{"sh", "./run.sh"}, Dir: dir,
 		Env: map[string]string{"APP_ID": "pub"}})
 	if err != nil {

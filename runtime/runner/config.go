@@ -6,20 +6,14 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
 )
 
 // Config configures a Runner. The zero value is usable: New fills in the
 // defaults documented on each field.
 type Config struct {
-	// CacheDir holds built binaries, one folder per function and content
-	// hash. Default: os.UserCacheDir()/funcd/builds.
-	CacheDir string
-	// Go is the go command used to build. Default: "go".
-	Go string
-	// Environ is the environment builds and function processes inherit and
-	// that {{ env:VAR }} templates read. Default: os.Environ().
+	// Environ is the environment processes inherit and that
+	// {{ env:VAR }} templates read. Default: os.Environ().
 	Environ []string
 	// Output receives the output of every function process, line by line,
 	// each line prefixed with the function's name. Default: os.Stderr.
@@ -27,10 +21,6 @@ type Config struct {
 	// Color colors the prefixes with ANSI escapes; set it when Output is a
 	// terminal.
 	Color bool
-	// BuildJobs bounds how many functions build at once. Default: 2.
-	BuildJobs int
-	// OnBuild, if set, receives build progress. Calls are serialized.
-	OnBuild func(BuildEvent)
 	// ReadyTimeout bounds the wait for a new process to answer 200 on
 	// /health/readiness. Default: 30s.
 	ReadyTimeout time.Duration
@@ -48,19 +38,10 @@ type Config struct {
 
 // withDefaults returns c with every unset field set to its default.
 func (c Config) withDefaults() (Config, error) {
-	if c.CacheDir == "" {
-		dir, err := os.UserCacheDir()
-		if err != nil {
-			return c, fmt.Errorf("build cache: %w", err)
-		}
-		c.CacheDir = filepath.Join(dir, "funcd", "builds")
-	}
 	if c.Environ == nil {
 		c.Environ = os.Environ()
 	}
-	c.Go = cmp.Or(c.Go, "go")
 	c.Output = cmp.Or[io.Writer](c.Output, os.Stderr)
-	c.BuildJobs = cmp.Or(c.BuildJobs, 2)
 	c.ReadyTimeout = cmp.Or(c.ReadyTimeout, 30*time.Second)
 	c.StopGrace = cmp.Or(c.StopGrace, 10*time.Second)
 	c.MinBackoff = cmp.Or(c.MinBackoff, 100*time.Millisecond)
@@ -71,9 +52,6 @@ func (c Config) withDefaults() (Config, error) {
 // Validate reports a configuration that cannot work.
 func (c Config) Validate() error {
 	var errs []error
-	if c.BuildJobs < 0 {
-		errs = append(errs, fmt.Errorf("BuildJobs: %d is negative", c.BuildJobs))
-	}
 	for _, d := range []struct {
 		name string
 		d    time.Duration

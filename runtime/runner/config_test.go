@@ -3,7 +3,6 @@ package runner
 import (
 	"io"
 	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -15,16 +14,9 @@ func TestConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cache, err := os.UserCacheDir()
-	if err != nil {
-		t.Fatal(err)
-	}
 	want := Config{
-		CacheDir:     filepath.Join(cache, "funcd", "builds"),
-		Go:           "go",
 		Environ:      os.Environ(),
 		Output:       os.Stderr,
-		BuildJobs:    2,
 		ReadyTimeout: 30 * time.Second,
 		StopGrace:    10 * time.Second,
 		MinBackoff:   100 * time.Millisecond,
@@ -37,8 +29,8 @@ func TestConfigDefaults(t *testing.T) {
 
 func TestConfigKeepsValues(t *testing.T) {
 	in := Config{
-		CacheDir: "/c", Go: "/usr/bin/go", Environ: []string{}, Output: io.Discard, Color: true,
-		BuildJobs: 4, ReadyTimeout: time.Second, StopGrace: 2 * time.Second,
+		Environ: []string{}, Output: io.Discard, Color: true,
+		ReadyTimeout: time.Second, StopGrace: 2 * time.Second,
 		MinBackoff: time.Millisecond, MaxBackoff: time.Minute,
 	}
 	got, err := in.withDefaults()
@@ -56,7 +48,6 @@ func TestConfigValidate(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		{"build jobs", Config{BuildJobs: -1}, "BuildJobs: -1 is negative"},
 		{"ready timeout", Config{ReadyTimeout: -time.Second}, "ReadyTimeout: -1s is negative"},
 		{"stop grace", Config{StopGrace: -time.Second}, "StopGrace: -1s is negative"},
 		{"backoff order", Config{MinBackoff: time.Minute, MaxBackoff: time.Second}, "MinBackoff: 1m0s is greater than MaxBackoff 1s"},

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/funcd/funcd/runtime/funcbuild"
 	"github.com/funcd/funcd/runtime/runner"
 )
 
@@ -21,26 +22,31 @@ func Example() {
 		log.Fatal(err)
 	}
 	defer os.RemoveAll(cache)
-	fn, err := runner.Load(filepath.Join("testdata", "echo"))
+	fn, err := funcbuild.Load(filepath.Join("..", "funcbuild", "testdata", "echo"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	b, err := funcbuild.New(funcbuild.Config{
+		CacheDir: cache,
+		OnBuild: func(ev funcbuild.BuildEvent) {
+			// Start builds again, from the cache: print only real builds.
+			if done, ok := ev.(funcbuild.BuildDone); ok && done.Err == nil && !done.Cached {
+				fmt.Println(done.Function, "built")
+			}
+		},
+	}, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
 	r, err := runner.New(runner.Config{
-		CacheDir: cache,
 		// The echo fixture's func.yaml reads this from the host ({{ env:... }}).
 		Environ: append(os.Environ(), "RUNNER_TEST_HOST_VALUE=x"),
 		Output:  io.Discard, // the function's own log lines
-		OnBuild: func(ev runner.BuildEvent) {
-			// Start builds again, from the cache: print only real builds.
-			if done, ok := ev.(runner.BuildDone); ok && done.Err == nil && !done.Cached {
-				fmt.Println(done.Function, "built")
-			}
-		},
-	}, slog.New(slog.DiscardHandler))
+	}, b, slog.New(slog.DiscardHandler))
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := r.Build(ctx, []runner.Function{fn}); err != nil {
+	if err := b.Build(ctx, []funcbuild.Function{fn}); err != nil {
 		log.Fatal(err)
 	}
 	inst, err := r.Start(ctx, fn, map[string]string{"DAPR_GRPC_PORT": "50001"})

@@ -3,15 +3,24 @@ package runner
 import (
 	"bytes"
 	"io"
+	"io/fs"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"testing/fstest"
 	"time"
+
+	"github.com/funcd/funcd/runtime/funcbuild"
 )
+
+// testdata is the folder of funcbuild's test functions, which these tests
+// build and run.
+var testdata = filepath.Join("..", "funcbuild", "testdata")
 
 // skipShort skips tests that build and run testdata/echo with the local go
 // command (its first build downloads knative.dev/func-go from the proxy).
@@ -22,39 +31,47 @@ func skipShort(t *testing.T) {
 	}
 }
 
-// newTestRunner returns a Runner on cacheDir that records build events.
-func newTestRunner(t *testing.T, cacheDir string, out io.Writer) (*Runner, *[]BuildEvent) {
+// newTestRunner returns a Runner whose Builder builds into cacheDir.
+func newTestRunner(t *testing.T, cacheDir string, out io.Writer) (*Runner, *funcbuild.Builder) {
 	t.Helper()
-	var events []BuildEvent
+	logger := slog.New(slog.NewTextHandler(t.Output(), nil))
+	b, err := funcbuild.New(funcbuild.Config{CacheDir: cacheDir}, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
 	r, err := New(Config{
-		CacheDir:   cacheDir,
 		Environ:    append(os.Environ(), "RUNNER_TEST_HOST_VALUE=from-host"),
 		Output:     out,
 		MinBackoff: 10 * time.Millisecond,
 		MaxBackoff: time.Second,
-		OnBuild:    func(ev BuildEvent) { events = append(events, ev) },
-	}, slog.New(slog.NewTextHandler(t.Output(), nil)))
+	}, b, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return r, &events
+	return r, b
 }
 
-// copyEcho copies testdata/echo to a temporary folder, plus extra files.
-func copyEcho(t *testing.T, extra map[string]string) Function {
+// copyEcho copies testdata/echo to a temporary folder, plus extra files
+// (which may replace the fixture's own).
+func copyEcho(t *testing.T, extra map[string]string) funcbuild.Function {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), "echo")
-	for _, name := range []string{"func.yaml", "go.mod", "go.sum", "handle.go", "tools.go"} {
-		data, err := os.ReadFile(filepath.Join("testdata", "echo", name))
+	echo := os.DirFS(filepath.Join(testdata, "echo"))
+	names, err := fs.Glob(echo, "*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := make(map[string]string, len(names)+len(extra))
+	for _, name := range names {
+		data, err := fs.ReadFile(echo, name)
 		if err != nil {
 			t.Fatal(err)
 		}
-		writeFile(t, filepath.Join(dir, name), string(data))
+		files[name] = string(data)
 	}
-	for name, src := range extra {
-		writeFile(t, filepath.Join(dir, name), src)
-	}
-	fn, err := Load(dir)
+	maps.Copy(files, extra)
+	dir := filepath.Join(t.TempDir(), "echo")
+	writeFiles(t, dir, files)
+	fn, err := funcbuild.Load(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,12 +132,14 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func writeFile(t *testing.T, path, content string) {
+// writeFiles writes files (name: content) into dir, making folders.
+func writeFiles(t *testing.T, dir string, files map[string]string) {
 	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
+	fsys := make(fstest.MapFS, len(files))
+	for name, content := range files {
+		fsys[name] = &fstest.MapFile{Data: []byte(content), Mode: 0o644}
 	}
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+	if err := os.CopyFS(dir, fsys); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/funcd/funcd/runtime/funcbuild"
 )
 
 // errStopped stops a restart that races with Stop.
@@ -16,7 +18,7 @@ var errStopped = errors.New("instance stopped")
 // capped exponential backoff whenever it exits, until Stop. Its URL does not
 // change across restarts. An Instance is safe for concurrent use.
 type Instance struct {
-	fn     Function
+	fn     funcbuild.Function
 	url    string
 	spawn  func() (*process, error)
 	logger *slog.Logger
@@ -40,7 +42,7 @@ type Instance struct {
 }
 
 // Function returns the function this instance runs.
-func (i *Instance) Function() Function { return i.fn }
+func (i *Instance) Function() funcbuild.Function { return i.fn }
 
 // URL returns the base URL of the function, e.g. "http://127.0.0.1:40123".
 // CloudEvents may be posted to any path under it.

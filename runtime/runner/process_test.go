@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/funcd/funcd/runtime/funcbuild"
 )
 
 // gone reports whether pid no longer runs (a zombie counts as gone).
@@ -32,7 +34,7 @@ func gone(pid int) bool {
 
 func TestStartFailsFastWhenProcessExits(t *testing.T) {
 	skipShort(t)
-	r, _ := newTestRunner(t, t.TempDir(), io.Discard)
+	r, b := newTestRunner(t, t.TempDir(), io.Discard)
 	fn := copyEcho(t, map[string]string{"crash.go": `package function
 
 import (
@@ -45,7 +47,7 @@ func init() {
 	os.Exit(3)
 }
 `})
-	if err := r.Build(t.Context(), []Function{fn}); err != nil {
+	if err := b.Build(t.Context(), []funcbuild.Function{fn}); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
@@ -68,9 +70,9 @@ func TestNoOrphanWhenParentIsKilled(t *testing.T) {
 	}
 	skipShort(t)
 	cache := t.TempDir()
-	r, _ := newTestRunner(t, cache, io.Discard)
+	_, b := newTestRunner(t, cache, io.Discard)
 	fn := copyEcho(t, nil)
-	if err := r.Build(t.Context(), []Function{fn}); err != nil {
+	if err := b.Build(t.Context(), []funcbuild.Function{fn}); err != nil {
 		t.Fatal(err)
 	}
 	helper := exec.Command(os.Args[0], "-test.run=^TestNoOrphanWhenParentIsKilled$")
@@ -98,7 +100,7 @@ func TestNoOrphanWhenParentIsKilled(t *testing.T) {
 // it starts an instance, prints its pid and waits to be killed.
 func runOrphanHelper(t *testing.T, cache string) {
 	r, _ := newTestRunner(t, cache, io.Discard)
-	fn, err := Load(os.Getenv("RUNNER_TEST_FUNCTION_DIR"))
+	fn, err := funcbuild.Load(os.Getenv("RUNNER_TEST_FUNCTION_DIR"))
 	if err != nil {
 		t.Fatal(err)
 	}

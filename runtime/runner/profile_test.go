@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/google/pprof/profile"
+
+	"github.com/funcd/funcd/runtime/funcbuild"
 )
 
 // TestCPUProfile: with Config.CPUProfileDir, a function process writes a
@@ -18,16 +20,20 @@ import (
 func TestCPUProfile(t *testing.T) {
 	skipShort(t)
 	dir := t.TempDir()
-	r, err := New(Config{CacheDir: t.TempDir(), Environ: append(os.Environ(), "RUNNER_TEST_HOST_VALUE=x"), Output: &syncBuffer{}, CPUProfileDir: dir},
-		slog.New(slog.DiscardHandler))
+	b, err := funcbuild.New(funcbuild.Config{CacheDir: t.TempDir()}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fn, err := Load(filepath.Join("testdata", "echo"))
+	r, err := New(Config{Environ: append(os.Environ(), "RUNNER_TEST_HOST_VALUE=x"), Output: &syncBuffer{}, CPUProfileDir: dir},
+		b, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Build(t.Context(), []Function{fn}); err != nil {
+	fn, err := funcbuild.Load(filepath.Join(testdata, "echo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Build(t.Context(), []funcbuild.Function{fn}); err != nil {
 		t.Fatal(err)
 	}
 	inst, err := r.Start(t.Context(), fn, nil)

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -9,27 +10,29 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/funcd/funcd/runtime/funcbuild"
 )
 
-// Runner builds functions and starts supervised instances of them.
-// A Runner is safe for concurrent use.
+// Runner starts supervised instances of functions, built by its
+// funcbuild.Builder, and of other commands. A Runner is safe for concurrent
+// use.
 type Runner struct {
 	cfg     Config
+	builder *funcbuild.Builder
 	logger  *slog.Logger
 	console *console
 	client  *http.Client // readiness probes; no idle connections
-
-	reportMu sync.Mutex // serializes cfg.OnBuild
-
-	toolchainMu sync.Mutex
-	toolchain   string // `go env` of toolchainEnv, once known
 }
 
-// New returns a Runner for cfg, logging supervision events (exits and
-// restarts, with keys function, pid and exit) to logger; nil discards them.
-func New(cfg Config, logger *slog.Logger) (*Runner, error) {
+// New returns a Runner for cfg that starts functions built by builder,
+// logging supervision events (exits and restarts, with keys function, pid
+// and exit) to logger; nil discards them.
+func New(cfg Config, builder *funcbuild.Builder, logger *slog.Logger) (*Runner, error) {
+	if builder == nil {
+		return nil, errors.New("runner: a funcbuild.Builder is required")
+	}
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, fmt.Errorf("runner config: %w", err)
@@ -39,10 +42,19 @@ func New(cfg Config, logger *slog.Logger) (*Runner, error) {
 	}
 	return &Runner{
 		cfg:     cfg,
+		builder: builder,
 		logger:  logger,
 		console: &console{w: cfg.Output, color: cfg.Color},
 		client:  &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: time.Second},
 	}, nil
+}
+
+// Align widens the prefix of output lines to fit names, so that the lines
+// of functions started later line up with those of the first.
+func (r *Runner) Align(names ...string) {
+	for _, name := range names {
+		r.console.fit(name)
+	}
 }
 
 // Start builds fn unless its binary is cached, starts it on a free loopback
@@ -50,9 +62,9 @@ func New(cfg Config, logger *slog.Logger) (*Runner, error) {
 // environment, then fn's run.envs, then env, then LISTEN_ADDRESS; later
 // values win. ctx bounds the build and the wait for readiness only: the
 // instance runs until Instance.Stop.
-func (r *Runner) Start(ctx context.Context, fn Function, env map[string]string) (*Instance, error) {
+func (r *Runner) Start(ctx context.Context, fn funcbuild.Function, env map[string]string) (*Instance, error) {
 	r.console.fit(fn.Name)
-	bin, err := r.build(ctx, fn)
+	bin, err := r.builder.Ensure(ctx, fn)
 	if err != nil {
 		return nil, err
 	}
@@ -83,7 +95,7 @@ func (r *Runner) Start(ctx context.Context, fn Function, env map[string]string) 
 }
 
 // environ is the environment of fn's processes, and the address it listens on.
-func (r *Runner) environ(fn Function, env map[string]string) ([]string, string, error) {
+func (r *Runner) environ(fn funcbuild.Function, env map[string]string) ([]string, string, error) {
 	fnEnv, err := fn.Environ(r.lookupEnv)
 	if err != nil {
 		return nil, "", err
@@ -98,7 +110,7 @@ func (r *Runner) environ(fn Function, env map[string]string) ([]string, string, 
 	}
 	extra = append(extra, "LISTEN_ADDRESS="+addr)
 	if r.cfg.CPUProfileDir != "" {
-		extra = append(extra, CPUProfileEnv+"="+filepath.Join(r.cfg.CPUProfileDir, fn.Name))
+		extra = append(extra, funcbuild.CPUProfileEnv+"="+filepath.Join(r.cfg.CPUProfileDir, fn.Name))
 	}
 	return slices.Concat(r.cfg.Environ, fnEnv, extra), addr, nil
 }

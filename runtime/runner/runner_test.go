@@ -12,19 +12,21 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/funcd/funcd/runtime/funcbuild"
 )
 
 func TestRunEchoFunction(t *testing.T) {
 	skipShort(t)
 	ctx := t.Context()
 	var out syncBuffer
-	r, _ := newTestRunner(t, t.TempDir(), &out)
-	fn, err := Load(filepath.Join("testdata", "echo"))
+	r, b := newTestRunner(t, t.TempDir(), &out)
+	fn, err := funcbuild.Load(filepath.Join(testdata, "echo"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	if err := r.Build(ctx, []Function{fn}); err != nil {
+	if err := b.Build(ctx, []funcbuild.Function{fn}); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("build (empty cache dir, shared GOCACHE): %v", time.Since(start))
@@ -97,7 +99,7 @@ func TestSignaturesBuildAndServe(t *testing.T) {
 	tests := []struct {
 		name, invoke, handle string
 	}{
-		{"instanced cloudevent", InvokeCloudEvent, `package function
+		{"instanced cloudevent", funcbuild.InvokeCloudEvent, `package function
 
 import (
 	"context"
@@ -111,7 +113,7 @@ func New() *F { return &F{} }
 
 func (*F) Handle(ctx context.Context, e event.Event) (*event.Event, error) { return &e, nil }
 `},
-		{"instanced http", InvokeHTTP, `package function
+		{"instanced http", funcbuild.InvokeHTTP, `package function
 
 import "net/http"
 
@@ -121,13 +123,13 @@ func New() *F { return &F{} }
 
 func (*F) Handle(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }
 `},
-		{"static http", InvokeHTTP, `package function
+		{"static http", funcbuild.InvokeHTTP, `package function
 
 import "net/http"
 
 func Handle(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }
 `},
-		{"static http with context", InvokeHTTP, `package function
+		{"static http with context", funcbuild.InvokeHTTP, `package function
 
 import (
 	"context"

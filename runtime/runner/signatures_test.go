@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/funcd/funcd/runtime/funcbuild"
 )
 
 // ceImports is what every CloudEvent handler below needs.
@@ -63,9 +65,9 @@ func TestFuncSignatures(t *testing.T) {
 		{name: "ce-new-none", src: ceInstanced("", "", "")},
 		{name: "ce-new-event-err", src: ceInstanced("ctx context.Context, e event.Event", "error", "return nil"), goSum: true},
 		{name: "ce-new-reply", src: ceInstanced("ctx context.Context, e event.Event", "(*event.Event, error)", "return &e, nil"), goSum: true, reply: true},
-		{name: "http-template", invoke: InvokeHTTP, src: "package function\n\nimport (\n\t\"fmt\"\n\t\"net/http\"\n)\n\nfunc Handle(w http.ResponseWriter, r *http.Request) {\n\t" + httpBody + "\n}\n"},
-		{name: "http-ctx", invoke: InvokeHTTP, src: "package function\n\nimport (\n\t\"context\"\n\t\"fmt\"\n\t\"net/http\"\n)\n\nfunc Handle(ctx context.Context, w http.ResponseWriter, r *http.Request) {\n\t" + httpBody + "\n}\n"},
-		{name: "http-new", invoke: InvokeHTTP, src: "package function\n\nimport (\n\t\"fmt\"\n\t\"net/http\"\n)\n\ntype F struct{}\n\nfunc New() *F { return &F{} }\n\nfunc (*F) Handle(w http.ResponseWriter, r *http.Request) {\n\t" + httpBody + "\n}\n"},
+		{name: "http-template", invoke: funcbuild.InvokeHTTP, src: "package function\n\nimport (\n\t\"fmt\"\n\t\"net/http\"\n)\n\nfunc Handle(w http.ResponseWriter, r *http.Request) {\n\t" + httpBody + "\n}\n"},
+		{name: "http-ctx", invoke: funcbuild.InvokeHTTP, src: "package function\n\nimport (\n\t\"context\"\n\t\"fmt\"\n\t\"net/http\"\n)\n\nfunc Handle(ctx context.Context, w http.ResponseWriter, r *http.Request) {\n\t" + httpBody + "\n}\n"},
+		{name: "http-new", invoke: funcbuild.InvokeHTTP, src: "package function\n\nimport (\n\t\"fmt\"\n\t\"net/http\"\n)\n\ntype F struct{}\n\nfunc New() *F { return &F{} }\n\nfunc (*F) Handle(w http.ResponseWriter, r *http.Request) {\n\t" + httpBody + "\n}\n"},
 	}
 	var out syncBuffer
 	r, _ := newTestRunner(t, t.TempDir(), &out)
@@ -80,7 +82,7 @@ func TestFuncSignatures(t *testing.T) {
 			}
 			t.Cleanup(func() { _ = inst.Stop(t.Context()) })
 			t.Logf("built and started in %v", time.Since(start).Round(time.Millisecond))
-			if tt.invoke == InvokeHTTP {
+			if tt.invoke == funcbuild.InvokeHTTP {
 				checkHTTP(t, inst.URL())
 			} else {
 				checkCloudEvent(t, inst.URL(), tt.reply)
@@ -124,30 +126,33 @@ func printed(out, name, line string) bool {
 }
 
 // funcCreated writes a function as func create's Go templates do.
-func funcCreated(t *testing.T, name, invoke, src string, goSum bool) Function {
+func funcCreated(t *testing.T, name, invoke, src string, goSum bool) funcbuild.Function {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), name)
 	invokeLine := ""
 	goMod := "module function\n\ngo 1.21\n"
-	if invoke != InvokeHTTP {
+	if invoke != funcbuild.InvokeHTTP {
 		invokeLine = "invoke: cloudevent\n"
-		data, err := os.ReadFile(filepath.Join("testdata", "func-cloudevents", "go.mod"))
+		data, err := os.ReadFile(filepath.Join(testdata, "func-cloudevents", "go.mod"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		goMod = string(data)
 	}
-	writeFile(t, filepath.Join(dir, "func.yaml"), "specVersion: 0.36.0\nname: "+name+"\nruntime: go\n"+invokeLine)
-	writeFile(t, filepath.Join(dir, "go.mod"), goMod)
-	writeFile(t, filepath.Join(dir, "handle.go"), src)
+	files := map[string]string{
+		"func.yaml": "specVersion: 0.36.0\nname: " + name + "\nruntime: go\n" + invokeLine,
+		"go.mod":    goMod,
+		"handle.go": src,
+	}
 	if goSum {
-		data, err := os.ReadFile(filepath.Join("testdata", "func-cloudevents", "go.sum"))
+		data, err := os.ReadFile(filepath.Join(testdata, "func-cloudevents", "go.sum"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		writeFile(t, filepath.Join(dir, "go.sum"), string(data))
+		files["go.sum"] = string(data)
 	}
-	fn, err := Load(dir)
+	writeFiles(t, dir, files)
+	fn, err := funcbuild.Load(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

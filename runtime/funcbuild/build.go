@@ -1,18 +1,45 @@
-package runner
+package funcbuild
 
 import (
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 )
+
+// Builder compiles functions into cached binaries. A Builder is safe for
+// concurrent use.
+type Builder struct {
+	cfg    Config
+	logger *slog.Logger
+
+	reportMu sync.Mutex // serializes cfg.OnBuild
+
+	toolchainMu sync.Mutex
+	toolchain   string // `go env` of toolchainEnv, once known
+}
+
+// New returns a Builder for cfg, logging build cache maintenance to logger;
+// nil discards it.
+func New(cfg Config, logger *slog.Logger) (*Builder, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("build config: %w", err)
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Builder{cfg: cfg, logger: logger}, nil
+}
 
 // BuildEvent is progress reported to Config.OnBuild: BuildStarted or
 // BuildDone.
@@ -39,69 +66,68 @@ func (BuildDone) buildEvent()    {}
 // Build builds every function in fns, at most Config.BuildJobs at a time,
 // skipping those whose binary is cached. It returns the errors of all
 // failed builds, each including the compiler's output.
-func (r *Runner) Build(ctx context.Context, fns []Function) error {
-	return errors.Join(r.BuildEach(ctx, fns)...)
+func (b *Builder) Build(ctx context.Context, fns []Function) error {
+	return errors.Join(b.BuildEach(ctx, fns)...)
 }
 
 // BuildEach is Build with one result per function: errs[i] is nil when
 // fns[i] built (or was cached), else its build error.
-func (r *Runner) BuildEach(ctx context.Context, fns []Function) (errs []error) {
+func (b *Builder) BuildEach(ctx context.Context, fns []Function) (errs []error) {
 	var g errgroup.Group
-	g.SetLimit(r.cfg.BuildJobs)
+	g.SetLimit(b.cfg.BuildJobs)
 	errs = make([]error, len(fns))
 	for i, fn := range fns {
-		r.console.fit(fn.Name)
 		g.Go(func() error {
-			_, errs[i] = r.build(ctx, fn)
+			_, errs[i] = b.Ensure(ctx, fn)
 			return nil
 		})
 	}
 	_ = g.Wait() // the goroutines report through errs
-	r.trim()
+	b.trim()
 	return errs
 }
 
-// build returns the path of fn's binary, compiling it unless it is cached.
-func (r *Runner) build(ctx context.Context, fn Function) (string, error) {
+// Ensure returns the path of fn's binary, compiling it unless it is cached.
+func (b *Builder) Ensure(ctx context.Context, fn Function) (string, error) {
 	start := time.Now()
-	bin, err := r.binaryPath(ctx, fn)
+	bin, err := b.binaryPath(ctx, fn)
 	if err == nil {
 		if _, statErr := os.Stat(bin); statErr == nil {
 			markUsed(bin, time.Now())
-			r.report(BuildDone{Function: fn.Name, Binary: bin, Cached: true, Took: time.Since(start)})
+			b.report(BuildDone{Function: fn.Name, Binary: bin, Cached: true, Took: time.Since(start)})
 			return bin, nil
 		}
-		r.report(BuildStarted{Function: fn.Name})
-		err = r.compile(ctx, fn, bin)
+		b.report(BuildStarted{Function: fn.Name})
+		err = b.compile(ctx, fn, bin)
 	}
 	if err != nil {
 		err = fmt.Errorf("build %s: %w", fn.Name, err)
 		bin = ""
 	}
-	r.report(BuildDone{Function: fn.Name, Binary: bin, Took: time.Since(start), Err: err})
+	b.report(BuildDone{Function: fn.Name, Binary: bin, Took: time.Since(start), Err: err})
 	return bin, err
 }
 
 // trim removes the builds unused for TrimAfter, at most once a day.
-func (r *Runner) trim() {
-	n, freed, err := trimCache(r.cfg.CacheDir, time.Now())
+func (b *Builder) trim() {
+	n, freed, err := trimCache(b.cfg.CacheDir, time.Now())
 	if err != nil {
-		r.logger.Warn("trim the build cache", "dir", r.cfg.CacheDir, "error", err)
+		b.logger.Warn("trim the build cache", "dir", b.cfg.CacheDir, "error", err)
 	}
 	if n > 0 {
-		r.logger.Info("build cache trimmed", "dir", r.cfg.CacheDir, "removed", n, "freed_mb", freed>>20, "unused_for", TrimAfter)
+		b.logger.Info("build cache trimmed", "dir", b.cfg.CacheDir, "removed", n, "freed_mb", freed>>20, "unused_for", TrimAfter)
 	}
 }
 
 // Binary returns the path fn's current sources build to, whether or not
 // that build exists yet: a different path means different build inputs.
-func (r *Runner) Binary(ctx context.Context, fn Function) (string, error) {
-	return r.binaryPath(ctx, fn)
+func (b *Builder) Binary(ctx context.Context, fn Function) (string, error) {
+	return b.binaryPath(ctx, fn)
 }
 
 // binaryPath is where fn's binary is cached: <cache>/<name>-<hash>/f.
-func (r *Runner) binaryPath(ctx context.Context, fn Function) (string, error) {
-	tc, err := r.goToolchain(ctx)
+func (b *Builder) binaryPath(ctx context.Context, fn Function) (string, error) {
+	tc, err := b.goToolchain(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -109,13 +135,13 @@ func (r *Runner) binaryPath(ctx context.Context, fn Function) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return filepath.Join(r.cfg.CacheDir, fn.Name+"-"+sum, "f"), nil
+	return filepath.Join(b.cfg.CacheDir, fn.Name+"-"+sum, "f"), nil
 }
 
 // compile scaffolds fn's main module in a temporary folder next to bin,
 // builds it and moves the binary into place, so a binary in the cache is
 // always complete.
-func (r *Runner) compile(ctx context.Context, fn Function, bin string) error {
+func (b *Builder) compile(ctx context.Context, fn Function, bin string) error {
 	if err := os.MkdirAll(filepath.Dir(bin), 0o755); err != nil {
 		return err
 	}
@@ -135,7 +161,7 @@ func (r *Runner) compile(ctx context.Context, fn Function, bin string) error {
 	// flags and module versions as the funcd binary, the Go build cache
 	// shares compiled packages (gRPC, protobuf, the Dapr protos) between
 	// funcd and the functions.
-	if err := r.goCmd(ctx, dir, "build", "-mod=mod", "-o", tmp, "."); err != nil {
+	if err := b.goCmd(ctx, dir, "build", "-mod=mod", "-o", tmp, "."); err != nil {
 		return err
 	}
 	return os.Rename(tmp, bin)
@@ -146,29 +172,29 @@ var toolchainEnv = []string{"GOVERSION", "GOOS", "GOARCH", "GOFLAGS", "CGO_ENABL
 
 // goToolchain describes the toolchain and the build settings for cache
 // keys; it runs `go env` once.
-func (r *Runner) goToolchain(ctx context.Context) (string, error) {
-	r.toolchainMu.Lock()
-	defer r.toolchainMu.Unlock()
-	if r.toolchain != "" {
-		return r.toolchain, nil
+func (b *Builder) goToolchain(ctx context.Context) (string, error) {
+	b.toolchainMu.Lock()
+	defer b.toolchainMu.Unlock()
+	if b.toolchain != "" {
+		return b.toolchain, nil
 	}
 	var out bytes.Buffer
-	cmd := exec.CommandContext(ctx, r.cfg.Go, append([]string{"env"}, toolchainEnv...)...)
-	cmd.Env, cmd.Stdout = r.buildEnv(), &out
+	cmd := exec.CommandContext(ctx, b.cfg.Go, append([]string{"env"}, toolchainEnv...)...)
+	cmd.Env, cmd.Stdout = b.buildEnv(), &out
 	if err := cmd.Run(); err != nil {
 		if errors.Is(err, exec.ErrNotFound) {
-			return "", fmt.Errorf("functions are built with the Go toolchain, and %q is not on PATH: install Go 1.26 or later (%w)", r.cfg.Go, err)
+			return "", fmt.Errorf("functions are built with the Go toolchain, and %q is not on PATH: install Go 1.26 or later (%w)", b.cfg.Go, err)
 		}
 		return "", fmt.Errorf("go env: %w", err)
 	}
-	r.toolchain = strings.Join(strings.Split(strings.TrimSpace(out.String()), "\n"), "\x00")
-	return r.toolchain, nil
+	b.toolchain = strings.Join(strings.Split(strings.TrimSpace(out.String()), "\n"), "\x00")
+	return b.toolchain, nil
 }
 
 // goCmd runs the go command in dir; its error includes the output.
-func (r *Runner) goCmd(ctx context.Context, dir string, args ...string) error {
-	cmd := exec.CommandContext(ctx, r.cfg.Go, args...)
-	cmd.Dir, cmd.Env = dir, r.buildEnv()
+func (b *Builder) goCmd(ctx context.Context, dir string, args ...string) error {
+	cmd := exec.CommandContext(ctx, b.cfg.Go, args...)
+	cmd.Dir, cmd.Env = dir, b.buildEnv()
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("go %s: %w\n%s", args[0], err, bytes.TrimSpace(out))
@@ -179,9 +205,9 @@ func (r *Runner) goCmd(ctx context.Context, dir string, args ...string) error {
 // buildEnv is Config.Environ with GOFLAGS cleared of -mod (the build sets
 // -mod=mod itself) and workspaces off: a go.work around the cache must
 // not change what is built.
-func (r *Runner) buildEnv() []string {
+func (b *Builder) buildEnv() []string {
 	var flags []string
-	for _, kv := range r.cfg.Environ {
+	for _, kv := range b.cfg.Environ {
 		if v, ok := strings.CutPrefix(kv, "GOFLAGS="); ok {
 			flags = flags[:0]
 			for _, f := range strings.Fields(v) {
@@ -191,16 +217,16 @@ func (r *Runner) buildEnv() []string {
 			}
 		}
 	}
-	return append(r.cfg.Environ[:len(r.cfg.Environ):len(r.cfg.Environ)],
+	return append(b.cfg.Environ[:len(b.cfg.Environ):len(b.cfg.Environ)],
 		"GOFLAGS="+strings.Join(flags, " "), "GOWORK=off")
 }
 
 // report hands ev to Config.OnBuild, one call at a time.
-func (r *Runner) report(ev BuildEvent) {
-	if r.cfg.OnBuild == nil {
+func (b *Builder) report(ev BuildEvent) {
+	if b.cfg.OnBuild == nil {
 		return
 	}
-	r.reportMu.Lock()
-	defer r.reportMu.Unlock()
-	r.cfg.OnBuild(ev)
+	b.reportMu.Lock()
+	defer b.reportMu.Unlock()
+	b.cfg.OnBuild(ev)
 }

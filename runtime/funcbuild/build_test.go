@@ -1,7 +1,6 @@
-package runner
+package funcbuild
 
 import (
-	"io"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,10 +10,10 @@ func TestBuildCache(t *testing.T) {
 	skipShort(t)
 	ctx := t.Context()
 	cache := t.TempDir()
-	r, events := newTestRunner(t, cache, io.Discard)
+	b, events := newTestBuilder(t, cache)
 	fn := copyEcho(t, nil)
 	for range 2 {
-		if err := r.Build(ctx, []Function{fn}); err != nil {
+		if err := b.Build(ctx, []Function{fn}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -36,7 +35,7 @@ func TestBuildCache(t *testing.T) {
 
 	writeFile(t, filepath.Join(fn.Dir, "handle_test.go"), "package function")
 	writeFile(t, filepath.Join(fn.Dir, ".func", "built"), "x")
-	if err := r.Build(ctx, []Function{fn}); err != nil {
+	if err := b.Build(ctx, []Function{fn}); err != nil {
 		t.Fatal(err)
 	}
 	if last := (*events)[len(*events)-1].(BuildDone); !last.Cached {
@@ -46,9 +45,9 @@ func TestBuildCache(t *testing.T) {
 
 func TestBuildErrorIncludesCompilerOutput(t *testing.T) {
 	skipShort(t)
-	r, events := newTestRunner(t, t.TempDir(), io.Discard)
+	b, events := newTestBuilder(t, t.TempDir())
 	fn := copyEcho(t, map[string]string{"broken.go": "package function\n\nvar _ = undefinedThing\n"})
-	err := r.Build(t.Context(), []Function{fn})
+	err := b.Build(t.Context(), []Function{fn})
 	if err == nil || !strings.Contains(err.Error(), "undefined: undefinedThing") {
 		t.Fatalf("got error %v, want the compiler's message", err)
 	}
@@ -58,11 +57,11 @@ func TestBuildErrorIncludesCompilerOutput(t *testing.T) {
 }
 
 func TestBuildWithoutGo(t *testing.T) {
-	r, err := New(Config{CacheDir: t.TempDir(), Go: "no-such-go-toolchain", Output: io.Discard}, nil)
+	b, err := New(Config{CacheDir: t.TempDir(), Go: "no-such-go-toolchain"}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = r.Build(t.Context(), []Function{{Name: "echo", Dir: t.TempDir()}})
+	err = b.Build(t.Context(), []Function{{Name: "echo", Dir: t.TempDir()}})
 	if err == nil || !strings.Contains(err.Error(), `"no-such-go-toolchain" is not on PATH: install Go 1.26 or later`) {
 		t.Errorf("got %v, want it to say Go is missing and what to install", err)
 	}
@@ -70,10 +69,10 @@ func TestBuildWithoutGo(t *testing.T) {
 
 func TestBuildEachReportsEachFunction(t *testing.T) {
 	skipShort(t)
-	r, _ := newTestRunner(t, t.TempDir(), io.Discard)
+	b, _ := newTestBuilder(t, t.TempDir())
 	good := copyEcho(t, nil)
 	broken := copyEcho(t, map[string]string{"broken.go": "package function\n\nvar _ = undefinedThing\n"})
-	errs := r.BuildEach(t.Context(), []Function{broken, good})
+	errs := b.BuildEach(t.Context(), []Function{broken, good})
 	if len(errs) != 2 || errs[0] == nil || errs[1] != nil {
 		t.Fatalf("got errors %v, want one for the broken function only", errs)
 	}

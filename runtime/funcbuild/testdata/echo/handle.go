@@ -1,7 +1,7 @@
-// Package function is a tiny CloudEvent function used by the runner's
-// tests. It replies to every event with an "echo.reply" event carrying the
-// same data, except to "echo.env" events, whose data names an environment
-// variable: the reply carries its value.
+// Package function is a tiny CloudEvent function used by the tests of
+// funcbuild and runner. It replies to every event with an "echo.reply"
+// event carrying the same data, except to "echo.env" events, whose data
+// names an environment variable: the reply carries its value.
 package function
 
 import (

@@ -1,7 +1,7 @@
 //go:build tools
 
-// This file keeps knative.dev/func-go v0.22.0 in go.mod and go.sum, so the
-// runner's tests build a function that requires a newer func-go than the
+// This file keeps knative.dev/func-go v0.22.0 in go.mod and go.sum, so
+// funcbuild's tests build a function that requires a newer func-go than the
 // scaffolding pins (functions need not require it at all).
 package function
 
