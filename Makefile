@@ -51,8 +51,10 @@ vet:
 	@for d in $(FUNCTIONS) $(VALIDATE) $(EXAMPLES); do echo "go vet $$d"; (cd $$d && $(GO) vet ./...) || exit 1; done
 	cd $(CLUSTER) && $(GO) vet -tags cluster ./...
 
+# The longest package is e2e (about 5 min on 2 cores, with real daprd, func
+# and Jaeger); the timeout leaves room for a slow machine, not for a hang.
 test-root:
-	$(GO) test -race -timeout 80m ./...
+	$(GO) test -race -timeout 30m ./...
 
 # What make build leaves out when components/ does not use it.
 LEAN := funcd_nokafka,funcd_noredis
