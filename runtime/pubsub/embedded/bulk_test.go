@@ -22,10 +22,14 @@ type recordingComponent struct {
 }
 
 func (c *recordingComponent) Publish(_ context.Context, req *contrib.PublishRequest) error {
+	c.record(func() { c.single = append(c.single, req) })
+	return nil
+}
+
+func (c *recordingComponent) record(add func()) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.single = append(c.single, req)
-	return nil
+	add()
 }
 
 func (c *recordingComponent) Features() []contrib.Feature { return nil }
@@ -38,9 +42,7 @@ func (c bulkComponent) Features() []contrib.Feature {
 }
 
 func (c bulkComponent) BulkPublish(_ context.Context, req *contrib.BulkPublishRequest) (contrib.BulkPublishResponse, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.bulk = append(c.bulk, req)
+	c.record(func() { c.bulk = append(c.bulk, req) })
 	return contrib.BulkPublishResponse{}, nil
 }
 
