@@ -6,32 +6,31 @@ import (
 	"sync"
 	"testing"
 
-	contrib "github.com/dapr/components-contrib/pubsub"
-
+	"github.com/funcd/funcd/runtime/pubsub"
 	"github.com/funcd/funcd/runtime/sidecar"
 	"github.com/funcd/funcd/runtime/sidecar/sidecartest"
 )
 
-// recorder is a sidecar.Publisher that keeps what it is asked to publish.
+// recorder is a pubsub.Publisher that keeps what it is asked to publish.
 type recorder struct {
 	mu   sync.Mutex
-	reqs []*contrib.PublishRequest
+	reqs []*pubsub.Message
 }
 
-func (r *recorder) Publish(_ context.Context, req *contrib.PublishRequest) error {
+func (r *recorder) Publish(_ context.Context, req *pubsub.Message) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.reqs = append(r.reqs, req)
 	return nil
 }
 
-func (r *recorder) requests() []*contrib.PublishRequest {
+func (r *recorder) requests() []*pubsub.Message {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]*contrib.PublishRequest(nil), r.reqs...)
+	return append([]*pubsub.Message(nil), r.reqs...)
 }
 
-func (r *recorder) PubSub(name string) (sidecar.Publisher, bool) {
+func (r *recorder) PubSub(name string) (pubsub.Publisher, bool) {
 	return r, name == "orderpubsub"
 }
 

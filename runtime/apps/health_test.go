@@ -37,7 +37,7 @@ func (o onePubSub) Get(name string) (pubsub.PubSub, bool) { return o.ps, name ==
 
 type noComponents struct{}
 
-func (noComponents) PubSub(string) (sidecar.Publisher, bool) { return nil, false }
+func (noComponents) PubSub(string) (pubsub.Publisher, bool) { return nil, false }
 
 func TestHealthChecksPauseSubscriptions(t *testing.T) {
 	var healthy atomic.Bool

@@ -9,6 +9,7 @@ import (
 	contrib "github.com/dapr/components-contrib/pubsub"
 
 	"github.com/funcd/funcd/runtime/access"
+	"github.com/funcd/funcd/runtime/pubsub"
 	"github.com/funcd/funcd/runtime/resources"
 	"github.com/funcd/funcd/runtime/sidecar"
 )
@@ -29,7 +30,7 @@ var (
 	_ sidecar.Lister     = scoped{}
 )
 
-func (s scoped) PubSub(name string) (sidecar.Publisher, bool) {
+func (s scoped) PubSub(name string) (pubsub.Publisher, bool) {
 	if !s.policy.Loads(s.app, name) {
 		return nil, false
 	}
@@ -37,8 +38,6 @@ func (s scoped) PubSub(name string) (sidecar.Publisher, bool) {
 	if !ok {
 		return nil, false
 	}
-	// The components here implement only Publish, so wrapping hides no
-	// optional capability (FeatureReporter, BulkPublisher).
 	return scopedPublisher{pub: pub, s: s, name: name}, true
 }
 
@@ -56,18 +55,44 @@ func (s scoped) ListPubSubs() []sidecar.ComponentInfo {
 	return out
 }
 
+// scopedPublisher checks the access rules, then passes the publish on with
+// the component's optional capabilities.
 type scopedPublisher struct {
-	pub  sidecar.Publisher
+	pub  pubsub.Publisher
 	s    scoped
 	name string
 }
 
-func (p scopedPublisher) Publish(ctx context.Context, req *contrib.PublishRequest) error {
-	if err := p.s.policy.Publish(p.s.app, p.name, req.Topic); err != nil {
+var (
+	_ pubsub.FeatureReporter = scopedPublisher{}
+	_ pubsub.BulkPublisher   = scopedPublisher{}
+)
+
+func (p scopedPublisher) Publish(ctx context.Context, msg *pubsub.Message) error {
+	if err := p.allowed(msg.Topic); err != nil {
+		return err
+	}
+	return p.pub.Publish(ctx, msg)
+}
+
+// BulkPublish checks the topic once, then hands the whole request to the
+// component's BulkPublish, or publishes entry by entry without one.
+func (p scopedPublisher) BulkPublish(ctx context.Context, req *contrib.BulkPublishRequest) (contrib.BulkPublishResponse, error) {
+	if err := p.allowed(req.Topic); err != nil {
+		return contrib.BulkPublishResponse{}, err
+	}
+	return pubsub.BulkPublish(ctx, p.pub, req)
+}
+
+// Features are the component's.
+func (p scopedPublisher) Features() []contrib.Feature { return pubsub.Features(p.pub) }
+
+func (p scopedPublisher) allowed(topic string) error {
+	if err := p.s.policy.Publish(p.s.app, p.name, topic); err != nil {
 		p.s.log.Warn("publish refused", "function", p.s.app, "error", err)
 		return fmt.Errorf("%w: %w", sidecar.ErrTopicForbidden, err)
 	}
-	return p.pub.Publish(ctx, req)
+	return nil
 }
 
 // activeSubscriptions returns the subscriptions the platform runs. daprd

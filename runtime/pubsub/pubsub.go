@@ -39,8 +39,7 @@ type Subscription struct {
 
 // PubSub is what the binding and the publish API need from a broker.
 type PubSub interface {
-	// Publish stores msg durably on its topic before it returns.
-	Publish(ctx context.Context, msg *Message) error
+	Publisher
 	// Subscribe starts delivering messages to h and returns once the
 	// subscription is live. Delivery stops when ctx is done or on Close.
 	Subscribe(ctx context.Context, sub Subscription, h Handler) error

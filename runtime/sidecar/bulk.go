@@ -1,17 +1,13 @@
 package sidecar
 
 import (
-	"context"
 	"errors"
-	"sync"
 
 	"github.com/dapr/components-contrib/pubsub"
 	apierrors "github.com/dapr/dapr/pkg/api/errors"
-	"golang.org/x/sync/errgroup"
-)
 
-// bulkConcurrency is daprd's defaultBulkPublishMaxConcurrency.
-const bulkConcurrency = 100
+	port "github.com/funcd/funcd/runtime/pubsub"
+)
 
 var errEntryID = errors.New("entryId is duplicated or not present for entry")
 
@@ -32,11 +28,11 @@ func entryMetadata(req, entry map[string]string) map[string]string {
 }
 
 // encodeEntries replaces each entry's event with its envelope, unless raw.
-func (s *Sidecar) encodeEntries(p Publisher, name, topic string, entries []pubsub.BulkMessageEntry, raw bool, tc traceContext) error {
+func (s *Sidecar) encodeEntries(p port.Publisher, name, topic string, entries []pubsub.BulkMessageEntry, raw bool, tc traceContext) error {
 	if raw {
 		return nil
 	}
-	feats := features(p)
+	feats := port.Features(p)
 	for i := range entries {
 		e := &entries[i]
 		m := message{pubsub: name, topic: topic, contentType: e.ContentType, data: e.Event, metadata: e.Metadata, trace: tc}
@@ -47,42 +43,6 @@ func (s *Sidecar) encodeEntries(p Publisher, name, topic string, entries []pubsu
 		e.Event = data
 	}
 	return nil
-}
-
-// bulkPublish publishes req with p's BulkPublish, or entry by entry.
-func (s *Sidecar) bulkPublish(ctx context.Context, p Publisher, req *pubsub.BulkPublishRequest) (pubsub.BulkPublishResponse, error) {
-	if bp, ok := p.(BulkPublisher); ok {
-		return bp.BulkPublish(ctx, req)
-	}
-	return publishEach(ctx, p, req)
-}
-
-// publishEach mirrors daprd's defaultBulkPublisher: concurrent Publish calls,
-// failed entries collected, the first error returned.
-func publishEach(ctx context.Context, p Publisher, req *pubsub.BulkPublishRequest) (pubsub.BulkPublishResponse, error) {
-	var (
-		eg     errgroup.Group
-		mu     sync.Mutex
-		failed = make([]pubsub.BulkPublishResponseFailedEntry, 0, len(req.Entries))
-	)
-	eg.SetLimit(bulkConcurrency)
-	for i := range req.Entries {
-		e := &req.Entries[i]
-		eg.Go(func() error {
-			err := p.Publish(ctx, &pubsub.PublishRequest{
-				Data: e.Event, PubsubName: req.PubsubName, Topic: req.Topic,
-				Metadata: e.Metadata, ContentType: &e.ContentType,
-			})
-			if err != nil {
-				mu.Lock()
-				failed = append(failed, pubsub.BulkPublishResponseFailedEntry{EntryId: e.EntryId, Error: err})
-				mu.Unlock()
-			}
-			return err
-		})
-	}
-	err := eg.Wait()
-	return pubsub.BulkPublishResponse{FailedEntries: failed}, err
 }
 
 // bulkError maps a bulk publish error like daprd; ok is false for a plain

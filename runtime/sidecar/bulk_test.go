@@ -11,6 +11,8 @@ import (
 	runtimev1pb "github.com/dapr/dapr/pkg/proto/runtime/v1"
 	dapr "github.com/dapr/go-sdk/client"
 	"google.golang.org/grpc/codes"
+
+	port "github.com/funcd/funcd/runtime/pubsub"
 )
 
 const bulkPath = "/v1.0-alpha1/publish/bulk/orderpubsub/orders"
@@ -135,7 +137,7 @@ func TestBulkPublisherCapability(t *testing.T) {
 	}
 }
 
-func contentTypes(t *testing.T, reqs []*pubsub.PublishRequest) []string {
+func contentTypes(t *testing.T, reqs []*port.Message) []string {
 	t.Helper()
 	out := make([]string, 0, len(reqs))
 	for _, r := range reqs {

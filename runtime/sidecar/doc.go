@@ -7,8 +7,9 @@
 // pub/sub component: the same CloudEvent envelope (built with
 // components-contrib's envelope functions), the same cloudevent.* metadata
 // overrides, rawPayload and ttlInSeconds handling, and the same error codes,
-// messages and status codes on both APIs. It then passes the message to a
-// Publisher found through Components; what a Publisher does with it (an
+// messages and status codes on both APIs. It then passes the message to the
+// pub/sub port's Publisher found through Components (a bulk request to its
+// BulkPublish when it has one); what the publisher does with it (an
 // embedded broker, Redis, Kafka) is not this package's concern.
 //
 // Served:

@@ -8,35 +8,36 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/dapr/components-contrib/pubsub"
+	"github.com/funcd/funcd/runtime/pubsub"
 	"github.com/funcd/funcd/runtime/sidecar"
 )
 
-// printer is a Publisher that prints what it would publish.
-type printer struct{}
+// printer is a publisher that prints what it would publish to the
+// component called name.
+type printer struct{ name string }
 
-func (printer) Publish(_ context.Context, req *pubsub.PublishRequest) error {
+func (p printer) Publish(_ context.Context, msg *pubsub.Message) error {
 	var ce struct {
 		Type, Source, DataContentType string
 		Data                          json.RawMessage
 	}
-	if err := json.Unmarshal(req.Data, &ce); err != nil {
+	if err := json.Unmarshal(msg.Data, &ce); err != nil {
 		return err
 	}
-	fmt.Println(req.PubsubName, req.Topic, ce.Type, ce.Source, ce.DataContentType, string(ce.Data))
+	fmt.Println(p.name, msg.Topic, ce.Type, ce.Source, ce.DataContentType, string(ce.Data))
 	return nil
 }
 
-type components map[string]sidecar.Publisher
+type components map[string]pubsub.Publisher
 
-func (c components) PubSub(name string) (sidecar.Publisher, bool) {
+func (c components) PubSub(name string) (pubsub.Publisher, bool) {
 	p, ok := c[name]
 	return p, ok
 }
 
 // A function publishes with curl (or the Dapr SDK) to the local publish API.
 func Example() {
-	sc, err := sidecar.New("checkout", components{"orderpubsub": printer{}})
+	sc, err := sidecar.New("checkout", components{"orderpubsub": printer{name: "orderpubsub"}})
 	if err != nil {
 		fmt.Println(err)
 		return

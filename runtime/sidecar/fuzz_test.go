@@ -11,23 +11,24 @@ import (
 	"testing"
 
 	"github.com/dapr/components-contrib/contenttype"
-	"github.com/dapr/components-contrib/pubsub"
+
+	"github.com/funcd/funcd/runtime/pubsub"
 )
 
 // lastPublisher keeps only the last request, so fuzzing does not grow memory.
 type lastPublisher struct {
 	mu   sync.Mutex
-	last *pubsub.PublishRequest
+	last *pubsub.Message
 }
 
-func (p *lastPublisher) Publish(_ context.Context, req *pubsub.PublishRequest) error {
+func (p *lastPublisher) Publish(_ context.Context, req *pubsub.Message) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.last = req
 	return nil
 }
 
-func (p *lastPublisher) take() *pubsub.PublishRequest {
+func (p *lastPublisher) take() *pubsub.Message {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	r := p.last
@@ -83,7 +84,7 @@ func FuzzBulkPublishHTTP(f *testing.F) {
 // checkFuzzAnswer fails on a recovered panic, an unknown status, or a
 // published envelope without daprd's attributes. A caller's CloudEvent is
 // kept as sent, so it may lack an id (daprd adds none either).
-func checkFuzzAnswer(t *testing.T, rec *httptest.ResponseRecorder, got *pubsub.PublishRequest, mayBeRaw, callerCE bool) {
+func checkFuzzAnswer(t *testing.T, rec *httptest.ResponseRecorder, got *pubsub.Message, mayBeRaw, callerCE bool) {
 	t.Helper()
 	if !knownStatus[rec.Code] {
 		t.Fatalf("status: got %d, want one of daprd's", rec.Code)

@@ -10,6 +10,8 @@ import (
 	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/types/known/emptypb"
+
+	port "github.com/funcd/funcd/runtime/pubsub"
 )
 
 // grpcAPI is the Dapr gRPC service; methods other than publish, metadata
@@ -84,7 +86,7 @@ func (a *grpcAPI) BulkPublishEventAlpha1(ctx context.Context, in *runtimev1pb.Bu
 		return nil, s.refused(err, name, topic)
 	}
 	req := &pubsub.BulkPublishRequest{PubsubName: name, Topic: topic, Entries: entries, Metadata: md}
-	res, err := s.bulkPublish(ctx, p, req)
+	res, err := port.BulkPublish(ctx, p, req)
 	if err != nil {
 		apiErr, _ := s.bulkError(name, topic, err)
 		return nil, s.refused(apiErr, name, topic)
@@ -94,7 +96,7 @@ func (a *grpcAPI) BulkPublishEventAlpha1(ctx context.Context, in *runtimev1pb.Bu
 
 // resolveGRPC is daprd's gRPC validateAndGetPubsubAndTopic: the rawPayload
 // check comes with the name checks.
-func (s *Sidecar) resolveGRPC(name, topic string, md map[string]string) (Publisher, bool, error) {
+func (s *Sidecar) resolveGRPC(name, topic string, md map[string]string) (port.Publisher, bool, error) {
 	p, err := s.resolve(name, topic, md, nil)
 	if err != nil {
 		return nil, false, err
@@ -105,7 +107,7 @@ func (s *Sidecar) resolveGRPC(name, topic string, md map[string]string) (Publish
 
 // grpcEntries validates and encodes bulk entries one after the other, so the
 // first bad entry decides the error, as in daprd.
-func (s *Sidecar) grpcEntries(p Publisher, in *runtimev1pb.BulkPublishRequest, raw bool, tc traceContext) ([]pubsub.BulkMessageEntry, error) {
+func (s *Sidecar) grpcEntries(p port.Publisher, in *runtimev1pb.BulkPublishRequest, raw bool, tc traceContext) ([]pubsub.BulkMessageEntry, error) {
 	name, topic := in.GetPubsubName(), in.GetTopic()
 	seen := make(map[string]struct{}, len(in.GetEntries()))
 	entries := make([]pubsub.BulkMessageEntry, len(in.GetEntries()))

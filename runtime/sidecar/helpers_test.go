@@ -16,6 +16,8 @@ import (
 	dapr "github.com/dapr/go-sdk/client"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+
+	port "github.com/funcd/funcd/runtime/pubsub"
 )
 
 const (
@@ -27,12 +29,12 @@ const (
 // fakePublisher records what it is asked to publish.
 type fakePublisher struct {
 	mu    sync.Mutex
-	reqs  []*pubsub.PublishRequest
+	reqs  []*port.Message
 	err   error
 	feats []pubsub.Feature
 }
 
-func (f *fakePublisher) Publish(_ context.Context, req *pubsub.PublishRequest) error {
+func (f *fakePublisher) Publish(_ context.Context, req *port.Message) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.reqs = append(f.reqs, req)
@@ -45,13 +47,13 @@ func (f *fakePublisher) setErr(err error) {
 	f.err = err
 }
 
-func (f *fakePublisher) requests() []*pubsub.PublishRequest {
+func (f *fakePublisher) requests() []*port.Message {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]*pubsub.PublishRequest(nil), f.reqs...)
+	return append([]*port.Message(nil), f.reqs...)
 }
 
-func (f *fakePublisher) last(t *testing.T) *pubsub.PublishRequest {
+func (f *fakePublisher) last(t *testing.T) *port.Message {
 	t.Helper()
 	reqs := f.requests()
 	if len(reqs) == 0 {
@@ -70,12 +72,12 @@ func (f featurePublisher) Features() []pubsub.Feature { return f.feats }
 // nopPublisher accepts everything (benchmarks).
 type nopPublisher struct{}
 
-func (nopPublisher) Publish(context.Context, *pubsub.PublishRequest) error { return nil }
+func (nopPublisher) Publish(context.Context, *port.Message) error { return nil }
 
 // fakeComponents is a fixed set of named publishers.
-type fakeComponents map[string]Publisher
+type fakeComponents map[string]port.Publisher
 
-func (c fakeComponents) PubSub(name string) (Publisher, bool) {
+func (c fakeComponents) PubSub(name string) (port.Publisher, bool) {
 	p, ok := c[name]
 	return p, ok
 }

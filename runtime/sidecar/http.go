@@ -10,6 +10,8 @@ import (
 
 	apierrors "github.com/dapr/dapr/pkg/api/errors"
 	kiterrors "github.com/dapr/kit/errors"
+
+	"github.com/funcd/funcd/runtime/pubsub"
 )
 
 const (
@@ -72,7 +74,7 @@ func (s *Sidecar) publishRequest(r *http.Request) (*message, error) {
 
 // resolveHTTP validates m's names, reads the body into m and parses
 // rawPayload, in daprd's order.
-func (s *Sidecar) resolveHTTP(r *http.Request, m *message) (Publisher, bool, error) {
+func (s *Sidecar) resolveHTTP(r *http.Request, m *message) (pubsub.Publisher, bool, error) {
 	p, err := s.resolve(m.pubsub, m.topic, m.metadata, m.metadata)
 	if err != nil {
 		return nil, false, err

@@ -12,6 +12,8 @@ import (
 	apierrors "github.com/dapr/dapr/pkg/api/errors"
 	"github.com/dapr/dapr/pkg/messages/errorcodes"
 	kiterrors "github.com/dapr/kit/errors"
+
+	port "github.com/funcd/funcd/runtime/pubsub"
 )
 
 // bulkEntryJSON is one entry of an HTTP bulk publish body.
@@ -47,7 +49,7 @@ func (s *Sidecar) handleBulkPublish(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, err, name, topic)
 		return
 	}
-	res, err := s.bulkPublish(r.Context(), p, req)
+	res, err := port.BulkPublish(r.Context(), p, req)
 	if err != nil {
 		s.writeBulkFailure(w, name, topic, res, err)
 		return
@@ -56,7 +58,7 @@ func (s *Sidecar) handleBulkPublish(w http.ResponseWriter, r *http.Request) {
 }
 
 // bulkRequest validates, decodes and encodes the entries of r.
-func (s *Sidecar) bulkRequest(r *http.Request, name, topic string) (*pubsub.BulkPublishRequest, Publisher, error) {
+func (s *Sidecar) bulkRequest(r *http.Request, name, topic string) (*pubsub.BulkPublishRequest, port.Publisher, error) {
 	md := queryMetadata(r.URL)
 	p, err := s.resolve(name, topic, md, md)
 	if err != nil {

@@ -5,15 +5,16 @@ import (
 	"errors"
 
 	contribmd "github.com/dapr/components-contrib/metadata"
-	"github.com/dapr/components-contrib/pubsub"
 	apierrors "github.com/dapr/dapr/pkg/api/errors"
+
+	"github.com/funcd/funcd/runtime/pubsub"
 )
 
 // resolve finds the component a publish goes to and validates the names, in
 // daprd's order (validateAndGetPubsubAndTopic in pkg/api/{grpc,http}).
 // notFoundMD is the metadata daprd attaches to the not-found error: the
 // request's over HTTP, none over gRPC.
-func (s *Sidecar) resolve(name, topic string, md, notFoundMD map[string]string) (Publisher, error) {
+func (s *Sidecar) resolve(name, topic string, md, notFoundMD map[string]string) (pubsub.Publisher, error) {
 	if name == "" {
 		return nil, apierrors.PubSub(name).WithMetadata(md).NameEmpty()
 	}
@@ -37,20 +38,15 @@ func rawPayload(name string, md map[string]string) (bool, error) {
 }
 
 // publish encodes m and hands it to p.
-func (s *Sidecar) publish(ctx context.Context, p Publisher, m *message, raw bool) (err error) {
+func (s *Sidecar) publish(ctx context.Context, p pubsub.Publisher, m *message, raw bool) (err error) {
 	ctx, span := s.startPublish(ctx, m)
 	defer func() { endPublish(span, err) }()
-	data, err := s.encode(m, raw, features(p))
+	data, err := s.encode(m, raw, pubsub.Features(p))
 	if err != nil {
 		return err
 	}
-	req := &pubsub.PublishRequest{
-		PubsubName: m.pubsub,
-		Topic:      m.topic,
-		Data:       data,
-		Metadata:   m.metadata,
-	}
-	if err := p.Publish(ctx, req); err != nil {
+	msg := &pubsub.Message{Topic: m.topic, Data: data, Metadata: m.metadata}
+	if err := p.Publish(ctx, msg); err != nil {
 		return s.publishError(m.pubsub, m.topic, err)
 	}
 	return nil
@@ -69,11 +65,4 @@ func (s *Sidecar) publishError(name, topic string, err error) error {
 	default:
 		return apierrors.PubSub(name).PublishMessage(topic, err)
 	}
-}
-
-func features(p Publisher) []pubsub.Feature {
-	if f, ok := p.(FeatureReporter); ok {
-		return f.Features()
-	}
-	return nil
 }

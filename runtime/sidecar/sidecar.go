@@ -1,47 +1,30 @@
 package sidecar
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 
-	"github.com/dapr/components-contrib/pubsub"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/funcd/funcd/runtime/pubsub"
 	"github.com/funcd/funcd/runtime/tracing"
 )
 
-// Publisher publishes an encoded message to a topic of one pub/sub component.
+// Components finds a pub/sub component by name, as a publisher of the
+// pub/sub port. It may implement Lister.
 //
-// req.Data is what daprd would give the component: the JSON CloudEvent
-// envelope, or the caller's bytes when metadata rawPayload=true. Return an
-// error wrapping ErrTopicForbidden or ErrPubSubNotFound to get daprd's answer
-// for those cases; any other error is a publish failure.
-//
-// A Publisher may implement FeatureReporter and BulkPublisher.
-type Publisher interface {
-	Publish(ctx context.Context, req *pubsub.PublishRequest) error
-}
-
-// Components finds a pub/sub component by name. It may implement Lister.
+// A message's Data is what daprd would give the component: the JSON
+// CloudEvent envelope, or the caller's bytes when metadata rawPayload=true.
+// A publisher returns an error wrapping ErrTopicForbidden or
+// ErrPubSubNotFound to get daprd's answer for those cases; any other error
+// is a publish failure. Its optional capabilities (pubsub.FeatureReporter,
+// pubsub.BulkPublisher) are used as daprd uses the component's: with
+// pubsub.FeatureMessageTTL the component enforces ttlInSeconds itself and
+// the envelope gets no "expiration" field; without BulkPublish a bulk
+// request is published entry by entry, concurrently.
 type Components interface {
-	PubSub(name string) (Publisher, bool)
-}
-
-// FeatureReporter is an optional capability of a Publisher: the features of
-// the component behind it. When they include pubsub.FeatureMessageTTL the
-// component enforces ttlInSeconds itself and the envelope gets no
-// "expiration" field, as with daprd.
-type FeatureReporter interface {
-	Features() []pubsub.Feature
-}
-
-// BulkPublisher is an optional capability of a Publisher. Without it a bulk
-// request is published entry by entry, concurrently, as daprd does for
-// components without the BULK_PUBSUB feature.
-type BulkPublisher interface {
-	BulkPublish(ctx context.Context, req *pubsub.BulkPublishRequest) (pubsub.BulkPublishResponse, error)
+	PubSub(name string) (pubsub.Publisher, bool)
 }
 
 // Lister is an optional capability of Components, used by the metadata APIs.

@@ -10,5 +10,7 @@
 // (parallel.go) instead of the component's, which acknowledges messages
 // before they are processed. On the embedded broker, publishing and that
 // consumer use in-process connections (inprocess.go): the same messages the
-// component would store, without a loopback socket.
+// component would store, without a loopback socket; a bulk publish is one
+// pipelined write (batch.go). Components that take bulk publishes
+// themselves (pubsub.kafka) get them whole (bulk.go).
 package embedded

@@ -166,12 +166,17 @@ func (p *PubSub) Publish(ctx context.Context, msg *pubsub.Message) error {
 		err = p.pub.Publish(ctx, req)
 	}
 	if err != nil {
-		if p.kind.tooLarge != nil && p.kind.tooLarge(err) {
-			err = fmt.Errorf("%w: %d bytes: %w", pubsub.ErrTooLarge, len(msg.Data), err)
-		}
-		return fmt.Errorf("publish to %s/%s: %w", p.name, msg.Topic, err)
+		return p.publishError(msg.Topic, msg.Data, err)
 	}
 	return nil
+}
+
+// publishError gives err, the failure to publish data to topic, its context.
+func (p *PubSub) publishError(topic string, data []byte, err error) error {
+	if p.kind.tooLarge != nil && p.kind.tooLarge(err) {
+		err = fmt.Errorf("%w: %d bytes: %w", pubsub.ErrTooLarge, len(data), err)
+	}
+	return fmt.Errorf("publish to %s/%s: %w", p.name, topic, err)
 }
 
 // Subscribe delivers the topic's messages to h until ctx is done or Close.

@@ -38,11 +38,7 @@ func (p *inProcessPublisher) publish(topic string, data []byte) error {
 	if err != nil {
 		return err
 	}
-	var opts []nats.PubOpt
-	if id := cloudEventID(data); id != "" {
-		opts = append(opts, nats.MsgId(id))
-	}
-	_, err = js.Publish(topic, data, opts...)
+	_, err = js.Publish(topic, data, msgID(data)...)
 	return err
 }
 

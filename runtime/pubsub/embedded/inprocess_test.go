@@ -1,7 +1,11 @@
 package embedded_test
 
 import (
+	"slices"
+	"strconv"
 	"testing"
+
+	contrib "github.com/dapr/components-contrib/pubsub"
 
 	"github.com/funcd/funcd/runtime/broker"
 	"github.com/funcd/funcd/runtime/pubsub"
@@ -65,5 +69,37 @@ func TestInProcessPublishAsTheComponent(t *testing.T) {
 				t.Errorf("stored %+v, want id %q and the data as published", got[0], tt.wantID)
 			}
 		})
+	}
+}
+
+// TestInProcessBulkPublish: a bulk publish to the embedded broker stores its
+// entries in order, deduplicated by CloudEvent id like single publishes,
+// and answers with no failed entry.
+func TestInProcessBulkPublish(t *testing.T) {
+	b := startBroker(t)
+	ps := open(t, jetstream(), embedded.Options{Broker: b})
+	const topic = "inproc-bulk"
+	var entries []contrib.BulkMessageEntry
+	for i, id := range []string{"a", "b", "a", "c"} { // the second "a" is a duplicate
+		entries = append(entries, contrib.BulkMessageEntry{EntryId: strconv.Itoa(i), Event: []byte(`{"id":"` + id + `"}`)})
+	}
+	res, err := ps.BulkPublish(t.Context(), &contrib.BulkPublishRequest{Topic: topic, Entries: entries})
+	if err != nil || len(res.FailedEntries) != 0 {
+		t.Fatalf("BulkPublish: got %v, failed %v; want no error", err, res.FailedEntries)
+	}
+	js := jetStream(t, b)
+	var got []string
+	for seq := uint64(1); seq <= 3; seq++ {
+		m, err := js.GetMsg(broker.StreamName(topic), seq)
+		if err != nil {
+			t.Fatalf("message %d: %v", seq, err)
+		}
+		got = append(got, m.Header.Get("Nats-Msg-Id"))
+	}
+	if want := []string{"a", "b", "c"}; !slices.Equal(got, want) {
+		t.Errorf("stream holds ids %v, want %v", got, want)
+	}
+	if info, err := js.StreamInfo(broker.StreamName(topic)); err != nil || info.State.Msgs != 3 {
+		t.Errorf("stream info: %v, %+v; want 3 messages", err, info)
 	}
 }
