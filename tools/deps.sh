@@ -2,7 +2,7 @@
 # Installs and builds what `make test` runs for real, when it is missing:
 # Debian's redis-server, shellcheck and python3 (the example Dapr apps in
 # examples/dapr-apps) (apt, as root; one apt-get update),
-# then daprd, the func CLI and the CloudEvents conformance CLI through
+# then daprd, the func CLI, the CloudEvents conformance CLI and Jaeger through
 # tools/build.sh (cached by version, so a second run is a no-op).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
