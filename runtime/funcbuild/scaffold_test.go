@@ -107,25 +107,34 @@ func TestScaffoldMain(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.want[len(tt.want)-1], func(t *testing.T) {
-			got, err := scaffoldMain(tt.sig)
-			if err != nil {
-				t.Fatal(err)
-			}
-			formatted, err := format.Source(got)
-			if err != nil {
-				t.Fatalf("generated main.go does not parse: %v\n%s", err, got)
-			}
-			if string(formatted) != string(got) {
-				t.Errorf("generated main.go is not gofmt-ed:\n%s", got)
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(string(got), w) {
-					t.Errorf("main.go lacks %q:\n%s", w, got)
-				}
-			}
-			if !strings.Contains(string(got), `f "function"`) {
-				t.Errorf("main.go does not import the function as f:\n%s", got)
-			}
+			checkScaffoldMain(t, tt.sig, append(tt.want, `f "function"`), nil)
 		})
+	}
+}
+
+// checkScaffoldMain checks that the main.go scaffolded for sig parses, is
+// gofmt-ed, holds every string of want and none of notWant.
+func checkScaffoldMain(t *testing.T, sig signature, want, notWant []string) {
+	t.Helper()
+	got, err := scaffoldMain(sig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	formatted, err := format.Source(got)
+	if err != nil {
+		t.Fatalf("generated main.go does not parse: %v\n%s", err, got)
+	}
+	if string(formatted) != string(got) {
+		t.Errorf("generated main.go is not gofmt-ed:\n%s", got)
+	}
+	for _, w := range want {
+		if !strings.Contains(string(got), w) {
+			t.Errorf("main.go lacks %q:\n%s", w, got)
+		}
+	}
+	for _, w := range notWant {
+		if strings.Contains(string(got), w) {
+			t.Errorf("main.go has %q:\n%s", w, got)
+		}
 	}
 }

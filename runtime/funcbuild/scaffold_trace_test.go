@@ -1,10 +1,8 @@
 package funcbuild
 
 import (
-	"go/format"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 )
 
@@ -26,27 +24,7 @@ func TestScaffoldMainTraced(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := scaffoldMain(tt.sig)
-			if err != nil {
-				t.Fatal(err)
-			}
-			formatted, err := format.Source(got)
-			if err != nil {
-				t.Fatalf("generated main.go does not parse: %v\n%s", err, got)
-			}
-			if string(formatted) != string(got) {
-				t.Errorf("generated main.go is not gofmt-ed:\n%s", got)
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(string(got), w) {
-					t.Errorf("main.go lacks %q:\n%s", w, got)
-				}
-			}
-			for _, w := range tt.notWant {
-				if strings.Contains(string(got), w) {
-					t.Errorf("main.go has %q:\n%s", w, got)
-				}
-			}
+			checkScaffoldMain(t, tt.sig, tt.want, tt.notWant)
 		})
 	}
 }
