@@ -19,7 +19,8 @@ type Command struct {
 	Args []string
 	// Dir is the folder it runs in.
 	Dir string
-	// Env is added to the runner's environment; later values win.
+	// Env is added to the runner's environment and OTEL_SERVICE_NAME=Name;
+	// later values win.
 	Env map[string]string
 	// Ready, when set, is polled until it reports true; Run fails when the
 	// process exits first or ctx ends. Without it Run returns once the
@@ -46,7 +47,7 @@ func (r *Runner) Run(ctx context.Context, c Command) (*Instance, error) {
 	for _, k := range slices.Sorted(maps.Keys(c.Env)) {
 		extra = append(extra, k+"="+c.Env[k])
 	}
-	environ := slices.Concat(r.cfg.Environ, extra)
+	environ := slices.Concat(r.cfg.Environ, serviceName(c.Name), extra)
 	i := &Instance{
 		fn:        funcbuild.Function{Name: c.Name, Dir: c.Dir},
 		logger:    r.logger,

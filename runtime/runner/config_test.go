@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/funcd/funcd/runtime/funcbuild"
 )
 
 func TestConfigDefaults(t *testing.T) {
@@ -60,4 +62,50 @@ func TestConfigValidate(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A function's spans carry its own service name even when funcd's
+// environment names funcd; the function's run.envs and the caller's env
+// still win.
+func TestEnvironServiceName(t *testing.T) {
+	b, err := funcbuild.New(funcbuild.Config{CacheDir: t.TempDir()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := New(Config{Environ: []string{"OTEL_SERVICE_NAME=funcd", "PATH=/bin"}}, b, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		fn   funcbuild.Function
+		env  map[string]string
+		want string
+	}{
+		{"inherited from funcd", funcbuild.Function{Name: "order-processor"}, nil, "order-processor"},
+		{"run.envs", funcbuild.Function{Name: "checkout", Envs: []funcbuild.Env{{Name: "OTEL_SERVICE_NAME", Value: "shop"}}}, nil, "shop"},
+		{"caller", funcbuild.Function{Name: "checkout"}, map[string]string{"OTEL_SERVICE_NAME": "given"}, "given"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			environ, _, err := r.environ(tt.fn, tt.env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := lastValue(environ, "OTEL_SERVICE_NAME"); got != tt.want {
+				t.Errorf("OTEL_SERVICE_NAME = %q, want %q (environ %q)", got, tt.want, environ)
+			}
+		})
+	}
+}
+
+// lastValue is the value of key in environ as a process sees it: the last one.
+func lastValue(environ []string, key string) string {
+	v := ""
+	for _, kv := range environ {
+		if k, val, ok := strings.Cut(kv, "="); ok && k == key {
+			v = val
+		}
+	}
+	return v
 }

@@ -59,8 +59,8 @@ func (r *Runner) Align(names ...string) {
 
 // Start builds fn unless its binary is cached, starts it on a free loopback
 // port and waits until it is ready. The process gets the runner's
-// environment, then fn's run.envs, then env, then LISTEN_ADDRESS; later
-// values win. ctx bounds the build and the wait for readiness only: the
+// environment, then OTEL_SERVICE_NAME=fn.Name, then fn's run.envs, then
+// env, then LISTEN_ADDRESS; later values win. ctx bounds the build and the wait for readiness only: the
 // instance runs until Instance.Stop.
 func (r *Runner) Start(ctx context.Context, fn funcbuild.Function, env map[string]string) (*Instance, error) {
 	r.console.fit(fn.Name)
@@ -112,7 +112,14 @@ func (r *Runner) environ(fn funcbuild.Function, env map[string]string) ([]string
 	if r.cfg.CPUProfileDir != "" {
 		extra = append(extra, funcbuild.CPUProfileEnv+"="+filepath.Join(r.cfg.CPUProfileDir, fn.Name))
 	}
-	return slices.Concat(r.cfg.Environ, fnEnv, extra), addr, nil
+	return slices.Concat(r.cfg.Environ, serviceName(fn.Name), fnEnv, extra), addr, nil
+}
+
+// serviceName names a process's spans after it: an OTEL_SERVICE_NAME set
+// for funcd is funcd's own and must not make every function's spans look
+// like funcd's. A value set for the process itself comes later and wins.
+func serviceName(name string) []string {
+	return []string{"OTEL_SERVICE_NAME=" + name}
 }
 
 // lookupEnv looks a variable up in Config.Environ; the last entry wins.
