@@ -92,8 +92,8 @@ func (b *Binding) deliverAppBatch(s *subscription, target string, items []*item)
 	if err != nil {
 		fill(errs, err)
 	} else {
-		_, span := b.startBatch(b.life, s, items, target)
-		outcomes, cause := b.retryAppBatch(s, target, items)
+		ctx, span := b.startBatch(b.life, s, items, target)
+		outcomes, cause := b.retryAppBatch(ctx, s, target, items)
 		endBatch(span, outcomes, cause)
 		release()
 		for i, it := range items {
@@ -106,8 +106,9 @@ func (b *Binding) deliverAppBatch(s *subscription, target string, items []*item)
 }
 
 // postAppBatch makes one bulk call of the entries of items (with their
-// ids in call) and returns each entry's outcome.
-func (b *Binding) postAppBatch(s *subscription, target string, items []*item, call bulkCall) ([]delivery.Outcome, error) {
+// ids in call) and returns each entry's outcome. The call's traceparent is
+// the batch span's in ctx, which links each entry's trace.
+func (b *Binding) postAppBatch(ctx context.Context, s *subscription, target string, items []*item, call bulkCall) ([]delivery.Outcome, error) {
 	outcomes := make([]delivery.Outcome, len(items))
 	entries := make([]appBulkItem, len(items))
 	index := make(map[string]int, len(items))
@@ -124,7 +125,7 @@ func (b *Binding) postAppBatch(s *subscription, target string, items []*item, ca
 		return outcomes, delivery.Permanentf("encode bulk request: %w", err)
 	}
 	pol := s.policies[target]
-	res, err := b.deliverer.Post(b.life, target, appBulk{body: body, route: target, first: items[0].ev.ID(), token: b.cfg.App.Token}, pol.Timeout)
+	res, err := b.deliverer.Post(ctx, target, appBulk{body: body, route: target, first: items[0].ev.ID(), token: b.cfg.App.Token}, pol.Timeout)
 	whole := ClassifyApp(res.Status, nil, err)
 	switch {
 	case err != nil:

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	runtimev1pb "github.com/dapr/dapr/pkg/proto/runtime/v1"
+	"go.opentelemetry.io/otel/propagation"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -25,7 +26,7 @@ type AppBulkCallback interface {
 // each entry's outcome: Unimplemented drops them all, another error
 // retries them all; SUCCESS acknowledges, DROP dead-letters, RETRY, an
 // unknown or missing status retries.
-func (b *Binding) postGRPCAppBatch(s *subscription, target string, items []*item, call bulkCall) ([]delivery.Outcome, error) {
+func (b *Binding) postGRPCAppBatch(ctx context.Context, s *subscription, target string, items []*item, call bulkCall) ([]delivery.Outcome, error) {
 	outcomes := make([]delivery.Outcome, len(items))
 	client, ok := b.cfg.App.GRPC.(AppBulkCallback)
 	if !ok {
@@ -46,10 +47,17 @@ func (b *Binding) postGRPCAppBatch(s *subscription, target string, items []*item
 		index[entry.GetEntryId()] = i
 		req.Entries = append(req.Entries, entry)
 	}
-	ctx := b.life
+	md := metadata.MD{}
 	if tok := b.cfg.App.Token; tok != "" {
-		ctx = metadata.AppendToOutgoingContext(ctx, "dapr-api-token", tok)
+		md.Set("dapr-api-token", tok)
 	}
+	// The batch span's context, which links each entry's trace.
+	tc := propagation.MapCarrier{}
+	traceContext.Inject(ctx, tc)
+	for k, v := range tc {
+		md.Set(k, v)
+	}
+	ctx = metadata.NewOutgoingContext(ctx, md)
 	ctx, cancel := context.WithTimeout(ctx, s.policies[target].Timeout)
 	defer cancel()
 	resp, err := client.OnBulkTopicEventAlpha1(ctx, req)

@@ -1,6 +1,7 @@
 package subscriptions
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -39,7 +40,7 @@ func (c bulkCall) only(idx []int) bulkCall {
 // resiliency does: with no Resiliency policy there is one attempt. It
 // returns each entry's final outcome: Retry when the policy is spent,
 // Requeue when unlimited retries ran out of time or the binding stops.
-func (b *Binding) retryAppBatch(s *subscription, target string, items []*item) ([]delivery.Outcome, error) {
+func (b *Binding) retryAppBatch(ctx context.Context, s *subscription, target string, items []*item) ([]delivery.Outcome, error) {
 	pol := s.policies[target]
 	call := newBulkCall(len(items))
 	outcomes := make([]delivery.Outcome, len(items))
@@ -50,7 +51,7 @@ func (b *Binding) retryAppBatch(s *subscription, target string, items []*item) (
 	var cause error
 	start := time.Now()
 	for n := 1; ; n++ {
-		got, err := b.attemptAppBatch(s, target, pick(items, pending), call.only(pending))
+		got, err := b.attemptAppBatch(ctx, s, target, pick(items, pending), call.only(pending))
 		for j, i := range pending {
 			outcomes[i] = got[j]
 		}
@@ -65,7 +66,7 @@ func (b *Binding) retryAppBatch(s *subscription, target string, items []*item) (
 			}
 			return outcomes, cause
 		}
-		if err := delivery.Sleep(b.life, wait); err != nil {
+		if err := delivery.Sleep(ctx, wait); err != nil {
 			mark(outcomes, pending, delivery.Requeue)
 			return outcomes, fmt.Errorf("bulk retry interrupted: %w (last: %w)", err, cause)
 		}
@@ -75,7 +76,7 @@ func (b *Binding) retryAppBatch(s *subscription, target string, items []*item) (
 
 // attemptAppBatch makes one bulk call through the policy's circuit
 // breaker, which counts it failed when any entry is to be retried.
-func (b *Binding) attemptAppBatch(s *subscription, target string, items []*item, call bulkCall) ([]delivery.Outcome, error) {
+func (b *Binding) attemptAppBatch(ctx context.Context, s *subscription, target string, items []*item, call bulkCall) ([]delivery.Outcome, error) {
 	done, err := s.policies[target].Breaker.Allow()
 	if err != nil {
 		outcomes := make([]delivery.Outcome, len(items))
@@ -84,9 +85,9 @@ func (b *Binding) attemptAppBatch(s *subscription, target string, items []*item,
 	}
 	var outcomes []delivery.Outcome
 	if b.cfg.App.GRPC != nil {
-		outcomes, err = b.postGRPCAppBatch(s, target, items, call)
+		outcomes, err = b.postGRPCAppBatch(ctx, s, target, items, call)
 	} else {
-		outcomes, err = b.postAppBatch(s, target, items, call)
+		outcomes, err = b.postAppBatch(ctx, s, target, items, call)
 	}
 	failed := false
 	for _, o := range outcomes {

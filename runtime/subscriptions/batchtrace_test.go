@@ -1,17 +1,23 @@
 package subscriptions
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
 	contrib "github.com/dapr/components-contrib/pubsub"
+	runtimev1pb "github.com/dapr/dapr/pkg/proto/runtime/v1"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/metadata"
 
 	"github.com/funcd/funcd/runtime/delivery"
 	"github.com/funcd/funcd/runtime/resources"
@@ -119,6 +125,106 @@ func TestEndBatchRecordsOutcomes(t *testing.T) {
 			}
 			if got := s.Status().Code.String() == "Error"; got != tt.wantError {
 				t.Errorf("status %v, want error %v", s.Status(), tt.wantError)
+			}
+		})
+	}
+}
+
+// bulkMetadataCallback records the gRPC metadata of each bulk call and
+// acknowledges every entry.
+type bulkMetadataCallback struct {
+	fakeCallback
+	md []metadata.MD
+}
+
+func (f *bulkMetadataCallback) OnBulkTopicEventAlpha1(ctx context.Context, in *runtimev1pb.TopicEventBulkRequest, _ ...grpc.CallOption) (*runtimev1pb.TopicEventBulkResponse, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	md, _ := metadata.FromOutgoingContext(ctx)
+	f.md = append(f.md, md)
+	resp := &runtimev1pb.TopicEventBulkResponse{}
+	for _, e := range in.GetEntries() {
+		resp.Statuses = append(resp.Statuses, &runtimev1pb.TopicEventBulkResponseEntry{EntryId: e.GetEntryId(),
+			Status: runtimev1pb.TopicEventResponse_SUCCESS})
+	}
+	return resp, nil
+}
+
+// TestAppBatchCarriesBatchSpan checks that a bulk delivery to a Dapr app,
+// over HTTP and gRPC, carries the batch span as its traceparent, so the
+// app's spans join the batch's trace, which links each entry's.
+func TestAppBatchCarriesBatchSpan(t *testing.T) {
+	for _, transport := range []string{"http", "grpc"} {
+		t.Run(transport, func(t *testing.T) {
+			rec := tracetest.NewSpanRecorder()
+			tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+			var mu sync.Mutex
+			var parents []string
+			app := &App{ID: "sub"}
+			target := staticTarget{}
+			if transport == "grpc" {
+				app.GRPC = &bulkMetadataCallback{}
+			} else {
+				srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					var req struct {
+						Entries []struct {
+							EntryID string `json:"entryId"`
+						} `json:"entries"`
+					}
+					_ = json.NewDecoder(r.Body).Decode(&req)
+					mu.Lock()
+					parents = append(parents, r.Header.Get("traceparent"))
+					mu.Unlock()
+					statuses := make([]map[string]string, len(req.Entries))
+					for i, e := range req.Entries {
+						statuses[i] = map[string]string{"entryId": e.EntryID, "status": "SUCCESS"}
+					}
+					_ = json.NewEncoder(w).Encode(map[string]any{"statuses": statuses})
+				}))
+				t.Cleanup(srv.Close)
+				target["/bulk"] = srv.URL
+			}
+			ps := &fakePubSub{}
+			b, err := New(Config{
+				Subscriptions: []resources.Subscription{{Name: "s", PubsubName: "orderpubsub", Topic: "orders",
+					Routes: resources.Routes{Default: "/bulk"}, BulkSubscribe: resources.BulkSubscribe{Enabled: true, MaxMessagesCount: 2, MaxAwaitDurationMs: 5000}}},
+				PubSubs: registry{"orderpubsub": ps}, Target: target, TracerProvider: tp,
+				Retry: delivery.RetryPolicy{Multiplier: 1}, App: app,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := b.Start(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			for i, err := range publishBulk(t, ps, []string{"a", "b"}) {
+				if err != nil {
+					t.Errorf("entry %d: %v", i, err)
+				}
+			}
+			b.Stop(context.Background())
+
+			var batch sdktrace.ReadOnlySpan
+			for _, s := range rec.Ended() {
+				if s.Name() == "process orders" {
+					batch = s
+				}
+			}
+			if batch == nil {
+				t.Fatal("no process span for the batch")
+			}
+			want := fmt.Sprintf("00-%s-%s-01", batch.SpanContext().TraceID(), batch.SpanContext().SpanID())
+			mu.Lock()
+			if cb, ok := app.GRPC.(*bulkMetadataCallback); ok {
+				cb.mu.Lock()
+				for _, md := range cb.md {
+					parents = append(parents, strings.Join(md.Get("traceparent"), ","))
+				}
+				cb.mu.Unlock()
+			}
+			defer mu.Unlock()
+			if len(parents) != 1 || parents[0] != want {
+				t.Errorf("bulk calls' traceparent %q, want one call with the batch span's %q", parents, want)
 			}
 		})
 	}
