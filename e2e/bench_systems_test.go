@@ -53,7 +53,7 @@ func startFuncdSystem(t *testing.T, bin string) *benchSystem {
 // defaults (concurrency 10).
 func startSeedSystem(t *testing.T, subBin string) *benchSystem {
 	redis, redisAddr := startRedisProc(t)
-	res := writeResources(t, map[string]string{"pubsub.yaml": seedComponent(redisAddr)})
+	res := writeResources(t, map[string]string{"pubsub.yaml": redisComponentWith("orderpubsub", redisAddr, 0, 0)})
 	rec := newReceiver()
 	appPort := freePort(t)
 	sub := startProcLines(t, "seedsub", t.TempDir(), nil, rec.line, subBin, "-addr", addr(appPort))
@@ -66,22 +66,4 @@ func startSeedSystem(t *testing.T, subBin string) *benchSystem {
 		procs: []benchProc{{"daprd (publisher)", "", pubd.cmd.Process.Pid}, {"redis-server", "", redis.cmd.Process.Pid},
 			{"daprd (subscriber)", "", subd.cmd.Process.Pid}, {"subscriber (Go, Dapr SDK)", "", sub.cmd.Process.Pid}},
 	}
-}
-
-// seedComponent is the seed's orderpubsub Component on Redis Streams, as
-// the original quickstart ships it (host and password only).
-func seedComponent(redisAddr string) string {
-	return fmt.Sprintf(`apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata:
-  name: orderpubsub
-spec:
-  type: pubsub.redis
-  version: v1
-  metadata:
-  - name: redisHost
-    value: %s
-  - name: redisPassword
-    value: ""
-`, redisAddr)
 }

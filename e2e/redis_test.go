@@ -3,8 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -36,50 +34,19 @@ func TestPublishedOrdersSurviveKillOnRedis(t *testing.T) {
 	})
 }
 
-// redisPubSub is orderpubsub on Redis Streams at %s. A message that funcd
-// read but never acknowledged (it was killed mid-delivery) stays in the
-// consumer group's pending list; the component claims it again once it has
-// been pending processingTimeout ms, checking every redeliverInterval ms.
-// The defaults (60s and 15s) would leave the restarted funcd waiting a
-// minute, so the test makes them short. processingTimeout must still
-// exceed the time a message waits in the component's queue plus its
-// delivery, or the component redelivers messages still being processed
-// (duplicates, which the test reports).
-const redisPubSub = `apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata:
-  name: orderpubsub
-spec:
-  type: pubsub.redis
-  version: v1
-  metadata:
-    - name: redisHost
-      value: %s
-    - name: redisPassword
-      value: ""
-    - name: processingTimeout
-      value: "3000"
-    - name: redeliverInterval
-      value: "500"
-`
-
 // writeRedisComponents writes the project's Subscription and orderpubsub on
-// the redis-server at addr.
+// the redis-server at addr. The component's defaults (claiming a message
+// pending 60s, every 15s) would leave a restarted funcd waiting a minute,
+// so they are short here; processingTimeout must still exceed the time a
+// message waits in the component's queue plus its delivery, or the
+// component redelivers messages still being processed (duplicates, which
+// the test reports).
 func writeRedisComponents(t *testing.T, dir, addr string) {
 	t.Helper()
-	sub, err := os.ReadFile("../components/subscription.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, content := range map[string]string{
-		"pubsub.yaml":       fmt.Sprintf(redisPubSub, addr),
-		"subscription.yaml": string(sub),
-		"resiliency.yaml":   deliveryResiliency("1s", "200ms", 1), // 2.2s, inside processingTimeout
-	} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeWithSubscription(t, dir, map[string]string{
+		"pubsub.yaml":     redisComponentWith("orderpubsub", addr, 3*time.Second, 500*time.Millisecond),
+		"resiliency.yaml": deliveryResiliency("1s", "200ms", 1), // 2.2s, inside processingTimeout
+	})
 }
 
 // TestOrdersSurviveRedisRestart kills redis-server (SIGKILL) while orders

@@ -54,42 +54,15 @@ func TestSoak(t *testing.T) {
 	})
 }
 
-// soakRedis is orderpubsub on Redis as a user would set it for deliveries
-// that may meet a killed function: no Resiliency, so the default policy
-// (5 retries over about 3.7s, each attempt lowered to fit, here 4.3s) rides
-// out function restarts, and a message a killed funcd held is claimed
-// again after 30s.
-const soakRedis = `apiVersion: dapr.io/v1alpha1
-kind: Component
-metadata:
-  name: orderpubsub
-spec:
-  type: pubsub.redis
-  version: v1
-  metadata:
-    - name: redisHost
-      value: %s
-    - name: redisPassword
-      value: ""
-    - name: processingTimeout
-      value: "30000"
-    - name: redeliverInterval
-      value: "2000"
-`
-
 // writeSoakRedisComponents writes the project's Subscription and
-// soakRedis on the redis-server at addr.
+// orderpubsub on the redis-server at addr as a user would set it for
+// deliveries that may meet a killed function: no Resiliency, so the default
+// policy (5 retries over about 3.7s, each attempt lowered to fit, here
+// 4.3s) rides out function restarts, and a message a killed funcd held is
+// claimed again after 30s.
 func writeSoakRedisComponents(t *testing.T, dir, addr string) {
 	t.Helper()
-	sub, err := os.ReadFile(filepath.Join("..", "components", "subscription.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, content := range map[string]string{"pubsub.yaml": fmt.Sprintf(soakRedis, addr), "subscription.yaml": string(sub)} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeWithSubscription(t, dir, map[string]string{"pubsub.yaml": redisComponentWith("orderpubsub", addr, 30*time.Second, 2*time.Second)})
 }
 
 // soaking is one soak run: the funcd running now, every funcd so far, and

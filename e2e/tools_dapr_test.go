@@ -3,6 +3,7 @@ package e2e
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -96,11 +97,20 @@ func writeResources(t testing.TB, docs map[string]string) string {
 
 // redisComponent is the seed's orderpubsub component on Redis Streams,
 // with short redelivery so unacknowledged messages come back in seconds.
-// The values are milliseconds: components-contrib v1.16 decodes
-// redeliverInterval only as a number (a "1s" is ignored: the default, 15s,
-// stays).
 func redisComponent(name, redisAddr string) string {
-	return fmt.Sprintf(`apiVersion: dapr.io/v1alpha1
+	return redisComponentWith(name, redisAddr, 2*time.Second, time.Second)
+}
+
+// redisComponentWith is a pubsub.redis Component named name on the
+// redis-server at redisAddr. A message read but never acknowledged stays in
+// the consumer group's pending list; the component claims it again once it
+// has been pending processingTimeout, checking every redeliverInterval.
+// Zero leaves a value at the component's default (60s and 15s), as the
+// seed ships it. The values are written in milliseconds: components-contrib
+// v1.16 decodes redeliverInterval only as a number (a "1s" is ignored: the
+// default stays).
+func redisComponentWith(name, redisAddr string, processingTimeout, redeliverInterval time.Duration) string {
+	c := fmt.Sprintf(`apiVersion: dapr.io/v1alpha1
 kind: Component
 metadata:
   name: %s
@@ -112,11 +122,33 @@ spec:
     value: %s
   - name: redisPassword
     value: ""
-  - name: processingTimeout
-    value: "2000"
-  - name: redeliverInterval
-    value: "1000"
 `, name, redisAddr)
+	for _, m := range []struct {
+		name string
+		d    time.Duration
+	}{{"processingTimeout", processingTimeout}, {"redeliverInterval", redeliverInterval}} {
+		if m.d > 0 {
+			c += fmt.Sprintf("  - name: %s\n    value: \"%d\"\n", m.name, m.d.Milliseconds())
+		}
+	}
+	return c
+}
+
+// writeWithSubscription writes files (name to content) into dir, with the
+// project's Subscription as subscription.yaml.
+func writeWithSubscription(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	sub, err := os.ReadFile(filepath.Join("..", "components", "subscription.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files = maps.Clone(files)
+	files["subscription.yaml"] = string(sub)
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // subscription routes pubsub/topic to a function, dead-lettering to dlq.
