@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"maps"
 	"net"
-	"net/http"
 	"strconv"
 	"sync"
 	"time"
@@ -181,17 +180,7 @@ func (a *Apps) listening(ctx context.Context, ap *app) bool {
 		c.Close()
 		return true
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ap.baseURL()+ap.spec.HealthCheckPath, nil)
-	if err != nil {
-		return false
-	}
-	req.Header.Set("dapr-api-token", ap.appToken)
-	resp, err := a.client.Do(req)
-	if err != nil {
-		return false
-	}
-	resp.Body.Close()
-	return resp.StatusCode >= 200 && resp.StatusCode <= 299
+	return a.getHealth(ctx, ap)
 }
 
 func (ap *app) baseAddr() string { return "127.0.0.1:" + strconv.Itoa(ap.spec.Port) }

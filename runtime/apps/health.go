@@ -67,6 +67,12 @@ func (a *Apps) healthy(ctx context.Context, ap *app, timeout time.Duration) bool
 		_, err := runtimev1pb.NewAppCallbackHealthCheckClient(ap.conn).HealthCheck(ctx, &emptypb.Empty{})
 		return err == nil
 	}
+	return a.getHealth(ctx, ap)
+}
+
+// getHealth reports whether a GET of the app's health check path, with its
+// token, answers 2xx.
+func (a *Apps) getHealth(ctx context.Context, ap *app) bool {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ap.baseURL()+ap.spec.HealthCheckPath, nil)
 	if err != nil {
 		return false
