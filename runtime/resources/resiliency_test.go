@@ -199,21 +199,7 @@ func TestValidateResiliencyReferences(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := (&Set{Resiliencies: tt.res}).Validate()
-			if len(tt.wantErr) == 0 {
-				if err != nil {
-					t.Fatalf("got %v, want nil", err)
-				}
-				return
-			}
-			if !errors.Is(err, ErrInvalid) {
-				t.Fatalf("got %v, want an error wrapping ErrInvalid", err)
-			}
-			for _, want := range tt.wantErr {
-				if !strings.Contains(err.Error(), want) {
-					t.Errorf("got error %q, want it to contain %q", err, want)
-				}
-			}
+			checkValidate(t, (&Set{Resiliencies: tt.res}).Validate(), tt.wantErr)
 		})
 	}
 }

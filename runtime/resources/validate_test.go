@@ -77,21 +77,7 @@ func TestSetValidate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := tt.set.Validate()
-			if len(tt.wantErr) == 0 {
-				if err != nil {
-					t.Fatalf("got %v, want nil", err)
-				}
-				return
-			}
-			if !errors.Is(err, ErrInvalid) {
-				t.Fatalf("got %v, want an error wrapping ErrInvalid", err)
-			}
-			for _, want := range tt.wantErr {
-				if !strings.Contains(err.Error(), want) {
-					t.Errorf("got error %q, want it to contain %q", err, want)
-				}
-			}
+			checkValidate(t, tt.set.Validate(), tt.wantErr)
 		})
 	}
 }
@@ -128,6 +114,26 @@ func TestCategory(t *testing.T) {
 	} {
 		if got := (Component{Type: tt.typ}).Category(); got != tt.want {
 			t.Errorf("Category of %q: got %q, want %q", tt.typ, got, tt.want)
+		}
+	}
+}
+
+// checkValidate checks the error of a Validate call: nil when wantErr is
+// empty, else one wrapping ErrInvalid whose text holds each of wantErr.
+func checkValidate(t *testing.T, err error, wantErr []string) {
+	t.Helper()
+	if len(wantErr) == 0 {
+		if err != nil {
+			t.Fatalf("got %v, want nil", err)
+		}
+		return
+	}
+	if !errors.Is(err, ErrInvalid) {
+		t.Fatalf("got %v, want an error wrapping ErrInvalid", err)
+	}
+	for _, want := range wantErr {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("got error %q, want it to contain %q", err, want)
 		}
 	}
 }
