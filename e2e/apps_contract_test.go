@@ -146,18 +146,29 @@ func (a *contractApp) serve(w http.ResponseWriter, r *http.Request) {
 func (a *contractApp) outcomes() map[string]string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	names := make([]string, len(appCases))
+	for i, c := range appCases {
+		names[i] = c.name
+	}
+	return describeOutcomes(names, a.attempts, a.dead)
+}
+
+// describeOutcomes describes, by "topic/case", what happened to each case
+// on the topics with ("c-dl") and without ("c-nodl") a deadLetterTopic:
+// "1 attempt", "2 attempts, dead-lettered"...
+func describeOutcomes(cases []string, attempts map[string]int, dead map[string]bool) map[string]string {
 	out := map[string]string{}
-	for _, c := range appCases {
+	for _, c := range cases {
 		for _, topic := range []string{"c-dl", "c-nodl"} {
-			n := a.attempts[topic+"/"+c.name]
+			n := attempts[topic+"/"+c]
 			s := fmt.Sprintf("%d attempt", n)
 			if n != 1 {
 				s += "s"
 			}
-			if topic == "c-dl" && a.dead[c.name] {
+			if topic == "c-dl" && dead[c] {
 				s += ", dead-lettered"
 			}
-			out[topic+"/"+c.name] = s
+			out[topic+"/"+c] = s
 		}
 	}
 	return out

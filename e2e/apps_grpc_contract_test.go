@@ -123,21 +123,11 @@ func stableRequest(in *runtimev1pb.TopicEventRequest) string {
 func (a *grpcContractApp) outcomes() map[string]string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	out := map[string]string{}
-	for _, c := range grpcCases {
-		for _, topic := range []string{"c-dl", "c-nodl"} {
-			n := a.attempts[topic+"/"+c.name]
-			s := fmt.Sprintf("%d attempt", n)
-			if n != 1 {
-				s += "s"
-			}
-			if topic == "c-dl" && a.dead[c.name] {
-				s += ", dead-lettered"
-			}
-			out[topic+"/"+c.name] = s
-		}
+	names := make([]string, len(grpcCases))
+	for i, c := range grpcCases {
+		names[i] = c.name
 	}
-	return out
+	return describeOutcomes(names, a.attempts, a.dead)
 }
 
 func (a *grpcContractApp) settled() bool {
