@@ -116,14 +116,5 @@ func TestDaprGRPCAppBulkSubscribe(t *testing.T) {
 	waitFor(t, time.Minute, "every bulk case settled under daprd", daprdApp.settled)
 
 	time.Sleep(4 * time.Second)
-	gotFuncd, gotDaprd := funcdApp.outcomes(), daprdApp.outcomes()
-	for c := range bulkCases {
-		t.Logf("%-8s funcd: %-26s daprd: %s", c, gotFuncd[c], gotDaprd[c])
-		if gotFuncd[c] != gotDaprd[c] {
-			t.Errorf("%s: funcd %q, daprd %q", c, gotFuncd[c], gotDaprd[c])
-		}
-		if funcdApp.shape[c] != daprdApp.shape[c] {
-			t.Errorf("%s: bulk requests differ\nfuncd: %s\ndaprd: %s", c, funcdApp.shape[c], daprdApp.shape[c])
-		}
-	}
+	compareBulkApps(t, funcdApp.outcomes(), daprdApp.outcomes(), funcdApp.shape, daprdApp.shape)
 }
