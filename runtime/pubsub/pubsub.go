@@ -35,13 +35,22 @@ type Subscription struct {
 	Consumer string
 	// Metadata is the Subscription resource's metadata (e.g. rawPayload).
 	Metadata map[string]string
+	// Stopped, when set, is called once the subscription has stopped
+	// (its ctx is done, or Close): the handler is not running and is
+	// called no more, and what the adapter closes at a subscription's end
+	// (a Dapr stream, a Kafka consumer leaving its group) is closed. It
+	// is how a caller waits for a subscription to wind down, e.g. before
+	// the same Consumer subscribes again. It is not called when Subscribe
+	// fails.
+	Stopped func()
 }
 
 // PubSub is what the binding and the publish API need from a broker.
 type PubSub interface {
 	Publisher
 	// Subscribe starts delivering messages to h and returns once the
-	// subscription is live. Delivery stops when ctx is done or on Close.
+	// subscription is live. Delivery stops when ctx is done or on Close;
+	// sub.Stopped, when set, is called once it has stopped.
 	Subscribe(ctx context.Context, sub Subscription, h Handler) error
 	// Close stops every subscription and releases the connection.
 	Close() error

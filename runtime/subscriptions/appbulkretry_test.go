@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/funcd/funcd/runtime/delivery"
@@ -31,11 +31,17 @@ type bulkSeen struct {
 	entries map[string]string // case -> entryId
 }
 
+// The bulk retry tests run in a testing/synctest bubble, as the
+// Resiliency tests do: retry waits and the batch's MaxAwaitDurationMs pass
+// on its fake clock, so the durations asserted are exact.
+
 // bulkRetryApp answers each entry by its case: "flaky" RETRY the first
 // time, "retry" always RETRY, "missing" never a status, "success"
-// SUCCESS; fail answers the whole call with that status first.
-func bulkRetryApp(t *testing.T, log *bulkCallLog, fail int) *httptest.Server {
-	return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// SUCCESS; fail answers the whole call with that status first. It serves
+// on pipeServer's in-memory network: the client to deliver with and the
+// URL.
+func bulkRetryApp(t *testing.T, log *bulkCallLog, fail int) (*http.Client, string) {
+	return pipeServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var env struct {
 			ID      string `json:"id"`
 			Entries []struct {
@@ -97,13 +103,13 @@ func publishBulk(t *testing.T, ps *fakePubSub, cases []string) []error {
 	return errs
 }
 
-func startBulkBinding(t *testing.T, url, dlq string, retry delivery.RetryPolicy) (*Binding, *fakePubSub) {
+func startBulkBinding(t *testing.T, client *http.Client, url, dlq string, retry delivery.RetryPolicy) (*Binding, *fakePubSub) {
 	t.Helper()
 	ps := &fakePubSub{}
 	b, err := New(Config{
 		Subscriptions: []resources.Subscription{{Name: "s", PubsubName: "orderpubsub", Topic: "orders", DeadLetterTopic: dlq,
 			Routes: resources.Routes{Default: "/bulk"}, BulkSubscribe: resources.BulkSubscribe{Enabled: true, MaxMessagesCount: 4, MaxAwaitDurationMs: 2000}}},
-		PubSubs: registry{"orderpubsub": ps}, Target: staticTarget{"/bulk": url},
+		PubSubs: registry{"orderpubsub": ps}, Target: staticTarget{"/bulk": url}, Client: client,
 		Retry: retry, App: &App{ID: "sub"},
 	})
 	if err != nil {
@@ -119,14 +125,22 @@ func startBulkBinding(t *testing.T, url, dlq string, retry delivery.RetryPolicy)
 var twoRetries = delivery.RetryPolicy{MaxRetries: 2, Initial: 10 * time.Millisecond, Max: 10 * time.Millisecond, Multiplier: 1}
 
 func TestAppBulkRetriesOnlyFailedEntries(t *testing.T) {
+	synctest.Test(t, testAppBulkRetriesOnlyFailedEntries)
+}
+
+func testAppBulkRetriesOnlyFailedEntries(t *testing.T) {
 	var log bulkCallLog
-	app := bulkRetryApp(t, &log, 0)
-	defer app.Close()
-	b, ps := startBulkBinding(t, app.URL, "dlq", twoRetries)
+	client, url := bulkRetryApp(t, &log, 0)
+	b, ps := startBulkBinding(t, client, url, "dlq", twoRetries)
+	began := time.Now()
 	for i, err := range publishBulk(t, ps, []string{"success", "flaky", "retry", "missing"}) {
 		if err != nil {
 			t.Errorf("message %d handed back to the broker: %v", i, err)
 		}
+	}
+	// A full batch leaves at once; two retries wait 10ms each.
+	if took, want := time.Since(began), 2*twoRetries.Initial; took != want {
+		t.Errorf("settled after %v, want %v", took, want)
 	}
 	log.mu.Lock()
 	defer log.mu.Unlock()
@@ -158,6 +172,9 @@ func TestAppBulkRetriesOnlyFailedEntries(t *testing.T) {
 }
 
 func TestAppBulkRetriesFailedCall(t *testing.T) {
+	// Two messages leave as a batch after MaxAwaitDurationMs (2s); a retry
+	// waits 10ms.
+	const await = 2 * time.Second
 	tests := []struct {
 		name      string
 		status    int
@@ -165,41 +182,51 @@ func TestAppBulkRetriesFailedCall(t *testing.T) {
 		calls     int
 		delivered int64
 		returned  int // handed back to the broker
+		took      time.Duration
 	}{
-		{"500 retried", http.StatusInternalServerError, twoRetries, 2, 2, 0},
-		{"500 without a policy", http.StatusInternalServerError, delivery.RetryPolicy{Multiplier: 1}, 1, 0, 2},
-		{"404 drops", http.StatusNotFound, twoRetries, 1, 0, 0},
+		{"500 retried", http.StatusInternalServerError, twoRetries, 2, 2, 0, await + twoRetries.Initial},
+		{"500 without a policy", http.StatusInternalServerError, delivery.RetryPolicy{Multiplier: 1}, 1, 0, 2, await},
+		{"404 drops", http.StatusNotFound, twoRetries, 1, 0, 0, await},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var log bulkCallLog
-			app := bulkRetryApp(t, &log, tt.status)
-			defer app.Close()
-			b, ps := startBulkBinding(t, app.URL, "", tt.retry)
-			errs := publishBulk(t, ps, []string{"success", "flaky"})
-			log.mu.Lock()
-			calls := len(log.calls)
-			log.mu.Unlock()
-			if calls != tt.calls {
-				t.Errorf("%d calls, want %d", calls, tt.calls)
-			}
-			if c := b.Status()[0].Counts; c.Delivered != tt.delivered {
-				t.Errorf("counts %+v, want %d delivered", c, tt.delivered)
-			}
-			returned := 0
-			for _, err := range errs {
-				if err != nil {
-					returned++
+			synctest.Test(t, func(t *testing.T) {
+				var log bulkCallLog
+				client, url := bulkRetryApp(t, &log, tt.status)
+				b, ps := startBulkBinding(t, client, url, "", tt.retry)
+				began := time.Now()
+				errs := publishBulk(t, ps, []string{"success", "flaky"})
+				if took := time.Since(began); took != tt.took {
+					t.Errorf("settled after %v, want %v", took, tt.took)
 				}
-			}
-			if returned != tt.returned {
-				t.Errorf("%d handed back to the broker, want %d", returned, tt.returned)
-			}
+				log.mu.Lock()
+				calls := len(log.calls)
+				log.mu.Unlock()
+				if calls != tt.calls {
+					t.Errorf("%d calls, want %d", calls, tt.calls)
+				}
+				if c := b.Status()[0].Counts; c.Delivered != tt.delivered {
+					t.Errorf("counts %+v, want %d delivered", c, tt.delivered)
+				}
+				returned := 0
+				for _, err := range errs {
+					if err != nil {
+						returned++
+					}
+				}
+				if returned != tt.returned {
+					t.Errorf("%d handed back to the broker, want %d", returned, tt.returned)
+				}
+			})
 		})
 	}
 }
 
 func TestAppGRPCBulkRetriesOnlyFailedEntries(t *testing.T) {
+	synctest.Test(t, testAppGRPCBulkRetriesOnlyFailedEntries)
+}
+
+func testAppGRPCBulkRetriesOnlyFailedEntries(t *testing.T) {
 	app := &fakeBulkCallback{}
 	ps := &fakePubSub{}
 	b, err := New(Config{
@@ -214,6 +241,7 @@ func TestAppGRPCBulkRetriesOnlyFailedEntries(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Stop(context.Background())
+	began := time.Now()
 	var wg sync.WaitGroup
 	for i, c := range []string{"SUCCESS", "RETRY", "missing"} {
 		wg.Go(func() {
@@ -224,6 +252,9 @@ func TestAppGRPCBulkRetriesOnlyFailedEntries(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	if took, want := time.Since(began), 2*twoRetries.Initial; took != want {
+		t.Errorf("settled after %v, want %v (a full batch at once, two retries 10ms apart)", took, want)
+	}
 	app.mu.Lock()
 	defer app.mu.Unlock()
 	var sizes []int

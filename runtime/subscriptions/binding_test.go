@@ -89,10 +89,19 @@ type received struct {
 // (the last one repeats).
 func function(t *testing.T, reply string, statuses ...int) (*httptest.Server, *[]received) {
 	t.Helper()
+	h, got := functionHandler(reply, statuses...)
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv, got
+}
+
+// functionHandler answers as function's server does and records what it
+// saw.
+func functionHandler(reply string, statuses ...int) (http.Handler, *[]received) {
 	var mu sync.Mutex
 	var got []received
 	var n atomic.Int32
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		mu.Lock()
 		got = append(got, received{header: r.Header.Clone(), body: string(body)})
@@ -104,9 +113,8 @@ func function(t *testing.T, reply string, statuses ...int) (*httptest.Server, *[
 		}
 		w.WriteHeader(statuses[i])
 		_, _ = io.WriteString(w, reply)
-	}))
-	t.Cleanup(srv.Close)
-	return srv, &got
+	})
+	return h, &got
 }
 
 var fastRetry = delivery.RetryPolicy{MaxRetries: 3, Initial: time.Millisecond, Max: 4 * time.Millisecond, Multiplier: 2, Jitter: 0.2}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"strconv"
 	"sync"
 
@@ -75,18 +76,7 @@ func (p *PubSub) Publish(ctx context.Context, msg *pubsub.Message) error {
 	if p.isClosed() {
 		return pubsub.ErrClosed
 	}
-	md := make(map[string]string, len(msg.Metadata)+1)
-	for k, v := range msg.Metadata {
-		md[k] = v
-	}
-	contentType := "application/cloudevents+json"
-	if rawPayload(md) || !isEnvelope(msg.Data) {
-		md[rawPayloadKey] = "true"
-		contentType = msg.ContentType
-		if contentType == "" {
-			contentType = "application/octet-stream"
-		}
-	}
+	contentType, md := encoding(msg.Data, msg.ContentType, msg.Metadata)
 	err := p.client.PublishEvent(ctx, p.name, msg.Topic, msg.Data,
 		daprc.PublishEventWithContentType(contentType), daprc.PublishEventWithMetadata(md))
 	if err != nil {
@@ -114,6 +104,21 @@ func (p *PubSub) isClosed() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.closed
+}
+
+// encoding is how data goes to the sidecar: its content type, and a copy
+// of md with rawPayload=true when it goes as a raw payload (see Publish).
+func encoding(data []byte, contentType string, md map[string]string) (string, map[string]string) {
+	out := make(map[string]string, len(md)+1)
+	maps.Copy(out, md)
+	if !rawPayload(out) && isEnvelope(data) {
+		return "application/cloudevents+json", out
+	}
+	out[rawPayloadKey] = "true"
+	if contentType == "" {
+		contentType = "application/octet-stream"
+	}
+	return contentType, out
 }
 
 // isEnvelope reports whether data is a JSON object with a string specversion.

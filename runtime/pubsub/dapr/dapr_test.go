@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -149,11 +150,18 @@ func TestSubscribeAgainAfterBrokenStream(t *testing.T) {
 func TestClose(t *testing.T) {
 	f := newFakeDaprd()
 	ps := open(t, f)
-	if err := ps.Subscribe(t.Context(), pubsub.Subscription{Topic: "orders"}, func(context.Context, *pubsub.Message) error { return nil }); err != nil {
+	stopped := make(chan struct{})
+	sub := pubsub.Subscription{Topic: "orders", Stopped: func() { close(stopped) }}
+	if err := ps.Subscribe(t.Context(), sub, func(context.Context, *pubsub.Message) error { return nil }); err != nil {
 		t.Fatalf("Subscribe: %v", err)
 	}
 	if err := ps.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
+	}
+	select {
+	case <-stopped:
+	default:
+		t.Error("Close returned before the subscription's Stopped was called")
 	}
 	if err := ps.Publish(t.Context(), &pubsub.Message{Topic: "orders", Data: []byte(`{}`)}); !errors.Is(err, pubsub.ErrClosed) {
 		t.Errorf("Publish after Close: got %v, want ErrClosed", err)
@@ -235,16 +243,21 @@ func answer(t *testing.T, f *fakeDaprd) *runtimev1pb.SubscribeTopicEventsRequest
 }
 
 // TestCancelLetsInFlightAnswer ends a subscription while its handler runs:
-// the handler's success still reaches daprd before the stream closes, so
-// the event is acknowledged rather than delivered again.
+// events that come while it drains are answered RETRY, the handler's
+// success still reaches daprd before the stream closes, so the event is
+// acknowledged rather than delivered again, and then the subscription
+// reports that it stopped.
 func TestCancelLetsInFlightAnswer(t *testing.T) {
 	f := newFakeDaprd()
 	ps := open(t, f)
 	ctx, cancel := context.WithCancel(t.Context())
-	entered, release := make(chan struct{}), make(chan struct{})
-	err := ps.Subscribe(ctx, pubsub.Subscription{Topic: "orders"}, func(context.Context, *pubsub.Message) error {
-		close(entered)
-		<-release
+	entered, release, stopped := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	sub := pubsub.Subscription{Topic: "orders", Stopped: func() { close(stopped) }}
+	err := ps.Subscribe(ctx, sub, func(_ context.Context, m *pubsub.Message) error {
+		if idOf(m) == "inflight" {
+			close(entered)
+			<-release
+		}
 		return nil
 	})
 	if err != nil {
@@ -254,9 +267,31 @@ func TestCancelLetsInFlightAnswer(t *testing.T) {
 	f.events <- event("inflight", "application/octet-stream", envelopeJSON("inflight"))
 	<-entered
 	cancel()
-	time.Sleep(50 * time.Millisecond) // the subscription is draining now
+	// The subscription is draining once it answers a new event RETRY;
+	// until then such events are handled (SUCCESS).
+	for i := 0; ; i++ {
+		id := fmt.Sprintf("late-%d", i)
+		f.events <- event(id, "application/octet-stream", envelopeJSON(id))
+		a := answer(t, f)
+		if a.GetId() != id {
+			t.Fatalf("got answer %v while the event in flight is held, want one for %s", a, id)
+		}
+		if a.GetStatus().GetStatus() == runtimev1pb.TopicEventResponse_RETRY {
+			break
+		}
+	}
+	select {
+	case <-stopped:
+		t.Fatal("Stopped was called while a handler was still running")
+	default:
+	}
 	close(release)
 	if a := answer(t, f); a.GetId() != "inflight" || a.GetStatus().GetStatus() != runtimev1pb.TopicEventResponse_SUCCESS {
 		t.Errorf("got answer %v, want SUCCESS for the event in flight", a)
+	}
+	select {
+	case <-stopped:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Stopped not called within 5s of the last handler's answer")
 	}
 }

@@ -7,7 +7,9 @@
 // one SDK client, which the caller dials (see Dial) and closes. Messages
 // keep the port's meaning: Data is exactly what daprd's component stored —
 // the CloudEvent envelope daprd built, or the raw payload — because the
-// adapter streams with rawPayload=true (see streamMetadata).
+// adapter streams with rawPayload=true (see streamMetadata). A bulk publish
+// (pubsub.BulkPublisher) is one call to daprd's bulk publish API, which
+// hands it whole to a component that takes bulk publishes (bulk.go).
 //
 // The handler's nil answers SUCCESS and an error RETRY; the adapter never
 // answers DROP and never sets a deadLetterTopic on the stream: retries and

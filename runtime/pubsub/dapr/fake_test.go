@@ -6,12 +6,17 @@ import (
 	"sync"
 	"testing"
 
+	contrib "github.com/dapr/components-contrib/pubsub"
 	runtimev1pb "github.com/dapr/dapr/pkg/proto/runtime/v1"
 	daprc "github.com/dapr/go-sdk/client"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/test/bufconn"
 	"google.golang.org/protobuf/types/known/emptypb"
+
+	"github.com/funcd/funcd/runtime/pubsub"
 )
 
 // fakeDaprd is an in-process Dapr gRPC API: it records publishes, serves
@@ -24,8 +29,16 @@ type fakeDaprd struct {
 	initial chan *runtimev1pb.SubscribeTopicEventsRequestInitialAlpha1
 	breaks  chan struct{} // a receive ends the current stream with an error
 
+	// component, when set, is the component behind the bulk publish API,
+	// which is otherwise unimplemented, as in a daprd without it.
+	component contrib.PubSub
+	// rejectPublish, when set, fails the PublishEvent calls it returns an
+	// error for.
+	rejectPublish func(*runtimev1pb.PublishEventRequest) error
+
 	mu         sync.Mutex
 	published  []*runtimev1pb.PublishEventRequest
+	bulk       []*runtimev1pb.BulkPublishRequest
 	components []string
 }
 
@@ -39,10 +52,58 @@ func newFakeDaprd() *fakeDaprd {
 }
 
 func (f *fakeDaprd) PublishEvent(_ context.Context, req *runtimev1pb.PublishEventRequest) (*emptypb.Empty, error) {
+	if f.rejectPublish != nil {
+		if err := f.rejectPublish(req); err != nil {
+			return nil, status.Error(codes.Internal, err.Error())
+		}
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.published = append(f.published, req)
 	return &emptypb.Empty{}, nil
+}
+
+// BulkPublishEventAlpha1 does what daprd does with the entries, without
+// building envelopes: it hands them whole to a component with the
+// BULK_PUBSUB feature, else publishes them one by one (pubsub.PublishEach
+// mirrors daprd's defaultBulkPublisher). An error comes back without
+// entries, as from daprd.
+func (f *fakeDaprd) BulkPublishEventAlpha1(ctx context.Context, in *runtimev1pb.BulkPublishRequest) (*runtimev1pb.BulkPublishResponse, error) {
+	f.mu.Lock()
+	f.bulk = append(f.bulk, in)
+	f.mu.Unlock()
+	if f.component == nil {
+		return nil, status.Error(codes.Unimplemented, "unknown method BulkPublishEventAlpha1")
+	}
+	req := &contrib.BulkPublishRequest{PubsubName: in.GetPubsubName(), Topic: in.GetTopic(), Metadata: in.GetMetadata()}
+	for _, e := range in.GetEntries() {
+		req.Entries = append(req.Entries, contrib.BulkMessageEntry{EntryId: e.GetEntryId(), Event: e.GetEvent(), ContentType: e.GetContentType(), Metadata: e.GetMetadata()})
+	}
+	var res contrib.BulkPublishResponse
+	var err error
+	if bp, ok := f.component.(contrib.BulkPublisher); ok && contrib.FeatureBulkPublish.IsPresent(f.component.Features()) {
+		res, err = bp.BulkPublish(ctx, req)
+	} else {
+		res, err = pubsub.PublishEach(ctx, componentPublisher{f.component, in.GetPubsubName()}, req)
+	}
+	if err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	out := &runtimev1pb.BulkPublishResponse{}
+	for _, e := range res.FailedEntries {
+		out.FailedEntries = append(out.FailedEntries, &runtimev1pb.BulkPublishResponseFailedEntry{EntryId: e.EntryId, Error: e.Error.Error()})
+	}
+	return out, nil
+}
+
+// componentPublisher publishes to a components-contrib component.
+type componentPublisher struct {
+	c    contrib.PubSub
+	name string
+}
+
+func (p componentPublisher) Publish(ctx context.Context, m *pubsub.Message) error {
+	return p.c.Publish(ctx, &contrib.PublishRequest{Data: m.Data, PubsubName: p.name, Topic: m.Topic, Metadata: m.Metadata, ContentType: &m.ContentType})
 }
 
 func (f *fakeDaprd) GetMetadata(context.Context, *runtimev1pb.GetMetadataRequest) (*runtimev1pb.GetMetadataResponse, error) {

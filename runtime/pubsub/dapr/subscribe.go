@@ -23,7 +23,8 @@ const (
 // bounds how many are in flight). sub.Consumer is not used: daprd's
 // consumer group is its app id. When the stream breaks (daprd restarted),
 // the adapter subscribes again until ctx ends or Close. When ctx ends, the
-// handlers in flight still answer before the stream is closed.
+// handlers in flight still answer before the stream is closed; then
+// sub.Stopped is called.
 func (p *PubSub) Subscribe(ctx context.Context, sub pubsub.Subscription, h pubsub.Handler) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -41,9 +42,14 @@ func (p *PubSub) Subscribe(ctx context.Context, sub pubsub.Subscription, h pubsu
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
-		defer cancel()
-		defer stop()
-		p.receive(ctx, sub, s, h)
+		var handlers sync.WaitGroup // of every stream, broken ones too
+		p.receive(ctx, sub, s, h, &handlers)
+		stop()
+		cancel()
+		handlers.Wait()
+		if sub.Stopped != nil {
+			sub.Stopped()
+		}
 	}()
 	return nil
 }
@@ -79,11 +85,11 @@ func (p *PubSub) open(ctx context.Context, sub pubsub.Subscription) (*stream, er
 
 // receive delivers the stream's messages until ctx ends, re-subscribing
 // whenever the stream breaks.
-func (p *PubSub) receive(ctx context.Context, sub pubsub.Subscription, s *stream, h pubsub.Handler) {
+func (p *PubSub) receive(ctx context.Context, sub pubsub.Subscription, s *stream, h pubsub.Handler, handlers *sync.WaitGroup) {
 	log := p.log.With("topic", sub.Topic)
 	backoff := minResubscribe
 	for {
-		err := p.serve(ctx, sub, s, h)
+		err := p.serve(ctx, sub, s, h, handlers)
 		if ctx.Err() != nil {
 			return
 		}
@@ -119,10 +125,10 @@ func streamMetadata(md map[string]string) map[string]string {
 	return out
 }
 
-// serve reads messages from s until it breaks, handling each concurrently.
-// Once ctx ends it drains s: new events are answered RETRY, in-flight ones
-// answer, then the stream is closed.
-func (p *PubSub) serve(ctx context.Context, sub pubsub.Subscription, s *stream, h pubsub.Handler) error {
+// serve reads messages from s until it breaks, handling each concurrently
+// (counted in handlers). Once ctx ends it drains s: new events are answered
+// RETRY, in-flight ones answer, then the stream is closed.
+func (p *PubSub) serve(ctx context.Context, sub pubsub.Subscription, s *stream, h pubsub.Handler, handlers *sync.WaitGroup) error {
 	raw := rawPayload(sub.Metadata)
 	done := make(chan struct{})
 	var watcher sync.WaitGroup
@@ -157,8 +163,10 @@ func (p *PubSub) serve(ctx context.Context, sub pubsub.Subscription, s *stream, 
 			continue
 		}
 		p.wg.Add(1)
+		handlers.Add(1)
 		go func() {
 			defer p.wg.Done()
+			defer handlers.Done()
 			defer s.inflight.Done()
 			status := runtimev1pb.TopicEventResponse_SUCCESS
 			if err := p.handle(ctx, ev, raw, h); err != nil {

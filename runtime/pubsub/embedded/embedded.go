@@ -54,10 +54,13 @@ type PubSub struct {
 	// concurrency "parallel" on the embedded broker (see parallel.go).
 	parallel *parallel
 
+	// life is cancelled once Close is done: every subscription has ended.
+	life   context.Context
+	cancel context.CancelFunc
+
 	mu sync.Mutex
-	// subs holds the per-subscription instances, each with the func that
-	// cancels its close at the subscription's end (nil: closed by Close).
-	subs   map[contrib.PubSub]func() bool
+	// subs holds the per-subscription instances Close closes.
+	subs   map[contrib.PubSub]struct{}
 	closed bool
 	// releasing counts per-subscription instances being closed because their
 	// subscription ended; Close waits for them.
@@ -136,6 +139,7 @@ func Open(ctx context.Context, comp resources.Component, opts Options) (*PubSub,
 		return nil, fmt.Errorf("component %s (%s): %w", comp.Name, comp.File, err)
 	}
 	ps.pub = pub
+	ps.life, ps.cancel = context.WithCancel(context.Background())
 	return ps, nil
 }
 
@@ -179,13 +183,20 @@ func (p *PubSub) publishError(topic string, data []byte, err error) error {
 	return fmt.Errorf("publish to %s/%s: %w", p.name, topic, err)
 }
 
-// Subscribe delivers the topic's messages to h until ctx is done or Close.
+// Subscribe delivers the topic's messages to h until ctx is done or Close,
+// then calls sub.Stopped once h has returned for the last time and, for
+// kinds that close it then, the subscription's own instance is closed.
 func (p *PubSub) Subscribe(ctx context.Context, sub pubsub.Subscription, h pubsub.Handler) error {
 	if err := p.ready(sub.Topic); err != nil {
 		return err
 	}
 	subCtx := ctx
+	var inflight calls
 	handler := func(ctx context.Context, m *contrib.NewMessage) error {
+		if !inflight.enter() {
+			return errSubscriptionEnded
+		}
+		defer inflight.leave()
 		// Components can hand over a message they fetched as the
 		// subscription ended (Redis: a blocked XREADGROUP returns after
 		// cancel). Leave it unacknowledged for the next subscriber.
@@ -198,24 +209,35 @@ func (p *PubSub) Subscribe(ctx context.Context, sub pubsub.Subscription, h pubsu
 		}
 		return h(ctx, msg)
 	}
+	release := func() {}
 	if p.parallel != nil {
 		meta, _ := p.subscriptionMeta(sub)
 		if err := p.parallel.subscribe(ctx, meta, sub.Metadata, sub.Topic, handler); err != nil {
 			return fmt.Errorf("subscribe to %s/%s: %w", p.name, sub.Topic, err)
 		}
-		return nil
-	}
-	c, err := p.subscriber(ctx, sub)
-	if err != nil {
-		return fmt.Errorf("subscribe to %s/%s: %w", p.name, sub.Topic, err)
-	}
-	req := contrib.SubscribeRequest{Topic: sub.Topic, Metadata: sub.Metadata}
-	if err := c.Subscribe(ctx, req, handler); err != nil {
-		if c != p.pub {
-			p.release(c)
+	} else {
+		c, err := p.subscriber(ctx, sub)
+		if err != nil {
+			return fmt.Errorf("subscribe to %s/%s: %w", p.name, sub.Topic, err)
 		}
-		return fmt.Errorf("subscribe to %s/%s: %w", p.name, sub.Topic, err)
+		req := contrib.SubscribeRequest{Topic: sub.Topic, Metadata: sub.Metadata}
+		if err := c.Subscribe(ctx, req, handler); err != nil {
+			if c != p.pub {
+				p.release(c)
+			}
+			return fmt.Errorf("subscribe to %s/%s: %w", p.name, sub.Topic, err)
+		}
+		if c != p.pub && p.kind.closeOnEnd {
+			release = func() { p.release(c) }
+		}
 	}
+	p.onEnd(ctx, func() {
+		release()
+		inflight.end()
+		if sub.Stopped != nil {
+			sub.Stopped()
+		}
+	})
 	return nil
 }
 
@@ -225,7 +247,8 @@ var errSubscriptionEnded = errors.New("subscription ended")
 
 // subscriber returns the component instance a subscription reads from: its
 // own instance with the consumer set when the type has a consumer key. That
-// instance is closed by Close, or when ctx ends for kinds that closeOnEnd.
+// instance is closed by Close, or when the subscription ends for kinds that
+// closeOnEnd (see Subscribe).
 func (p *PubSub) subscriber(ctx context.Context, sub pubsub.Subscription) (contrib.PubSub, error) {
 	meta, own := p.subscriptionMeta(sub)
 	if !own {
@@ -241,16 +264,9 @@ func (p *PubSub) subscriber(ctx context.Context, sub pubsub.Subscription) (contr
 		return nil, errors.Join(pubsub.ErrClosed, c.Close())
 	}
 	if p.subs == nil {
-		p.subs = map[contrib.PubSub]func() bool{}
+		p.subs = map[contrib.PubSub]struct{}{}
 	}
-	p.subs[c] = nil
-	if p.kind.closeOnEnd {
-		p.releasing.Add(1)
-		p.subs[c] = context.AfterFunc(ctx, func() {
-			defer p.releasing.Done()
-			p.release(c)
-		})
-	}
+	p.subs[c] = struct{}{}
 	return c, nil
 }
 
@@ -275,10 +291,14 @@ func (p *PubSub) release(c contrib.PubSub) {
 	p.mu.Lock()
 	_, ok := p.subs[c]
 	delete(p.subs, c)
+	if ok {
+		p.releasing.Add(1) // under mu: Close, once it took subs, waits for it
+	}
 	p.mu.Unlock()
 	if !ok {
 		return
 	}
+	defer p.releasing.Done()
 	if err := c.Close(); err != nil {
 		p.log.Warn("close the instance of an ended subscription", "error", err)
 	}
@@ -297,7 +317,8 @@ func (p *PubSub) ready(topic string) error {
 	return nil
 }
 
-// Close stops subscriptions, then the publishing instance.
+// Close stops subscriptions, then the publishing instance. Each
+// subscription's Stopped is called after.
 func (p *PubSub) Close() error {
 	p.mu.Lock()
 	if p.closed {
@@ -308,11 +329,9 @@ func (p *PubSub) Close() error {
 	subs := p.subs
 	p.subs = nil
 	p.mu.Unlock()
+	defer p.cancel()
 	var errs []error
-	for c, stopRelease := range subs {
-		if stopRelease != nil && stopRelease() {
-			p.releasing.Done() // its release will not run
-		}
+	for c := range subs {
 		errs = append(errs, c.Close())
 	}
 	p.releasing.Wait()

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/funcd/funcd/runtime/pubsub"
 )
@@ -91,7 +90,7 @@ func testResumeConsumer(t *testing.T, ps pubsub.PubSub) {
 	topic := newTopic()
 	first := newInbox()
 	ctx, cancel := context.WithCancel(t.Context())
-	subscribe(t, ctx, ps, topic, "resumer", first.handler(func(ctx context.Context, m *pubsub.Message) error {
+	stopped := subscribe(t, ctx, ps, topic, "resumer", first.handler(func(ctx context.Context, m *pubsub.Message) error {
 		if ctx.Err() != nil || idOf(m) != fmt.Sprintf("%s-%d", topic, 1) {
 			return errNack
 		}
@@ -102,7 +101,7 @@ func testResumeConsumer(t *testing.T, ps pubsub.PubSub) {
 		t.Fatalf("got %v before the restart, want [1 2]", got)
 	}
 	cancel()
-	time.Sleep(200 * time.Millisecond) // let the subscription wind down
+	waitStopped(t, stopped)
 	publish(t, ps, topic, 3)
 
 	second := newInbox()
@@ -117,11 +116,11 @@ func testCancelStopsDelivery(t *testing.T, ps pubsub.PubSub) {
 	topic := newTopic()
 	in := newInbox()
 	ctx, cancel := context.WithCancel(t.Context())
-	subscribe(t, ctx, ps, topic, "reader", in.handler(nil))
+	stopped := subscribe(t, ctx, ps, topic, "reader", in.handler(nil))
 	publish(t, ps, topic, 1)
 	in.receive(t, 1, Redeliver)
 	cancel()
-	time.Sleep(200 * time.Millisecond)
+	waitStopped(t, stopped)
 	publish(t, ps, topic, 2)
 	in.quiet(t, Quiet)
 }
@@ -129,10 +128,11 @@ func testCancelStopsDelivery(t *testing.T, ps pubsub.PubSub) {
 func testClose(t *testing.T, ps pubsub.PubSub) {
 	topic := newTopic()
 	in := newInbox()
-	subscribe(t, t.Context(), ps, topic, "reader", in.handler(nil))
+	stopped := subscribe(t, t.Context(), ps, topic, "reader", in.handler(nil))
 	if err := ps.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
+	waitStopped(t, stopped)
 	err := ps.Publish(t.Context(), &pubsub.Message{Topic: topic, Data: event(topic, 1)})
 	if !errors.Is(err, pubsub.ErrClosed) {
 		t.Errorf("Publish after Close: got %v, want ErrClosed", err)

@@ -1,7 +1,8 @@
 // Package pubsubtest is the conformance suite every pubsub.PubSub adapter
 // runs, in the spirit of Watermill's pubsub/tests: publish and subscribe,
 // ack and redelivery, fan-out to independent consumers, resuming a durable
-// consumer, Close, and a batch of messages.
+// consumer, a subscription's end (Subscription.Stopped, after a cancel and
+// after Close), Close, and a batch of messages.
 //
 // Call Run (or RunWith, for implementations that cannot keep messages by
 // design) from the adapter's tests with a function that opens a fresh,

@@ -99,11 +99,27 @@ func (in inbox) handler(reply func(ctx context.Context, msg *pubsub.Message) err
 	}
 }
 
-// subscribe subscribes h to topic as consumer until ctx is done.
-func subscribe(t *testing.T, ctx context.Context, ps pubsub.PubSub, topic, consumer string, h pubsub.Handler) {
+// subscribe subscribes h to topic as consumer until ctx is done. The
+// channel it returns is closed when the subscription has stopped (its
+// Stopped; a second call panics).
+func subscribe(t *testing.T, ctx context.Context, ps pubsub.PubSub, topic, consumer string, h pubsub.Handler) <-chan struct{} {
 	t.Helper()
-	if err := ps.Subscribe(ctx, pubsub.Subscription{Topic: topic, Consumer: consumer}, h); err != nil {
+	stopped := make(chan struct{})
+	sub := pubsub.Subscription{Topic: topic, Consumer: consumer, Stopped: func() { close(stopped) }}
+	if err := ps.Subscribe(ctx, sub, h); err != nil {
 		t.Fatalf("subscribe %s to %s: %v", consumer, topic, err)
+	}
+	return stopped
+}
+
+// waitStopped waits for a subscription that was told to stop to report
+// that it has.
+func waitStopped(t *testing.T, stopped <-chan struct{}) {
+	t.Helper()
+	select {
+	case <-stopped:
+	case <-time.After(Redeliver):
+		t.Fatalf("the subscription did not report it had stopped (Stopped) within %v", Redeliver)
 	}
 }
 

@@ -147,10 +147,13 @@ func runRedis(bin string, port int, dir string, durable bool) (stop func(), err 
 	return stop, nil
 }
 
-// waitPing waits until the server at addr answers PING, it exits, or the
-// timeout (generous: the machine may be loaded) passes.
+// waitPing polls until the server at addr answers PING, it exits, or the
+// timeout (generous: the machine may be loaded) passes. redis-server gives
+// no readiness signal to wait on (its "Ready to accept connections" log
+// line is not an interface), so its answer to PING is the condition polled;
+// its exit ends the wait at once.
 func waitPing(addr string, exited <-chan struct{}, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
+	deadline := time.After(timeout)
 	for {
 		err := ping(addr)
 		if err == nil {
@@ -159,12 +162,10 @@ func waitPing(addr string, exited <-chan struct{}, timeout time.Duration) error 
 		select {
 		case <-exited:
 			return errors.New("exited before answering PING")
-		default:
-		}
-		if time.Now().After(deadline) {
+		case <-deadline:
 			return fmt.Errorf("no PONG in %v: %w", timeout, err)
+		case <-time.After(20 * time.Millisecond):
 		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 
