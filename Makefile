@@ -108,11 +108,12 @@ bench: build deps
 
 # funcd's resident memory as make bench starts it: idle, during a burst of
 # MEMORY_ORDERS orders through checkout, and for a minute after it
-# (e2e/bench_memory_test.go). It measures; it asserts nothing.
+# (e2e/bench_memory_test.go); writes the Memory section of
+# docs/performance.md. It measures; it asserts nothing.
 MEMORY_ORDERS ?= 100000
 memory: build
 	$(GO) test -tags bench -run TestMemory -count=1 -v -timeout 30m ./e2e/ \
-		-bench.funcd=../bin/funcd -memory.orders=$(MEMORY_ORDERS)
+		-bench.funcd=../bin/funcd -memory.orders=$(MEMORY_ORDERS) -memory.out=../docs
 
 # Microbenchmarks of the runtime's packages, in-process.
 microbench:
