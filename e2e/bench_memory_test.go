@@ -93,7 +93,7 @@ stays quiet.
 
 | | RSS MB | anonymous MB | files MB | Go heap in use MB | goroutines |
 |---|---|---|---|---|---|
-`, memoryHeading[1:], time.Now().UTC().Format("2006-01-02"), loadAverage(), *memoryIdle, orders, *benchPublishers,
+`, memoryHeading, time.Now().UTC().Format("2006-01-02"), loadAverage(), *memoryIdle, orders, *benchPublishers,
 		took.Round(time.Second), float64(orders)/took.Seconds(), *memorySettle)
 	row := func(name string, s memorySample, rss int) {
 		fmt.Fprintf(&b, "| %s | %.1f | %.1f | %.1f | %.1f | %.0f |\n", name, mb(rss), mb(s.anonKB), mb(s.fileKB),
