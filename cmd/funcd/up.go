@@ -128,7 +128,6 @@ func up(ctx context.Context, f upFlags, log *slog.Logger, stdout, stderr io.Writ
 		Dir: f.dir, FunctionsDir: f.functions, ResourcesDir: f.components, DataDir: f.data,
 		CacheDir: f.cache, Idle: f.idle, Watch: f.watch, GatewayAddr: "127.0.0.1:" + strconv.Itoa(f.port), GRPCAddr: grpcAddr(f.grpcPort), APIToken: f.token,
 		MaxTopics: f.maxTopics, Fsync: f.sync, Output: stdout, Color: isTerminal(stdout), OnBuild: buildProgress(stderr), Logger: log,
-		ReleaseMemory: releaseMemory,
 	})
 	if err != nil {
 		return err
@@ -149,7 +148,6 @@ func up(ctx context.Context, f upFlags, log *slog.Logger, stdout, stderr io.Writ
 		}
 	}()
 	printReady(stderr, p, time.Since(started))
-	releaseMemory() // what starting and building used
 	if f.demo {
 		if err := runDemo(ctx, p.GatewayURL(), f.token, stderr); err != nil {
 			return err

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -66,10 +65,6 @@ type Config struct {
 	// may then be missing.
 	Apps   *multiapp.Template
 	Logger *slog.Logger
-	// ReleaseMemory hands unused memory back to the system once a burst of
-	// traffic is over, and a few times more while it stays quiet (default
-	// debug.FreeOSMemory). It is process-wide: the command chooses it.
-	ReleaseMemory func()
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -106,9 +101,6 @@ func (c Config) withDefaults() (Config, error) {
 	c.Output = cmp.Or[io.Writer](c.Output, os.Stdout)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
-	}
-	if c.ReleaseMemory == nil {
-		c.ReleaseMemory = debug.FreeOSMemory
 	}
 	return c, c.Validate()
 }
