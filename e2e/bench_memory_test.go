@@ -86,10 +86,9 @@ memory, and the pages of files it has mapped, mostly its own executable's)
 as make bench starts it: idle %s after it is ready, at most during a burst
 of %d orders posted to checkout by %d publishers through the gateway
 (%s, %.0f orders/s, each processed by order-processor), and %s after
-the last was processed. After a burst funcd hands memory back to the
-system (its unused heap, its mappings of its executable's pages, which
-stay in the page cache) once traffic stops and a few times more while it
-stays quiet.
+the last was processed. After a burst funcd hands its unused heap back
+to the system once traffic stops and a few times more while it stays
+quiet.
 
 | | RSS MB | anonymous MB | files MB | Go heap in use MB | goroutines |
 |---|---|---|---|---|---|
