@@ -7,6 +7,7 @@
 #               (e2e/cluster; root, Linux; long: see README "The cluster test")
 #   make bench  bin/funcd up against daprd + Redis, side by side; writes
 #               docs/performance.md (README "Performance")
+#   make memory bin/funcd up's resident memory idle and after a burst
 
 GO        ?= go
 comma     := ,
@@ -28,7 +29,7 @@ uses     = $(shell grep -lsE '^[[:space:]]*type:[[:space:]]*["'"'"']?pubsub\.$(1
 omit     := $(if $(call uses,kafka),,funcd_nokafka) $(if $(call uses,redis),,funcd_noredis)
 TAGS     := $(subst $(eval) ,$(comma),$(strip $(omit)))
 
-.PHONY: run build deps test test-root test-lean test-functions test-deploy test-fixtures vet bench microbench clean soak \
+.PHONY: run build deps test test-root test-lean test-functions test-deploy test-fixtures vet bench memory microbench clean soak \
 	test-cluster cluster-up cluster-down
 
 run: build
@@ -104,6 +105,15 @@ BENCH_FLAGS  ?=
 bench: build deps
 	$(GO) test -tags bench -run TestBench -count=1 -v -timeout 90m ./e2e/ \
 		-bench.rounds=$(BENCH_ROUNDS) -bench.funcd=../bin/funcd -bench.out=../docs $(BENCH_FLAGS)
+
+# funcd's resident memory as make bench starts it: idle, during a burst of
+# MEMORY_ORDERS orders through checkout, and for a minute after it
+# (e2e/bench_memory_test.go); writes the Memory section of
+# docs/performance.md. It measures; it asserts nothing.
+MEMORY_ORDERS ?= 100000
+memory: build
+	$(GO) test -tags bench -run TestMemory -count=1 -v -timeout 30m ./e2e/ \
+		-bench.funcd=../bin/funcd -memory.orders=$(MEMORY_ORDERS) -memory.out=../docs
 
 # Microbenchmarks of the runtime's packages, in-process.
 microbench:

@@ -102,10 +102,17 @@ func (r *benchReport) write(dir string) error {
 	if err != nil {
 		return err
 	}
+	// make memory's section, the last, stays.
+	md := r.markdown()
+	if old, err := os.ReadFile(filepath.Join(dir, "performance.md")); err == nil {
+		if i := strings.Index(string(old), memoryHeading); i >= 0 {
+			md += string(old[i:])
+		}
+	}
 	files := map[string][]byte{
 		"performance.json": append(js, '\n'),
 		"performance.svg":  []byte(r.svg()),
-		"performance.md":   []byte(r.markdown()),
+		"performance.md":   []byte(md),
 	}
 	for name, b := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {

@@ -13,6 +13,7 @@ import (
 // orders, and the processes whose CPU an order costs.
 type benchSystem struct {
 	httpURL  string // the Dapr HTTP publish URL of orderpubsub/orders
+	gateway  string // funcd's gateway URL; empty for the seed
 	grpcAddr string // the Dapr gRPC API
 	rec      *receiver
 	procs    []benchProc // roots; their descendants count as theirs
@@ -40,6 +41,7 @@ func startFuncdSystem(t *testing.T, bin string) *benchSystem {
 	gw := p.waitLine(t, regexp.MustCompile(`gateway on (http://\S+)`), time.Minute)[1]
 	return &benchSystem{
 		httpURL:  gw + "/v1.0/publish/orderpubsub/orders",
+		gateway:  gw,
 		grpcAddr: grpcAddr,
 		rec:      rec,
 		procs:    []benchProc{{"funcd", "function processes (order-processor)", p.cmd.Process.Pid}},

@@ -40,13 +40,7 @@ func TestBench(t *testing.T) {
 		writeCosts(t, strings.Split(*benchCosts, ",")...)
 		return
 	}
-	funcdPath, err := filepath.Abs(*benchFuncd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(funcdPath); err != nil {
-		t.Fatalf("%v: build it with make build", err)
-	}
+	funcdPath := benchFuncdPath(t)
 	sub := buildSeedSub(t)
 	rep := &benchReport{Machine: describeMachine(), Started: time.Now().UTC(),
 		Orders: *benchOrders, Publishers: *benchPublishers, Rate: *benchRate, RateFor: benchRateFor.String()}
@@ -93,6 +87,19 @@ func TestBench(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// benchFuncdPath is -bench.funcd, absolute; the test fails when it is
+// missing.
+func benchFuncdPath(t *testing.T) string {
+	path, err := filepath.Abs(*benchFuncd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("%v: build it with make build", err)
+	}
+	return path
 }
 
 // writeCosts writes the cost table of the profiles funcd up --cpu-profile

@@ -190,8 +190,6 @@ func soak(t *testing.T, components string, r *pubsubtest.Redis) {
 	}
 }
 
-func mb(kb int) float64 { return float64(kb) / 1024 }
-
 // start runs funcd on the soak's resources and data.
 func (s *soaking) start() {
 	f := startFuncd(s.t, s.components, s.data, nil, "--idle", "1h")

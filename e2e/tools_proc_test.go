@@ -208,3 +208,6 @@ func waitHTTP(t testing.TB, p *proc, url string, want int, timeout time.Duration
 }
 
 func addr(port int) string { return fmt.Sprintf("127.0.0.1:%d", port) }
+
+// mb is kb KB in MB.
+func mb(kb int) float64 { return float64(kb) / 1024 }

@@ -23,17 +23,33 @@ const (
 // trimEvery is how often trimAfterBursts looks at the traffic.
 const trimEvery = 2 * time.Second
 
+// Follow-up frees after a burst: the first after settleFirst intervals of
+// quiet, each next one after twice as many, while it stays quiet, the last
+// one after settleLast intervals.
+const (
+	settleFirst = 4
+	settleLast  = 64
+)
+
 // trimAfterBursts hands the memory a burst left behind back to the system
 // once the burst is over: when the requests and deliveries counted in the
 // last interval (every) are none after some were, it runs free (a collection that
 // returns every unused page, as debug.FreeOSMemory). With GCPercent at 400
 // the heap grows to five times what is live during a burst, and the
-// runtime would otherwise keep those pages until much later. It returns
+// runtime would otherwise keep those pages until much later. While it stays
+// quiet it runs free again after settleFirst intervals, then after twice
+// as many each time up to settleLast (8s, 24s, 56s, 2m and 4m after the
+// first with trimEvery): what the burst left to be released later goes
+// back too, such as the broker's pooled block buffers (dropped after the
+// second collection that finds them unused) and its duplicate-detection
+// entries (kept for the stream's two-minute window). An idle platform
+// allocates too little for the collector to run on its own. It returns
 // when ctx ends.
 func trimAfterBursts(ctx context.Context, every time.Duration, traffic func() int64, free func()) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	last, busy := traffic(), false
+	quiet, next := 0, 0 // intervals since the last free; the next follow-up's (0: none)
 	for {
 		select {
 		case <-ctx.Done():
@@ -41,8 +57,20 @@ func trimAfterBursts(ctx context.Context, every time.Duration, traffic func() in
 		case <-t.C:
 		}
 		now := traffic()
-		if now == last && busy {
+		switch {
+		case now != last:
+			next = 0
+		case busy:
 			free()
+			quiet, next = 0, settleFirst
+		case next > 0:
+			if quiet++; quiet == next {
+				free()
+				quiet, next = 0, next*2
+				if next > settleLast {
+					next = 0
+				}
+			}
 		}
 		busy, last = now != last, now
 	}

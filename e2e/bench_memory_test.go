@@ -1,0 +1,213 @@
+//go:build bench
+
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestMemory flags: make memory runs TestMemory with these defaults.
+var (
+	memoryOrders = flag.Int("memory.orders", 100_000, "orders in TestMemory's burst")
+	memoryIdle   = flag.Duration("memory.idle", 10*time.Second, "how long TestMemory leaves funcd idle after it is ready, before the first sample")
+	memorySettle = flag.Duration("memory.settle", time.Minute, "how long TestMemory samples funcd after the burst")
+	memoryVia    = flag.String("memory.via", "checkout", "where the burst's orders go: checkout (the gateway, the checkout function, its publish) or publish (the gateway's Dapr publish API)")
+	memoryOut    = flag.String("memory.out", "", "folder whose performance.md gets the figures as its last section, "+memoryHeading[1:len(memoryHeading)-1]+"; empty: none")
+)
+
+// memoryHeading starts TestMemory's section of performance.md, its last.
+const memoryHeading = "\n## Memory\n"
+
+// TestMemory measures funcd's resident memory as users run it (-bench.funcd,
+// the real functions and components/, as make bench starts it): idle once
+// it is ready, at most during a burst of -memory.orders orders from
+// -bench.publishers publishers, and every 10s for -memory.settle after the
+// burst was processed. Each sample also gives the Go runtime's view from
+// the gateway's /metrics. It reports; it asserts nothing about the figures.
+func TestMemory(t *testing.T) {
+	sys := startFuncdSystem(t, benchFuncdPath(t))
+	pid := sys.procs[0].pid
+	time.Sleep(*memoryIdle)
+	idle := sampleMemory(t, pid, sys.gateway)
+	t.Logf("idle, %s after ready: %s", *memoryIdle, idle)
+
+	pub := httpPublisher(sys.httpURL)
+	if *memoryVia == "checkout" {
+		pub = checkoutPublisher(sys.gateway + "/checkout")
+	}
+	began := time.Now()
+	ph := saturate(t, sys, pub, *memoryOrders)
+	took := ph.last.Sub(began)
+	done := sampleMemory(t, pid, sys.gateway)
+	t.Logf("burst: %d orders through %s in %s (%.0f events/s); at its end: %s",
+		ph.n, *memoryVia, took.Round(time.Millisecond), float64(ph.n)/took.Seconds(), done)
+
+	last := done
+	var settling []int // RSS KB of each sample after the burst
+	for at := 10 * time.Second; at <= *memorySettle; at += 10 * time.Second {
+		time.Sleep(10 * time.Second)
+		last = sampleMemory(t, pid, sys.gateway)
+		settling = append(settling, last.rssKB)
+		t.Logf("%s after the burst: %s", at, last)
+	}
+	t.Logf("funcd RSS: %.1f MB idle at start, %.1f MB at most, %.1f MB %s after a burst of %d orders (%s)",
+		mb(idle.rssKB), mb(last.hwmKB), mb(last.rssKB), *memorySettle, *memoryOrders, *memoryVia)
+	if *memoryOut != "" {
+		sec := memorySection(idle, done, last, settling, ph.n, took)
+		if err := writeMemorySection(filepath.Join(*memoryOut, "performance.md"), sec); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// memorySection is performance.md's section on memory.
+func memorySection(idle, done, last memorySample, settling []int, orders int, took time.Duration) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, `%s
+Written by `+"`make memory`"+` (e2e/bench_memory_test.go) on %s, on the machine
+above (load average %s at the end).
+
+funcd's resident memory (VmRSS in /proc/<pid>/status: its anonymous
+memory, and the pages of files it has mapped, mostly its own executable's)
+as make bench starts it: idle %s after it is ready, at most during a burst
+of %d orders posted to checkout by %d publishers through the gateway
+(%s, %.0f orders/s, each processed by order-processor), and %s after
+the last was processed. After a burst funcd hands its unused heap back
+to the system once traffic stops and a few times more while it stays
+quiet.
+
+| | RSS MB | anonymous MB | files MB | Go heap in use MB | goroutines |
+|---|---|---|---|---|---|
+`, memoryHeading, time.Now().UTC().Format("2006-01-02"), loadAverage(), *memoryIdle, orders, *benchPublishers,
+		took.Round(time.Second), float64(orders)/took.Seconds(), *memorySettle)
+	row := func(name string, s memorySample, rss int) {
+		fmt.Fprintf(&b, "| %s | %.1f | %.1f | %.1f | %.1f | %.0f |\n", name, mb(rss), mb(s.anonKB), mb(s.fileKB),
+			s.metrics["go_memstats_heap_inuse_bytes"]/(1<<20), s.metrics["go_goroutines"])
+	}
+	row("idle after start", idle, idle.rssKB)
+	fmt.Fprintf(&b, "| at most (VmHWM) | %.1f | | | | |\n", mb(last.hwmKB))
+	row("when the burst was processed", done, done.rssKB)
+	if len(settling) > 0 {
+		fmt.Fprintf(&b, "| each 10s until %s after: lowest, highest | %.1f, %.1f | | | | |\n",
+			*memorySettle, mb(slices.Min(settling)), mb(slices.Max(settling)))
+	}
+	row(fmt.Sprintf("%s after the burst", *memorySettle), last, last.rssKB)
+	fmt.Fprintf(&b, `
+The broker keeps each message's id for its stream's two-minute duplicate
+window: what a burst's ids take goes back only after that. To measure
+again:
+
+`+"```sh"+`
+make memory   # make build, then:
+# cd e2e && go test -tags bench -run TestMemory -count=1 -v . -bench.funcd=../bin/funcd -memory.out=../docs
+`+"```"+`
+`)
+	return b.String()
+}
+
+// writeMemorySection replaces the memory section of the performance.md at
+// path, or adds it at the end.
+func writeMemorySection(path, section string) error {
+	old, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	md := string(old)
+	if i := strings.Index(md, memoryHeading); i >= 0 {
+		md = md[:i]
+	}
+	return os.WriteFile(path, []byte(strings.TrimRight(md, "\n")+"\n"+section), 0o644)
+}
+
+// checkoutPublisher posts each order to the checkout function through the
+// gateway, as a binary CloudEvent, as the demo does.
+func checkoutPublisher(url string) publisher {
+	client := &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
+	return func(ctx context.Context, id int) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(orderJSON(id)))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("ce-specversion", "1.0")
+		req.Header.Set("ce-id", "memory-order-"+strconv.Itoa(id))
+		req.Header.Set("ce-source", "/e2e/memory")
+		req.Header.Set("ce-type", "com.example.order")
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("checkout order %d: %s %s", id, resp.Status, body)
+		}
+		return nil
+	}
+}
+
+// memorySample is funcd's memory at one moment: the kernel's view
+// (/proc/<pid>/status) and the Go runtime's (the gateway's /metrics).
+type memorySample struct {
+	rssKB, anonKB, fileKB, hwmKB int
+	metrics                      map[string]float64
+}
+
+func (s memorySample) String() string {
+	m := s.metrics
+	return fmt.Sprintf("RSS %.1f MB (anon %.1f, file %.1f), peak %.1f MB; Go heap in use %.1f MB, idle %.1f MB of which released %.1f MB, stacks %.1f MB, other runtime %.1f MB; %.0f goroutines; %.0f function instances",
+		mb(s.rssKB), mb(s.anonKB), mb(s.fileKB), mb(s.hwmKB),
+		m["go_memstats_heap_inuse_bytes"]/(1<<20), m["go_memstats_heap_idle_bytes"]/(1<<20), m["go_memstats_heap_released_bytes"]/(1<<20),
+		m["go_memstats_stack_sys_bytes"]/(1<<20),
+		(m["go_memstats_sys_bytes"]-m["go_memstats_heap_sys_bytes"]-m["go_memstats_stack_sys_bytes"])/(1<<20),
+		m["go_goroutines"], m["funcd_function_instances"])
+}
+
+func sampleMemory(t *testing.T, pid int, gateway string) memorySample {
+	t.Helper()
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := memorySample{metrics: map[string]float64{}}
+	fields := map[string]*int{"VmRSS:": &s.rssKB, "RssAnon:": &s.anonKB, "RssFile:": &s.fileKB, "VmHWM:": &s.hwmKB}
+	for line := range strings.Lines(string(b)) {
+		f := strings.Fields(line)
+		if p, ok := fields[f[0]]; ok && len(f) > 1 {
+			*p, _ = strconv.Atoi(f[1])
+		}
+	}
+	resp, err := http.Get(gateway + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		line := sc.Text()
+		i := strings.LastIndexByte(line, ' ')
+		if i < 0 || strings.HasPrefix(line, "#") {
+			continue
+		}
+		name, _, _ := strings.Cut(line[:i], "{") // labelled series add up
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err == nil {
+			s.metrics[name] += v
+		}
+	}
+	return s
+}
