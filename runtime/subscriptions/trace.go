@@ -65,14 +65,22 @@ func (b *Binding) startProcess(ctx context.Context, s *subscription, msg *pubsub
 }
 
 // publishTime is when the broker stored msg, when its adapter says
-// (pubsub.PublishTimeKey), else the envelope's time (whole seconds).
+// (pubsub.PublishTimeKey), else the envelope's time when it is finer than
+// a second. daprd writes an envelope's time in whole seconds (RFC 3339
+// without a fraction), which would start the wait up to a second before
+// the publish: then the time is unknown (zero) and no wait span is
+// recorded; the gap between the publish span and the delivery's still
+// shows it.
 func publishTime(msg *pubsub.Message, ev *event.Event) time.Time {
 	if v, ok := msg.Metadata[pubsub.PublishTimeKey]; ok {
 		if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
 			return t
 		}
 	}
-	return ev.Time()
+	if t := ev.Time(); t.Nanosecond() != 0 {
+		return t
+	}
+	return time.Time{}
 }
 
 // endProcess records a delivery's final outcome on its span.

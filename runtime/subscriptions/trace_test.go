@@ -4,13 +4,16 @@ import (
 	"encoding/json"
 	"slices"
 	"testing"
+	"time"
 
+	"github.com/cloudevents/sdk-go/v2/event"
 	contrib "github.com/dapr/components-contrib/pubsub"
 	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/funcd/funcd/runtime/pubsub"
 	"github.com/funcd/funcd/runtime/resources"
 	"github.com/funcd/funcd/runtime/tracing"
 )
@@ -105,4 +108,31 @@ func attr(s sdktrace.ReadOnlySpan, key attribute.Key) string {
 		}
 	}
 	return ""
+}
+
+// TestPublishTime checks where the topic wait starts: the broker's publish
+// time, else an envelope time finer than a second; daprd's whole-second
+// envelope time would start it up to a second early, so it gives none.
+func TestPublishTime(t *testing.T) {
+	stored := time.Date(2026, 12, 2, 10, 0, 0, 123456789, time.UTC)
+	tests := []struct {
+		name     string
+		metadata map[string]string
+		evTime   time.Time
+		want     time.Time
+	}{
+		{"the broker's", map[string]string{pubsub.PublishTimeKey: stored.Format(time.RFC3339Nano)}, stored.Truncate(time.Second), stored},
+		{"the envelope's, finer than a second", nil, stored, stored},
+		{"daprd's envelope: whole seconds", nil, stored.Truncate(time.Second), time.Time{}},
+		{"none", nil, time.Time{}, time.Time{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ev := event.New()
+			ev.SetTime(tt.evTime)
+			if got := publishTime(&pubsub.Message{Metadata: tt.metadata}, &ev); !got.Equal(tt.want) {
+				t.Errorf("publishTime = %v, want %v", got, tt.want)
+			}
+		})
+	}
 }
