@@ -43,7 +43,7 @@ func (c *cluster) traceSpans(t *testing.T, id string, timeout time.Duration, don
 	deadline := time.Now().Add(timeout)
 	var spans []span
 	for {
-		body, err := c.jaeger(t, "/api/traces/"+id)
+		body, err := c.jaeger(t, "/api/v3/traces/"+id)
 		if err == nil {
 			if spans, err = parseTrace(body, id); err != nil {
 				t.Fatal(err)
@@ -57,7 +57,7 @@ func (c *cluster) traceSpans(t *testing.T, id string, timeout time.Duration, don
 		time.Sleep(2 * time.Second)
 	}
 	time.Sleep(10 * time.Second)
-	if body, err := c.jaeger(t, "/api/traces/"+id); err == nil {
+	if body, err := c.jaeger(t, "/api/v3/traces/"+id); err == nil {
 		if more, err := parseTrace(body, id); err == nil && len(more) >= len(spans) {
 			spans = more
 		}
@@ -66,18 +66,22 @@ func (c *cluster) traceSpans(t *testing.T, id string, timeout time.Duration, don
 }
 
 // The hops of one order whose spans the trace must hold, by who records
-// them: daprd next to checkout (its publish API call), daprd next to the
-// binding (its streaming subscription's callback), the binding (the
-// delivery, and the attempt that order-processor acknowledged).
+// them: checkout's own span (continuing the event's ce-traceparent: func's
+// scaffold gives Handle no trace context), daprd next to checkout (its
+// publish API call), the binding (the delivery, and the attempt that
+// order-processor acknowledged), order-processor's own span. daprd next to
+// the binding records no span of a streaming subscription's delivery
+// (daprd 1.16's postman/streaming has none), so the binding's spans follow
+// daprd's publish directly.
 var traceHops = []struct {
 	name  string
 	match func(span) bool
 }{
+	{"checkout: Handle", func(s span) bool {
+		return s.Service == "checkout" && s.Name == "checkout"
+	}},
 	{"daprd (checkout): publish", func(s span) bool {
 		return s.Service == "checkout" && strings.Contains(s.Name, "PublishEvent")
-	}},
-	{"daprd (funcd-binding): subscription", func(s span) bool {
-		return s.Service == "funcd-binding" && s.Name == "pubsub/orders"
 	}},
 	{"binding: process orders", func(s span) bool {
 		return s.Service == "funcd-binding" && s.Name == "process orders"
@@ -85,16 +89,21 @@ var traceHops = []struct {
 	{"binding: deliver order-processor, acknowledged", func(s span) bool {
 		return s.Service == "funcd-binding" && s.Name == "deliver order-processor" && s.Tags["funcd.delivery.outcome"] == "ack"
 	}},
+	{"order-processor: Handle", func(s span) bool {
+		return s.Service == "order-processor" && s.Name == "order-processor"
+	}},
 }
 
 // oneTrace: one curl to checkout with a traceparent of the test's own (as
 // the traceparent header, which Knative's hops continue, and as the event's
 // ce-traceparent extension, which checkout continues: func's scaffold gives
 // Handle no trace context) becomes one trace in Jaeger, read back from its
-// query API: daprd's publish continues the caller's span, the binding's
-// daprd and the binding's delivery are its children, the acknowledged
-// attempt is the delivery's; order-processor logs the same trace id.
-// Knative's activator and queue-proxy spans, where they come, are reported.
+// api/v3: checkout's Handle continues the caller's span, daprd's publish is
+// its child, the binding's delivery the publish's, the acknowledged attempt
+// the delivery's, order-processor's Handle the publish's (ce-traceparent);
+// queue-proxy continues the caller's span into checkout and the attempt
+// into order-processor; order-processor logs the same trace id. Other
+// spans (the activator's, where a request went through it) are reported.
 func oneTrace(t *testing.T, c *cluster) {
 	if got := c.kubectl(t, "get", "deployment", "jaeger", "-o", "jsonpath={.status.readyReplicas}"); got != "1" {
 		t.Fatalf("setup.sh TRACING=jaeger: Jaeger has %q ready replicas", got)
@@ -141,16 +150,17 @@ func oneTrace(t *testing.T, c *cluster) {
 	if t.Failed() {
 		return
 	}
-	publish, sub := hop[traceHops[0].name], hop[traceHops[1].name]
-	process, deliver := hop[traceHops[2].name], hop[traceHops[3].name]
+	handle, publish := hop[traceHops[0].name], hop[traceHops[1].name]
+	process, deliver, processor := hop[traceHops[2].name], hop[traceHops[3].name], hop[traceHops[4].name]
 	for _, p := range []struct {
 		what          string
 		child, parent string
 	}{
-		{"daprd's publish continues the caller's span", publish.Parent, parent},
-		{"the binding's daprd callback is the publish's child", sub.Parent, publish.ID},
+		{"checkout's Handle continues the caller's span (ce-traceparent)", handle.Parent, parent},
+		{"daprd's publish is checkout's Handle's child", publish.Parent, handle.ID},
 		{"process orders is the publish's child", process.Parent, publish.ID},
 		{"deliver is process's child", deliver.Parent, process.ID},
+		{"order-processor's Handle continues the event's ce-traceparent: the publish", processor.Parent, publish.ID},
 	} {
 		if p.child != p.parent {
 			t.Errorf("%s: parent %s, want %s", p.what, p.child, p.parent)
@@ -160,22 +170,29 @@ func oneTrace(t *testing.T, c *cluster) {
 		t.Errorf("process orders does not link to the publish (messaging conventions): links %v", process.Links)
 	}
 
-	// Everything else: Knative's hops, when Serving exports them.
-	others := map[string][]string{}
-	for _, s := range spans {
-		if s.Service != "checkout" && s.Service != "funcd-binding" {
-			where := "elsewhere"
-			switch {
-			case s.Parent == parent:
-				where = "under the caller's span (checkout's way in)"
-			case s.Parent == deliver.ID:
-				where = "under the binding's delivery (order-processor's way in)"
-			}
-			others[s.Service] = append(others[s.Service], s.Name+" "+where)
+	// Knative's way in (config-observability): queue-proxy's server span
+	// continues the caller's span into checkout and the binding's delivery
+	// into order-processor, each with its proxy spans under it. The rest,
+	// the activator's when a request went through it, is reported.
+	for _, k := range []struct {
+		what, service, parent string
+	}{
+		{"queue-proxy in checkout's pod under the caller's span", "checkout", parent},
+		{"queue-proxy in order-processor's pod under the binding's delivery", "order-processor", deliver.ID},
+	} {
+		if _, ok := find(spans, func(s span) bool { return s.Service == k.service && s.Parent == k.parent && s.Name != k.service }); !ok {
+			t.Errorf("no span of %s", k.what)
 		}
 	}
-	if len(others) == 0 {
-		c.timeline.Mark("trace %s: no spans from Knative (activator, queue-proxy)", tid)
+	matched := map[string]bool{}
+	for _, h := range hop {
+		matched[h.ID] = true
+	}
+	others := map[string][]string{}
+	for _, s := range spans {
+		if !matched[s.ID] {
+			others[s.Service] = append(others[s.Service], s.Name)
+		}
 	}
 	services := make([]string, 0, len(others))
 	for svc := range others {
@@ -183,7 +200,7 @@ func oneTrace(t *testing.T, c *cluster) {
 	}
 	sort.Strings(services)
 	for _, svc := range services {
-		c.timeline.Mark("trace %s: %s spans: %s", tid, svc, strings.Join(others[svc], "; "))
+		c.timeline.Mark("trace %s: %s's other spans: %s", tid, svc, strings.Join(others[svc], "; "))
 	}
 }
 

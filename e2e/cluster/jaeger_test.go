@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -100,11 +101,16 @@ func TestJaegerConfig(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+	// A consumer span both child of and linked to its producer's, as the
+	// binding's process span is: api/v3 keeps the parent and the link.
 	const id = "4bf92f3577b34da6a3ce929d0e0e4736"
 	now := time.Now().UnixNano()
 	body := fmt.Sprintf(`{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"checkout"}}]},`+
-		`"scopeSpans":[{"spans":[{"traceId":%q,"spanId":"00f067aa0ba902b7","name":"/dapr.proto.runtime.v1.Dapr/PublishEvent","kind":3,`+
-		`"startTimeUnixNano":"%d","endTimeUnixNano":"%d"}]}]}]}`, id, now, now+int64(time.Millisecond))
+		`"scopeSpans":[{"spans":[{"traceId":%[1]q,"spanId":"00f067aa0ba902b7","name":"/dapr.proto.runtime.v1.Dapr/PublishEvent","kind":3,`+
+		`"startTimeUnixNano":"%[2]d","endTimeUnixNano":"%[3]d"},`+
+		`{"traceId":%[1]q,"spanId":"00f067aa0ba902b8","parentSpanId":"00f067aa0ba902b7","name":"process orders","kind":5,`+
+		`"startTimeUnixNano":"%[3]d","endTimeUnixNano":"%[4]d","links":[{"traceId":%[1]q,"spanId":"00f067aa0ba902b7"}]}]}]}]}`,
+		id, now, now+int64(time.Millisecond), now+int64(2*time.Millisecond))
 	resp, err := http.Post("http://"+ports["4318"]+"/v1/traces", "application/json", strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
@@ -114,19 +120,22 @@ func TestJaegerConfig(t *testing.T) {
 		t.Fatalf("OTLP/HTTP export: %s", resp.Status)
 	}
 	for {
-		_, b := get("http://" + ports["16686"] + "/api/traces/" + id)
+		_, b := get("http://" + ports["16686"] + "/api/v3/traces/" + id)
 		spans, err := parseTrace(b, id)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(spans) == 1 {
+		if len(spans) == 2 {
 			if s := spans[0]; s.Service != "checkout" || s.Name != "/dapr.proto.runtime.v1.Dapr/PublishEvent" || s.Duration != time.Millisecond {
 				t.Errorf("read back %+v", s)
+			}
+			if s := spans[1]; s.Parent != "00f067aa0ba902b7" || !slices.Equal(s.Links, []string{"00f067aa0ba902b7"}) {
+				t.Errorf("process span read back with parent %q and links %v, want both the publish", s.Parent, s.Links)
 			}
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the span was not on the query API after 30s: %s", b)
+			t.Fatalf("the spans were not on the query API after 30s: %s", b)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}

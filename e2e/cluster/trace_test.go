@@ -4,86 +4,115 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 )
 
-// What Jaeger's query API answers for GET /api/traces/{id} (the JSON of its
-// UI, cmd/query/app/apiv3 aside): one trace, its spans with their process
-// (service) and references.
+// What Jaeger's api/v3 answers for GET /api/v3/traces/{id}: OTLP JSON (ids
+// in hex), each span with its parent and its links apart. (The older
+// /api/traces folds a parent that is also linked, as a consumer span links
+// its producer, into one FOLLOWS_FROM reference, losing the parent.) A
+// trace it does not have is {"error":{"httpCode":404,...}}.
 type jaegerResponse struct {
-	Data   []jaegerTrace `json:"data"`
-	Errors []struct {
-		Code int    `json:"code"`
-		Msg  string `json:"msg"`
-	} `json:"errors"`
+	Result struct {
+		ResourceSpans []struct {
+			Resource struct {
+				Attributes []otlpAttr `json:"attributes"`
+			} `json:"resource"`
+			ScopeSpans []struct {
+				Spans []otlpSpan `json:"spans"`
+			} `json:"scopeSpans"`
+		} `json:"resourceSpans"`
+	} `json:"result"`
+	Error *struct {
+		HTTPCode int    `json:"httpCode"`
+		Message  string `json:"message"`
+	} `json:"error"`
 }
 
-type jaegerTrace struct {
-	TraceID   string                   `json:"traceID"`
-	Spans     []jaegerSpan             `json:"spans"`
-	Processes map[string]jaegerProcess `json:"processes"`
+type otlpSpan struct {
+	TraceID      string     `json:"traceId"`
+	SpanID       string     `json:"spanId"`
+	ParentSpanID string     `json:"parentSpanId"`
+	Name         string     `json:"name"`
+	Start        string     `json:"startTimeUnixNano"` // uint64 is a string in OTLP JSON
+	End          string     `json:"endTimeUnixNano"`
+	Attributes   []otlpAttr `json:"attributes"`
+	Status       struct {
+		Code int `json:"code"` // 1 ok, 2 error
+	} `json:"status"`
+	Links []struct {
+		SpanID string `json:"spanId"`
+	} `json:"links"`
 }
 
-type jaegerSpan struct {
-	TraceID       string `json:"traceID"`
-	SpanID        string `json:"spanID"`
-	OperationName string `json:"operationName"`
-	References    []struct {
-		RefType string `json:"refType"`
-		TraceID string `json:"traceID"`
-		SpanID  string `json:"spanID"`
-	} `json:"references"`
-	StartTime int64 `json:"startTime"` // µs since the epoch
-	Duration  int64 `json:"duration"`  // µs
-	Tags      []struct {
-		Key   string `json:"key"`
-		Value any    `json:"value"`
-	} `json:"tags"`
-	ProcessID string `json:"processID"`
+type otlpAttr struct {
+	Key   string         `json:"key"`
+	Value map[string]any `json:"value"` // {"stringValue": ...}, {"intValue": "..."}, {"boolValue": ...}
 }
 
-type jaegerProcess struct {
-	ServiceName string `json:"serviceName"`
+// attrs returns attributes as text, whatever their type.
+func attrs(in []otlpAttr) map[string]string {
+	out := map[string]string{}
+	for _, a := range in {
+		for _, v := range a.Value {
+			out[a.Key] = fmt.Sprint(v)
+		}
+	}
+	return out
 }
 
 // span is one span of a trace as the checks and the waterfall read it.
 type span struct {
 	ID, Parent, Service, Name string
-	Links                     []string // FOLLOWS_FROM references
+	Links                     []string // the span ids it links to
 	Start                     time.Time
 	Duration                  time.Duration
-	Tags                      map[string]string
+	Tags                      map[string]string // attributes; otel.status_code ERROR when it failed
 }
 
-// parseTrace reads a Jaeger answer into the spans of trace id, sorted by
-// start time. A trace Jaeger does not have yet is no error: no spans.
+// parseTrace reads a Jaeger api/v3 answer into the spans of trace id,
+// sorted by start time. A trace Jaeger does not have yet is no error: no
+// spans.
 func parseTrace(body []byte, id string) ([]span, error) {
 	var r jaegerResponse
 	if err := json.Unmarshal(body, &r); err != nil {
 		return nil, fmt.Errorf("jaeger answer: %w: %.200s", err, body)
 	}
-	var spans []span
-	for _, tr := range r.Data {
-		if tr.TraceID != id {
-			continue
+	if r.Error != nil {
+		if r.Error.HTTPCode == 404 {
+			return nil, nil
 		}
-		for _, s := range tr.Spans {
-			sp := span{ID: s.SpanID, Service: tr.Processes[s.ProcessID].ServiceName, Name: s.OperationName,
-				Start: time.UnixMicro(s.StartTime), Duration: time.Duration(s.Duration) * time.Microsecond, Tags: map[string]string{}}
-			for _, ref := range s.References {
-				switch {
-				case ref.RefType == "CHILD_OF" && sp.Parent == "":
-					sp.Parent = ref.SpanID
-				default:
-					sp.Links = append(sp.Links, ref.SpanID)
+		return nil, fmt.Errorf("jaeger answer: %d %s", r.Error.HTTPCode, r.Error.Message)
+	}
+	var spans []span
+	for _, rs := range r.Result.ResourceSpans {
+		service := attrs(rs.Resource.Attributes)["service.name"]
+		for _, ss := range rs.ScopeSpans {
+			for _, s := range ss.Spans {
+				if s.TraceID != id {
+					continue
 				}
+				start, err := strconv.ParseInt(s.Start, 10, 64)
+				if err != nil {
+					return nil, fmt.Errorf("span %s: start %q: %w", s.SpanID, s.Start, err)
+				}
+				end, err := strconv.ParseInt(s.End, 10, 64)
+				if err != nil {
+					return nil, fmt.Errorf("span %s: end %q: %w", s.SpanID, s.End, err)
+				}
+				sp := span{ID: s.SpanID, Parent: s.ParentSpanID, Service: service, Name: s.Name,
+					Start: time.Unix(0, start), Duration: time.Duration(end - start), Tags: attrs(s.Attributes)}
+				if s.Status.Code == 2 {
+					sp.Tags["otel.status_code"] = "ERROR"
+				}
+				for _, l := range s.Links {
+					sp.Links = append(sp.Links, l.SpanID)
+				}
+				spans = append(spans, sp)
 			}
-			for _, tag := range s.Tags {
-				sp.Tags[tag.Key] = fmt.Sprint(tag.Value)
-			}
-			spans = append(spans, sp)
 		}
 	}
 	slices.SortStableFunc(spans, func(a, b span) int { return a.Start.Compare(b.Start) })
@@ -178,23 +207,25 @@ func says(s span) string {
 	return strings.Join(parts, " ")
 }
 
-// A trace as Jaeger answers it, cut down from what the cluster test reads
-// back: the daprd publish, the binding's daprd callback, wait, process and
-// one deliver attempt, Knative's activator under it.
-const jaegerFixture = `{"data":[{"traceID":"4bf92f3577b34da6a3ce929d0e0e4736","spans":[
-{"traceID":"4bf92f3577b34da6a3ce929d0e0e4736","spanID":"a1","operationName":"/dapr.proto.runtime.v1.Dapr/PublishEvent","references":[{"refType":"CHILD_OF","traceID":"4bf92f3577b34da6a3ce929d0e0e4736","spanID":"00f067aa0ba902b7"}],"startTime":1700000000000000,"duration":3000,"tags":[{"key":"rpc.grpc.status_code","type":"int64","value":0}],"processID":"p1"},
-{"traceID":"4bf92f3577b34da6a3ce929d0e0e4736","spanID":"b2","operationName":"process orders","references":[{"refType":"CHILD_OF","traceID":"4bf92f3577b34da6a3ce929d0e0e4736","spanID":"a1"},{"refType":"FOLLOWS_FROM","traceID":"4bf92f3577b34da6a3ce929d0e0e4736","spanID":"a1"}],"startTime":1700000000005000,"duration":900000,"tags":[{"key":"funcd.delivery.outcome","type":"string","value":"ack"}],"processID":"p2"},
-{"traceID":"4bf92f3577b34da6a3ce929d0e0e4736","spanID":"c3","operationName":"deliver order-processor","references":[{"refType":"CHILD_OF","traceID":"4bf92f3577b34da6a3ce929d0e0e4736","spanID":"b2"}],"startTime":1700000000006000,"duration":899000,"tags":[{"key":"funcd.delivery.outcome","type":"string","value":"ack"},{"key":"funcd.delivery.attempt","type":"int64","value":1},{"key":"http.response.status_code","type":"int64","value":200}],"processID":"p2"},
-{"traceID":"4bf92f3577b34da6a3ce929d0e0e4736","spanID":"d4","operationName":"pubsub/orders","references":[{"refType":"CHILD_OF","traceID":"4bf92f3577b34da6a3ce929d0e0e4736","spanID":"a1"}],"startTime":1700000000004000,"duration":200,"tags":[],"processID":"p2"},
-{"traceID":"4bf92f3577b34da6a3ce929d0e0e4736","spanID":"e5","operationName":"activator_proxy","references":[{"refType":"CHILD_OF","traceID":"4bf92f3577b34da6a3ce929d0e0e4736","spanID":"c3"}],"startTime":1700000000007000,"duration":880000,"tags":[],"processID":"p3"}],
-"processes":{"p1":{"serviceName":"checkout"},"p2":{"serviceName":"funcd-binding"},"p3":{"serviceName":"activator"}}}],"errors":null}`
+// A trace as Jaeger's api/v3 answers it, cut down from what the cluster
+// test reads back: the daprd publish, wait, process and one deliver
+// attempt, Knative's queue-proxy under it.
+const jaegerFixture = `{"result":{"resourceSpans":[
+{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"checkout"}}]},"scopeSpans":[{"spans":[
+{"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"a1","parentSpanId":"00f067aa0ba902b7","name":"/dapr.proto.runtime.v1.Dapr/PublishEvent","startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000000003000000","attributes":[{"key":"rpc.grpc.status_code","value":{"intValue":"0"}}],"status":{}}]}]},
+{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"funcd-binding"}}]},"scopeSpans":[{"spans":[
+{"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"b2","parentSpanId":"a1","name":"process orders","startTimeUnixNano":"1700000000005000000","endTimeUnixNano":"1700000000905000000","attributes":[{"key":"funcd.delivery.outcome","value":{"stringValue":"ack"}}],"links":[{"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"a1"}],"status":{}},
+{"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"c3","parentSpanId":"b2","name":"deliver order-processor","startTimeUnixNano":"1700000000006000000","endTimeUnixNano":"1700000000905000000","attributes":[{"key":"funcd.delivery.outcome","value":{"stringValue":"ack"}},{"key":"funcd.delivery.attempt","value":{"intValue":"1"}},{"key":"http.response.status_code","value":{"intValue":"200"}}],"status":{}},
+{"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"d4","parentSpanId":"a1","name":"wait orders","startTimeUnixNano":"1700000000003000000","endTimeUnixNano":"1700000000005000000","status":{}}]}]},
+{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"order-processor"}}]},"scopeSpans":[{"spans":[
+{"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"e5","parentSpanId":"c3","name":"kn.queueproxy.proxy","startTimeUnixNano":"1700000000007000000","endTimeUnixNano":"1700000000887000000","status":{"code":2}}]}]}]}}`
 
 func TestWaterfall(t *testing.T) {
 	spans, err := parseTrace([]byte(jaegerFixture), "4bf92f3577b34da6a3ce929d0e0e4736")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(spans) != 5 || spans[0].Name != "/dapr.proto.runtime.v1.Dapr/PublishEvent" || spans[1].Name != "pubsub/orders" {
+	if len(spans) != 5 || spans[0].Name != "/dapr.proto.runtime.v1.Dapr/PublishEvent" || spans[1].Name != "wait orders" {
 		t.Fatalf("spans not read in start order: %+v", spans)
 	}
 	p, _ := find(spans, func(s span) bool { return s.Name == "process orders" })
@@ -207,8 +238,8 @@ func TestWaterfall(t *testing.T) {
 	if len(lines) != 6 {
 		t.Fatalf("want a header and 5 spans:\n%s", got)
 	}
-	// Depth first, children by start: publish, its callback, process, deliver, activator.
-	for i, want := range []string{"/dapr.proto", "  pubsub/orders", "  process orders", "    deliver order-processor", "      activator_proxy"} {
+	// Depth first, children by start: publish, wait, process, deliver, queue-proxy.
+	for i, want := range []string{"/dapr.proto", "  wait orders", "  process orders", "    deliver order-processor", "      kn.queueproxy.proxy"} {
 		if !strings.Contains(lines[i+1], want) {
 			t.Errorf("line %d %q lacks %q", i+1, lines[i+1], want)
 		}
@@ -216,7 +247,10 @@ func TestWaterfall(t *testing.T) {
 	if !strings.Contains(lines[4], "ack #1 200") || !strings.Contains(lines[4], "6.0ms") {
 		t.Errorf("deliver line: %q", lines[4])
 	}
-	if spans, err := parseTrace([]byte(`{"data":null,"errors":[{"code":404,"msg":"trace not found"}]}`), "x"); err != nil || len(spans) != 0 {
+	if !strings.Contains(lines[5], "error") {
+		t.Errorf("a failed span's line does not say error: %q", lines[5])
+	}
+	if spans, err := parseTrace([]byte(`{"error":{"httpCode":404,"message":"No traces found"}}`), "x"); err != nil || len(spans) != 0 {
 		t.Errorf("a trace not there yet: %v %v", spans, err)
 	}
 }
