@@ -97,12 +97,22 @@ func (ph *phase) wait(t *testing.T, timeout time.Duration) {
 // publisher sends one order by HTTP or gRPC.
 type publisher func(ctx context.Context, id int) error
 
+// httpPublisher posts each order to a Dapr publish API URL (204 expected).
 func httpPublisher(url string) publisher {
+	return postPublisher(url, http.StatusNoContent, nil)
+}
+
+// postPublisher posts each order's JSON to url with the headers header
+// adds, and wants status back.
+func postPublisher(url string, status int, header func(h http.Header, id int)) publisher {
 	client := &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
 	return func(ctx context.Context, id int) error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(orderJSON(id)))
 		if err != nil {
 			return err
+		}
+		if header != nil {
+			header(req.Header, id)
 		}
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := client.Do(req)
@@ -111,8 +121,8 @@ func httpPublisher(url string) publisher {
 		}
 		defer resp.Body.Close()
 		body, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != http.StatusNoContent {
-			return fmt.Errorf("publish order %d: %s %s", id, resp.Status, body)
+		if resp.StatusCode != status {
+			return fmt.Errorf("order %d to %s: %s %s", id, url, resp.Status, body)
 		}
 		return nil
 	}

@@ -4,12 +4,9 @@ package e2e
 
 import (
 	"bufio"
-	"bytes"
-	"context"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -136,28 +133,12 @@ func writeMemorySection(path, section string) error {
 // checkoutPublisher posts each order to the checkout function through the
 // gateway, as a binary CloudEvent, as the demo does.
 func checkoutPublisher(url string) publisher {
-	client := &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
-	return func(ctx context.Context, id int) error {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(orderJSON(id)))
-		if err != nil {
-			return err
-		}
-		req.Header.Set("ce-specversion", "1.0")
-		req.Header.Set("ce-id", "memory-order-"+strconv.Itoa(id))
-		req.Header.Set("ce-source", "/e2e/memory")
-		req.Header.Set("ce-type", "com.example.order")
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := client.Do(req)
-		if err != nil {
-			return err
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("checkout order %d: %s %s", id, resp.Status, body)
-		}
-		return nil
-	}
+	return postPublisher(url, http.StatusOK, func(h http.Header, id int) {
+		h.Set("ce-specversion", "1.0")
+		h.Set("ce-id", "memory-order-"+strconv.Itoa(id))
+		h.Set("ce-source", "/e2e/memory")
+		h.Set("ce-type", "com.example.order")
+	})
 }
 
 // memorySample is funcd's memory at one moment: the kernel's view
