@@ -289,6 +289,15 @@ apply_jaeger() {
 	k apply -n "$NS" -f <(sed -E "${script[@]}" "$file")
 }
 
+# restart_activator: Knative's activator reads config-observability's
+# tracing keys once, when it starts (knative.dev/serving v0.50
+# cmd/activator: its watch of the map updates request logs and pprof only),
+# so a change of them takes a restart.
+restart_activator() {
+	k rollout restart deployment/activator -n knative-serving
+	k rollout status deployment/activator -n knative-serving --timeout=5m
+}
+
 # tracing_configuration: deploy/tracing/configuration.yaml for
 # TRACING_ENDPOINT and TRACING_SAMPLING_RATE.
 tracing_configuration() {
@@ -561,8 +570,11 @@ if [[ -n $TRACING_ENDPOINT ]]; then
 	# it reads it when it starts.
 	k apply -n "$NS" -f <(tracing_configuration)
 	# Knative: the activator's and queue-proxy's spans (queue-proxy reads the
-	# settings when its revision is made, so before the functions).
+	# settings when its revision is made, so before the functions; the
+	# activator when it starts, so it restarts when they change).
+	traced=$(k get configmap/config-observability -n knative-serving -o 'jsonpath={.data.tracing-endpoint} {.data.tracing-sampling-rate}' 2>/dev/null || true)
 	k patch configmap/config-observability -n knative-serving --type merge -p "{\"metadata\":{\"annotations\":{\"${TRACING_KEY}\":\"setup.sh\"}},\"data\":{\"tracing-protocol\":\"http/protobuf\",\"tracing-endpoint\":\"${TRACING_ENDPOINT}/v1/traces\",\"tracing-sampling-rate\":\"${TRACING_SAMPLING_RATE}\"}}"
+	[[ $traced == "${TRACING_ENDPOINT}/v1/traces ${TRACING_SAMPLING_RATE}" ]] || restart_activator
 	info "daprd: Configuration ${TRACING_CONFIG} (otel http ${TRACING_HOSTPORT}, samplingRate ${TRACING_SAMPLING_RATE}); Knative: config-observability; functions: OTEL_EXPORTER_OTLP_ENDPOINT=${TRACING_ENDPOINT}"
 elif [[ $(k get configmap/config-observability -n knative-serving -o 'jsonpath={.metadata.annotations.funcd\.dev/tracing}' 2>/dev/null || true) == setup.sh ]]; then
 	# An earlier run turned tracing on: turn it off again (what this run
@@ -570,6 +582,7 @@ elif [[ $(k get configmap/config-observability -n knative-serving -o 'jsonpath={
 	# the functions run without them, step "functions").
 	step "traces: off (an earlier run had turned them on)"
 	k patch configmap/config-observability -n knative-serving --type merge -p "{\"metadata\":{\"annotations\":{\"${TRACING_KEY}\":null}},\"data\":{\"tracing-protocol\":null,\"tracing-endpoint\":null,\"tracing-sampling-rate\":null}}"
+	restart_activator
 	TRACING_OFF=1
 fi
 

@@ -75,6 +75,8 @@ current_teardown() {
 	if [[ $(k get configmap/config-observability -n knative-serving -o 'jsonpath={.metadata.annotations.funcd\.dev/tracing}' 2>/dev/null || true) == setup.sh ]]; then
 		k patch configmap/config-observability -n knative-serving --type merge \
 			-p '{"metadata":{"annotations":{"funcd.dev/tracing":null}},"data":{"tracing-protocol":null,"tracing-endpoint":null,"tracing-sampling-rate":null}}'
+		# The activator reads them only when it starts.
+		k rollout restart deployment/activator -n knative-serving
 	fi
 
 	if [[ -z $REMOVE_PLATFORM ]]; then

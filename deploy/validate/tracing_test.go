@@ -235,6 +235,7 @@ func TestSetupScriptTracing(t *testing.T) {
 	for _, want := range []string{
 		"rollout status -n default deployment/jaeger",
 		`"tracing-protocol":"http/protobuf","tracing-endpoint":"` + endpoint + `/v1/traces","tracing-sampling-rate":"1"`,
+		"rollout restart deployment/activator -n knative-serving", // it reads the settings when it starts
 	} {
 		if !strings.Contains(log, want) {
 			t.Errorf("TRACING=jaeger: setup.sh did not run %q:\n%s", want, log)
@@ -272,6 +273,7 @@ func TestSetupScriptTracing(t *testing.T) {
 	}
 	for _, want := range []string{
 		`"tracing-protocol":null`,
+		"rollout restart deployment/activator -n knative-serving",
 		"delete configuration.dapr.io,deployment,service,configmap -n default -l funcd.dev/tracing",
 	} {
 		if !strings.Contains(log, want) {
