@@ -254,3 +254,47 @@ func TestWaterfall(t *testing.T) {
 		t.Errorf("a trace not there yet: %v %v", spans, err)
 	}
 }
+
+// knativePath reports whether s descends from the span from, directly or
+// through activator spans only (Knative's hops on the way to a pod).
+func knativePath(spans []span, s span, from string) bool {
+	byID := map[string]span{}
+	for _, sp := range spans {
+		byID[sp.ID] = sp
+	}
+	for p := s.Parent; ; {
+		if p == from {
+			return true
+		}
+		sp, ok := byID[p]
+		if !ok || sp.Service != "activator" {
+			return false
+		}
+		p = sp.Parent
+	}
+}
+
+// TestKnativePath checks the way in as the cluster showed it with both
+// functions at zero: caller -> activator POST -> activator_proxy -> POST / ->
+// queue-proxy POST; and directly, with a pod up; a span of another service
+// on the way is not Knative's.
+func TestKnativePath(t *testing.T) {
+	spans := []span{
+		{ID: "a1", Parent: "caller", Service: "activator", Name: "POST"},
+		{ID: "a2", Parent: "a1", Service: "activator", Name: "activator_proxy"},
+		{ID: "a3", Parent: "a2", Service: "activator", Name: "POST /"},
+		{ID: "q1", Parent: "a3", Service: "checkout", Name: "POST"},
+		{ID: "q2", Parent: "caller", Service: "checkout", Name: "POST"},
+		{ID: "h1", Parent: "caller", Service: "checkout", Name: "checkout"},
+		{ID: "q3", Parent: "h1", Service: "checkout", Name: "POST"},
+	}
+	for _, tt := range []struct {
+		id   string
+		want bool
+	}{{"q1", true}, {"q2", true}, {"q3", false}} {
+		s, _ := find(spans, func(s span) bool { return s.ID == tt.id })
+		if got := knativePath(spans, s, "caller"); got != tt.want {
+			t.Errorf("knativePath(%s) = %v, want %v", tt.id, got, tt.want)
+		}
+	}
+}
