@@ -12,6 +12,7 @@ import (
 	contrib "github.com/dapr/components-contrib/pubsub"
 
 	"github.com/funcd/funcd/runtime/broker"
+	"github.com/funcd/funcd/runtime/delivery"
 	"github.com/funcd/funcd/runtime/kitlog"
 	"github.com/funcd/funcd/runtime/pubsub"
 	"github.com/funcd/funcd/runtime/resources"
@@ -191,12 +192,13 @@ func (p *PubSub) Subscribe(ctx context.Context, sub pubsub.Subscription, h pubsu
 		return err
 	}
 	subCtx := ctx
-	var inflight calls
+	// Counts the handler's calls in flight, so Stopped waits for the last.
+	var inflight delivery.Gate
 	handler := func(ctx context.Context, m *contrib.NewMessage) error {
-		if !inflight.enter() {
+		if !inflight.Enter() {
 			return errSubscriptionEnded
 		}
-		defer inflight.leave()
+		defer inflight.Leave()
 		// Components can hand over a message they fetched as the
 		// subscription ended (Redis: a blocked XREADGROUP returns after
 		// cancel). Leave it unacknowledged for the next subscriber.
@@ -233,7 +235,7 @@ func (p *PubSub) Subscribe(ctx context.Context, sub pubsub.Subscription, h pubsu
 	}
 	p.onEnd(ctx, func() {
 		release()
-		inflight.end()
+		<-inflight.Close()
 		if sub.Stopped != nil {
 			sub.Stopped()
 		}
