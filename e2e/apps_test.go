@@ -158,6 +158,7 @@ func TestDaprAppsGoSDK(t *testing.T) {
 	}
 	env := []string{"PUBLISH_INTERVAL=50ms"}
 	ids := []string{"order-processor-http", "order-processor-grpc"}
+	goPublished := regexp.MustCompile(`^Published data: `)
 	prepare := func() (string, *multiapp.Template) {
 		dir := copyDir(t, src)
 		file := filepath.Join(dir, multiapp.FileName)
@@ -172,9 +173,12 @@ func TestDaprAppsGoSDK(t *testing.T) {
 
 	dir, _ := prepare()
 	f := startFuncd(t, "", t.TempDir(), env, "--dir", dir)
-	waitFor(t, 5*time.Minute, "19 orders received by both subscribers under funcd", func() bool {
+	// checkout-go logs an order after its publish returns, so the
+	// subscribers may print it first: wait for all three.
+	waitFor(t, 5*time.Minute, "19 orders published and received by both subscribers under funcd", func() bool {
 		out := f.functionOutput()
-		return len(linesOf(out, ids[0], appReceived)) == 19 && len(linesOf(out, ids[1], appReceived)) == 19
+		return len(linesOf(out, ids[0], appReceived)) == 19 && len(linesOf(out, ids[1], appReceived)) == 19 &&
+			len(linesOf(out, "checkout-go", goPublished)) == 19
 	})
 	underFuncd := map[string][]string{}
 	for _, id := range append(ids, "checkout-go") {
@@ -186,8 +190,9 @@ func TestDaprAppsGoSDK(t *testing.T) {
 	dir, tpl := prepare()
 	rewrite(t, filepath.Join(dir, "components/redis/pubsub.yaml"), "localhost:6379", redisAddr)
 	procs := daprRunF(t, tpl, filepath.Join(dir, "components/redis"), env)
-	waitFor(t, 5*time.Minute, "19 orders received by both subscribers under daprd", func() bool {
-		return len(linesOf(procs[ids[0]].output(), "", appReceived)) == 19 && len(linesOf(procs[ids[1]].output(), "", appReceived)) == 19
+	waitFor(t, 5*time.Minute, "19 orders published and received by both subscribers under daprd", func() bool {
+		return len(linesOf(procs[ids[0]].output(), "", appReceived)) == 19 && len(linesOf(procs[ids[1]].output(), "", appReceived)) == 19 &&
+			len(linesOf(procs["checkout-go"].output(), "", goPublished)) == 19
 	})
 	for id, want := range underFuncd {
 		got := linesOf(procs[id].output(), "", regexp.MustCompile(`^(Subscriber received|Published data): `))
