@@ -8,6 +8,7 @@
 #   make bench  bin/funcd up against daprd + Redis, side by side; writes
 #               docs/performance.md (README "Performance")
 #   make memory bin/funcd up's resident memory idle and after a burst
+#   make coldstart  cold starts of order-processor through the gateway, by curl
 
 GO        ?= go
 comma     := ,
@@ -29,7 +30,7 @@ uses     = $(shell grep -lsE '^[[:space:]]*type:[[:space:]]*["'"'"']?pubsub\.$(1
 omit     := $(if $(call uses,kafka),,funcd_nokafka) $(if $(call uses,redis),,funcd_noredis)
 TAGS     := $(subst $(eval) ,$(comma),$(strip $(omit)))
 
-.PHONY: run build deps test test-root test-lean test-functions test-deploy test-fixtures vet bench memory microbench clean soak \
+.PHONY: run build deps test test-root test-lean test-functions test-deploy test-fixtures vet bench memory coldstart microbench clean soak \
 	test-cluster cluster-up cluster-down
 
 run: build
@@ -114,6 +115,15 @@ MEMORY_ORDERS ?= 100000
 memory: build
 	$(GO) test -tags bench -run TestMemory -count=1 -v -timeout 30m ./e2e/ \
 		-bench.funcd=../bin/funcd -memory.orders=$(MEMORY_ORDERS) -memory.out=../docs
+
+# Cold starts as users see them: bin/funcd up --idle 1ms, COLDSTARTS
+# orders each posted by curl to order-processor at zero instances
+# (e2e/bench_coldstart_test.go); writes the Cold start section of
+# docs/performance.md. It measures; it asserts nothing.
+COLDSTARTS ?= 100
+coldstart: build
+	$(GO) test -tags bench -run TestColdStart -count=1 -v -timeout 30m ./e2e/ \
+		-bench.funcd=../bin/funcd -coldstart.n=$(COLDSTARTS) -coldstart.out=../docs
 
 # Microbenchmarks of the runtime's packages, in-process.
 microbench:

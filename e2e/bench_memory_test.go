@@ -23,10 +23,10 @@ var (
 	memoryIdle   = flag.Duration("memory.idle", 10*time.Second, "how long TestMemory leaves funcd idle after it is ready, before the first sample")
 	memorySettle = flag.Duration("memory.settle", time.Minute, "how long TestMemory samples funcd after the burst")
 	memoryVia    = flag.String("memory.via", "checkout", "where the burst's orders go: checkout (the gateway, the checkout function, its publish) or publish (the gateway's Dapr publish API)")
-	memoryOut    = flag.String("memory.out", "", "folder whose performance.md gets the figures as its last section, "+memoryHeading[1:len(memoryHeading)-1]+"; empty: none")
+	memoryOut    = flag.String("memory.out", "", "folder whose performance.md gets the figures as its section "+memoryHeading[1:len(memoryHeading)-1]+"; empty: none")
 )
 
-// memoryHeading starts TestMemory's section of performance.md, its last.
+// memoryHeading starts TestMemory's section of performance.md.
 const memoryHeading = "\n## Memory\n"
 
 // TestMemory measures funcd's resident memory as users run it (-bench.funcd,
@@ -65,7 +65,7 @@ func TestMemory(t *testing.T) {
 		mb(idle.rssKB), mb(last.hwmKB), mb(last.rssKB), *memorySettle, *memoryOrders, *memoryVia)
 	if *memoryOut != "" {
 		sec := memorySection(idle, done, last, settling, ph.n, took)
-		if err := writeMemorySection(filepath.Join(*memoryOut, "performance.md"), sec); err != nil {
+		if err := writeSection(filepath.Join(*memoryOut, "performance.md"), memoryHeading, sec); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -116,18 +116,25 @@ make memory   # make build, then:
 	return b.String()
 }
 
-// writeMemorySection replaces the memory section of the performance.md at
-// path, or adds it at the end.
-func writeMemorySection(path, section string) error {
+// writeSection replaces the section of the performance.md at path that
+// starts with heading (up to the next section or the end), or adds it at
+// the end. make bench keeps these sections when it writes the rest.
+func writeSection(path, heading, section string) error {
 	old, err := os.ReadFile(path)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	md := string(old)
-	if i := strings.Index(md, memoryHeading); i >= 0 {
-		md = md[:i]
+	md := strings.TrimRight(string(old), "\n") + "\n"
+	if i := strings.Index(md, heading); i < 0 {
+		md += section
+	} else {
+		rest := ""
+		if j := strings.Index(md[i+len(heading):], "\n## "); j >= 0 {
+			rest = md[i+len(heading)+j:]
+		}
+		md = md[:i] + section + rest
 	}
-	return os.WriteFile(path, []byte(strings.TrimRight(md, "\n")+"\n"+section), 0o644)
+	return os.WriteFile(path, []byte(md), 0o644)
 }
 
 // checkoutPublisher posts each order to the checkout function through the
@@ -191,4 +198,22 @@ func sampleMemory(t *testing.T, pid int, gateway string) memorySample {
 		}
 	}
 	return s
+}
+
+func TestWriteSection(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "performance.md")
+	writeFile(t, path, "# Performance\n\nfigures\n")
+	for _, step := range []struct{ heading, section, want string }{
+		{memoryHeading, memoryHeading + "\nmemory 1\n", "# Performance\n\nfigures\n\n## Memory\n\nmemory 1\n"},
+		{coldStartHeading, coldStartHeading + "\ncold 1\n", "# Performance\n\nfigures\n\n## Memory\n\nmemory 1\n\n## Cold start\n\ncold 1\n"},
+		{memoryHeading, memoryHeading + "\nmemory 2\n", "# Performance\n\nfigures\n\n## Memory\n\nmemory 2\n\n## Cold start\n\ncold 1\n"},
+		{coldStartHeading, coldStartHeading + "\ncold 2\n", "# Performance\n\nfigures\n\n## Memory\n\nmemory 2\n\n## Cold start\n\ncold 2\n"},
+	} {
+		if err := writeSection(path, step.heading, step.section); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := os.ReadFile(path); string(got) != step.want {
+			t.Fatalf("after writing %q:\n%s\nwant:\n%s", step.section, got, step.want)
+		}
+	}
 }

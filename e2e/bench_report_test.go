@@ -102,12 +102,16 @@ func (r *benchReport) write(dir string) error {
 	if err != nil {
 		return err
 	}
-	// make memory's section, the last, stays.
+	// The sections of make coldstart and make memory, the last ones, stay.
 	md := r.markdown()
 	if old, err := os.ReadFile(filepath.Join(dir, "performance.md")); err == nil {
-		if i := strings.Index(string(old), memoryHeading); i >= 0 {
-			md += string(old[i:])
+		i := len(old)
+		for _, h := range []string{coldStartHeading, memoryHeading} {
+			if j := strings.Index(string(old), h); j >= 0 {
+				i = min(i, j)
+			}
 		}
+		md += string(old[i:])
 	}
 	files := map[string][]byte{
 		"performance.json": append(js, '\n'),

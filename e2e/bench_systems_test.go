@@ -29,13 +29,14 @@ type benchProc struct {
 // startFuncdSystem runs bin/funcd up as users run it: the project's
 // functions and components/ as shipped, a fresh broker data folder, the
 // gateway's Dapr publish API over HTTP and gRPC.
-func startFuncdSystem(t *testing.T, bin string) *benchSystem {
+func startFuncdSystem(t *testing.T, bin string, flags ...string) *benchSystem {
 	root, _ := filepath.Abs("..")
 	rec := newReceiver()
 	args := []string{bin, "up", "--dir", root, "--port", "0", "--grpc-port", "0", "--data", filepath.Join(t.TempDir(), "data")}
 	if *benchProfile != "" {
 		args = append(args, "--cpu-profile", filepath.Join(*benchProfile, t.Name()))
 	}
+	args = append(args, flags...)
 	p := startProcLines(t, "funcd", root, nil, rec.line, args...)
 	grpcAddr := p.waitLine(t, regexp.MustCompile(`dapr grpc publish api on (\S+)`), 5*time.Minute)[1]
 	gw := p.waitLine(t, regexp.MustCompile(`gateway on (http://\S+)`), time.Minute)[1]

@@ -73,7 +73,13 @@ func TestScaleToZero(t *testing.T) {
 // status reads GET / of the gateway.
 func (f *funcd) status(t *testing.T) map[string]gateway.FunctionInfo {
 	t.Helper()
-	resp, err := httpClient.Get(f.gateway + "/")
+	return gatewayStatus(t, f.gateway)
+}
+
+// gatewayStatus is the gateway's GET / at gw: each function's row by name.
+func gatewayStatus(t *testing.T, gw string) map[string]gateway.FunctionInfo {
+	t.Helper()
+	resp, err := httpClient.Get(gw + "/")
 	if err != nil {
 		t.Fatalf("GET /: %v", err)
 	}

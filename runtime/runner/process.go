@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"os/exec"
 	"sync"
 	"syscall"
@@ -114,8 +115,13 @@ func freeAddr() (string, error) {
 	return l.Addr().String(), nil
 }
 
-// readiness polling delays: tight first, since a Go binary is ready in ms.
+// Readiness: a Go function listens a few milliseconds after it starts, the
+// moment a cold start waits for. Until then a connect to its address is
+// refused at once, for microseconds of CPU, so the address is dialled every
+// dialPoll; once it accepts, /health/readiness is polled, tight first.
 const (
+	dialPoll  = 250 * time.Microsecond
+	dialTight = 100 * time.Millisecond
 	firstPoll = 2 * time.Millisecond
 	maxPoll   = 50 * time.Millisecond
 )
@@ -123,8 +129,12 @@ const (
 // errExited reports that a process exited before it became ready.
 var errExited = errors.New("exited before it was ready")
 
-// waitReady polls url until it answers 200, ctx is done or p exits.
+// waitReady waits until url answers 200, ctx is done or p exits: first
+// until url's host accepts connections, then polling url.
 func waitReady(ctx context.Context, client *http.Client, url string, p *process) error {
+	if err := waitListening(ctx, url, p); err != nil {
+		return err
+	}
 	delay := firstPoll
 	timer := time.NewTimer(0)
 	defer timer.Stop()
@@ -141,6 +151,37 @@ func waitReady(ctx context.Context, client *http.Client, url string, p *process)
 		}
 		timer.Reset(delay)
 		delay = min(delay*3/2, maxPoll)
+	}
+}
+
+// waitListening dials the host of url until it accepts a connection, ctx is
+// done or p exits: every dialPoll for the first dialTight, then less and
+// less often, up to maxPoll, for a function that takes longer.
+func waitListening(ctx context.Context, url string, p *process) error {
+	u, err := neturl.Parse(url)
+	if err != nil {
+		return err
+	}
+	var d net.Dialer
+	began, delay := time.Now(), dialPoll
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-p.done:
+			return fmt.Errorf("%w (%s)", errExited, p.exit())
+		case <-ctx.Done():
+			return fmt.Errorf("not listening: %w", context.Cause(ctx))
+		case <-timer.C:
+		}
+		if c, err := d.DialContext(ctx, "tcp", u.Host); err == nil {
+			c.Close()
+			return nil
+		}
+		if time.Since(began) > dialTight {
+			delay = min(delay*2, maxPoll)
+		}
+		timer.Reset(delay)
 	}
 }
 

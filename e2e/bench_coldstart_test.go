@@ -1,0 +1,104 @@
+//go:build bench
+
+package e2e
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestColdStart flags: make coldstart runs TestColdStart with these defaults.
+var (
+	coldStarts   = flag.Int("coldstart.n", 100, "cold starts TestColdStart times")
+	coldStartGap = flag.Duration("coldstart.gap", 300*time.Millisecond, "how long TestColdStart waits after the instance stopped before the next request")
+	coldStartOut = flag.String("coldstart.out", "", "folder whose performance.md gets the figures as its section "+coldStartHeading[1:len(coldStartHeading)-1]+"; empty: none")
+)
+
+const coldStartHeading = "\n## Cold start\n"
+
+// TestColdStart measures cold starts as users see them: -bench.funcd up
+// with the real functions and `--idle 1ms`, so that an instance stops as
+// soon as its request is answered; then -coldstart.n times: wait until
+// order-processor has no instance (and -coldstart.gap more, so its process
+// is gone too), post one order to it through the gateway with curl, and
+// take curl's time_total. It also reads funcd's own view of the same cold
+// starts (process start to ready) from the gateway. It reports; it asserts
+// nothing about the figures.
+func TestColdStart(t *testing.T) {
+	curl, err := exec.LookPath("curl")
+	if err != nil {
+		t.Fatal("make coldstart times each request with curl: apt-get install curl")
+	}
+	sys := startFuncdSystem(t, benchFuncdPath(t), "--idle", "1ms")
+	url := sys.gateway + "/order-processor"
+	var took []time.Duration
+	for i := range *coldStarts {
+		waitFor(t, time.Minute, "order-processor at zero instances", func() bool {
+			return gatewayStatus(t, sys.gateway)["order-processor"].Instances == 0
+		})
+		time.Sleep(*coldStartGap)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		out, err := exec.CommandContext(ctx, curl, "-sS", "-o", "/dev/null", "-w", "%{http_code} %{time_total}",
+			"-X", "POST", url,
+			"-H", "ce-specversion: 1.0", "-H", "ce-id: cold-"+strconv.Itoa(i), "-H", "ce-source: /e2e/coldstart",
+			"-H", "ce-type: com.example.order", "-H", "content-type: application/json",
+			"-d", fmt.Sprintf(`{"orderId":%d,"customerName":"Cold Start","amount":1,"status":"Pending"}`, i+1)).Output()
+		cancel()
+		code, total, _ := strings.Cut(string(out), " ")
+		if err != nil || code != "200" {
+			t.Fatalf("cold start %d: curl %s: %v", i+1, out, err)
+		}
+		secs, err := strconv.ParseFloat(strings.TrimSpace(total), 64)
+		if err != nil {
+			t.Fatalf("curl's time_total %q: %v", total, err)
+		}
+		took = append(took, time.Duration(secs*float64(time.Second)))
+	}
+	info := gatewayStatus(t, sys.gateway)["order-processor"]
+	if info.ColdStarts != *coldStarts {
+		t.Errorf("funcd counted %d cold starts of order-processor, want %d: the figures are not all cold starts", info.ColdStarts, *coldStarts)
+	}
+	slices.Sort(took)
+	q := func(p float64) time.Duration { return took[min(len(took)-1, int(p*float64(len(took))))] }
+	t.Logf("order-processor, %d cold starts through the gateway, curl's time_total: min %.2f, p50 %.2f, p90 %.2f, p99 %.2f, max %.2f ms; funcd's process start to ready: p50 %s, p99 %s",
+		len(took), ms(took[0]), ms(q(0.5)), ms(q(0.9)), ms(q(0.99)), ms(took[len(took)-1]), info.ColdStartP50, info.ColdStartP99)
+	if *coldStartOut == "" {
+		return
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, `%s
+Written by `+"`make coldstart`"+` (e2e/bench_coldstart_test.go) on %s, on the machine
+above (load average %s at the end).
+
+`+"`bin/funcd up --idle 1ms`"+` with the real functions, so that an instance stops as
+soon as it has answered; %d times, once order-processor has no instance and
+%s more have passed, one order is posted to it through the gateway as a
+binary CloudEvent by curl, which times the request (time_total: connect,
+the instance's start, the function's answer). funcd's own figure is its
+process start to the function's first readiness answer.
+
+| | min | p50 | p90 | p99 | max |
+|---|---|---|---|---|---|
+| curl through the gateway, ms | %.2f | %.2f | %.2f | %.2f | %.2f |
+
+funcd's view (`+"`funcd status`"+`): process start to ready p50 %s, p99 %s.
+
+`+"```sh"+`
+make coldstart   # make build, then:
+# cd e2e && go test -tags bench -run TestColdStart -count=1 -v . -bench.funcd=../bin/funcd -coldstart.out=../docs
+`+"```"+`
+`, coldStartHeading, time.Now().UTC().Format("2006-01-02"), loadAverage(), len(took), *coldStartGap,
+		ms(took[0]), ms(q(0.5)), ms(q(0.9)), ms(q(0.99)), ms(took[len(took)-1]), info.ColdStartP50, info.ColdStartP99)
+	if err := writeSection(filepath.Join(*coldStartOut, "performance.md"), coldStartHeading, b.String()); err != nil {
+		t.Fatal(err)
+	}
+}
+
