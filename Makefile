@@ -116,7 +116,7 @@ memory: build
 	$(GO) test -tags bench -run TestMemory -count=1 -v -timeout 30m ./e2e/ \
 		-bench.funcd=../bin/funcd -memory.orders=$(MEMORY_ORDERS) -memory.out=../docs
 
-# Cold starts as users see them: bin/funcd up --idle 1ms, COLDSTARTS
+# Cold starts as users see them: bin/funcd up --idle 0s, COLDSTARTS
 # orders each posted by curl to order-processor at zero instances
 # (e2e/bench_coldstart_test.go); writes the Cold start section of
 # docs/performance.md. It measures; it asserts nothing.

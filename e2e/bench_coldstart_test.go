@@ -25,7 +25,7 @@ var (
 const coldStartHeading = "\n## Cold start\n"
 
 // TestColdStart measures cold starts as users see them: -bench.funcd up
-// with the real functions and `--idle 1ms`, so that an instance stops as
+// with the real functions and `--idle 0s`, so that an instance stops as
 // soon as its request is answered; then -coldstart.n times: wait until
 // order-processor has no instance (and -coldstart.gap more, so its process
 // is gone too), post one order to it through the gateway with curl, and
@@ -37,7 +37,7 @@ func TestColdStart(t *testing.T) {
 	if err != nil {
 		t.Fatal("make coldstart times each request with curl: apt-get install curl")
 	}
-	sys := startFuncdSystem(t, benchFuncdPath(t), "--idle", "1ms")
+	sys := startFuncdSystem(t, benchFuncdPath(t), "--idle", "0s")
 	url := sys.gateway + "/order-processor"
 	var took []time.Duration
 	for i := range *coldStarts {
@@ -78,7 +78,7 @@ func TestColdStart(t *testing.T) {
 Written by `+"`make coldstart`"+` (e2e/bench_coldstart_test.go) on %s, on the machine
 above (load average %s at the end).
 
-`+"`bin/funcd up --idle 1ms`"+` with the real functions, so that an instance stops as
+`+"`bin/funcd up --idle 0s`"+` with the real functions, so that an instance stops as
 soon as it has answered; %d times, once order-processor has no instance and
 %s more have passed, one order is posted to it through the gateway as a
 binary CloudEvent by curl, which times the request (time_total: connect,

@@ -39,3 +39,10 @@ func usageError(fs *flag.FlagSet, stderr io.Writer, msg string) error {
 	fs.Usage()
 	return errUsage
 }
+
+// flagSet reports whether the command line set the flag called name.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}

@@ -52,7 +52,7 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&f.grpcPort, "grpc-port", -1, "also serve the gateway's Dapr publish API over gRPC on this port of 127.0.0.1, as daprd's --dapr-grpc-port (0 picks a free port; default: not served)")
 	fs.StringVar(&f.fsync, "fsync", broker.DefaultSync().String(), "when the embedded broker's writes reach the disk: always (each publish, before it is acknowledged) or an interval")
 	fs.IntVar(&f.maxTopics, "max-topics", broker.DefaultMaxTopics, "most topics the embedded broker keeps (streams of earlier runs count); a publish to one more gets 403")
-	fs.DurationVar(&f.idle, "idle", 0, "stop a function's instances after this long without events (default: its func.yaml annotation, or 30s)")
+	fs.DurationVar(&f.idle, "idle", 0, "stop a function's instances after this long without events; 0s: as soon as they are idle (default: its func.yaml annotation, or 30s)")
 	fs.BoolVar(&f.watch, "watch", true, "rebuild a function when its sources change and replace its running instances")
 	fs.BoolVar(&f.demo, "demo", false, "send the 19 demo orders to checkout once the platform is up")
 	fs.StringVar(&f.logLevel, "log-level", "info", "runtime log level: debug, info, warn or error")
@@ -66,6 +66,9 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if f.idle < 0 {
 		return usageError(fs, stderr, "--idle must not be negative")
+	}
+	if f.idle == 0 && flagSet(fs, "idle") {
+		f.idle = time.Millisecond // as the annotation's "0s": zero means unset below
 	}
 	var err error
 	if f.sync, err = broker.ParseSync(f.fsync); err != nil {
