@@ -90,13 +90,10 @@ import (
 	"context"
 {{- end}}
 	"fmt"
-{{- if or (ne .Invoke "http") (and (not .Instanced) (not .LegacyHTTP))}}
+{{- if or .Traced (and (eq .Invoke "http") (not .Instanced) (not .LegacyHTTP))}}
 	nethttp "net/http"
 {{- end}}
 	"os"
-{{- if .Traced}}
-	"reflect"
-{{- end}}
 	"runtime/pprof"
 {{- if .Traced}}
 
@@ -125,13 +122,12 @@ func main() {
 {{- if eq .Invoke "http"}}
 	if err := {{.StartExpr}}; err != nil {
 {{- else}}
-{{- if .Traced}}
 	inst := {{.Instance}}
 	svc := cloudevents.New(inst)
-	svc.Handler = tracedService(svc, handlerOf(inst))
+{{- if .Traced}}
+	svc.Handler = serve(svc, handlerOf(inst), &tracing{hop: hopTrace, context: withTrace})
 {{- else}}
-	svc := cloudevents.New({{.Instance}})
-	svc.Handler = detached(svc.Handler)
+	svc.Handler = serve(svc, handlerOf(inst), nil)
 {{- end}}
 	if err := svc.Start(context.Background()); err != nil {
 {{- end}}
@@ -156,20 +152,7 @@ func profileCPU(prefix string) func() {
 	}
 	return func() { pprof.StopCPUProfile(); out.Close() }
 }
-{{if ne .Invoke "http"}}
-// detached serves each request with a context that is not cancelled when the
-// request ends. It works around a race in the CloudEvents SDK's
-// NewHTTPReceiveHandler, which func-go uses: every request starts a goroutine
-// that takes one message off a shared channel, bound to its own request's
-// context; when a request ends before its goroutine took a message, that
-// goroutine gives up, and another request's message then waits forever.
-func detached(h nethttp.Handler) nethttp.Handler {
-	return nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
-		h.ServeHTTP(w, r.WithContext(context.WithoutCancel(r.Context())))
-	})
-}
-{{end}}
-{{- if .Traced}}{{template "trace" .}}{{end}}
+{{if .Traced}}{{template "trace" .}}{{end}}
 // setLogLevel applies FUNC_LOG_LEVEL to func-go's own log: debug, info, warn
 // or disabled. Unset or unknown keeps func-go's default (debug).
 func setLogLevel(level string) {
@@ -217,6 +200,10 @@ func (s signature) StartExpr() string {
 	return pkg + ".Start(" + pkg + ".DefaultHandler{Handler: f.Handle})"
 }
 
+// directFile is the rest of a CloudEvent function's main package, written
+// next to main.go as direct.go: how it serves Handle.
+const directFile = "scaffolding/direct.go.txt"
+
 // scaffoldMain renders the generated main.go.
 func scaffoldMain(s signature) ([]byte, error) {
 	var b bytes.Buffer
@@ -250,6 +237,15 @@ func writeScaffold(dir string, fn Function) error {
 	goSum, err := scaffoldGoSum(baseSum, fn.Dir)
 	if err != nil {
 		return err
+	}
+	if sig.Invoke != InvokeHTTP {
+		direct, err := scaffolding.ReadFile(directFile)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, "direct.go"), direct, 0o644); err != nil {
+			return err
+		}
 	}
 	return errors.Join(
 		os.WriteFile(filepath.Join(dir, "main.go"), mainGo, 0o644),

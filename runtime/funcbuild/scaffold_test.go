@@ -99,8 +99,8 @@ func TestScaffoldMain(t *testing.T) {
 		sig  signature
 		want []string
 	}{
-		{signature{Instanced: true, Invoke: InvokeCloudEvent}, []string{`"knative.dev/func-go/cloudevents"`, "cloudevents.New(f.New())", "detached(svc.Handler)"}},
-		{signature{Invoke: InvokeCloudEvent}, []string{`"knative.dev/func-go/cloudevents"`, "cloudevents.New(cloudevents.DefaultHandler{Handler: f.Handle})", "detached(svc.Handler)"}},
+		{signature{Instanced: true, Invoke: InvokeCloudEvent}, []string{`"knative.dev/func-go/cloudevents"`, "inst := f.New()", "serve(svc, handlerOf(inst), nil)"}},
+		{signature{Invoke: InvokeCloudEvent}, []string{`"knative.dev/func-go/cloudevents"`, "inst := cloudevents.DefaultHandler{Handler: f.Handle}", "serve(svc, handlerOf(inst), nil)"}},
 		{signature{Instanced: true, Invoke: InvokeHTTP}, []string{`"knative.dev/func-go/http"`, "http.Start(f.New())"}},
 		{signature{Invoke: InvokeHTTP}, []string{`"knative.dev/func-go/http"`, `nethttp "net/http"`, "http.Start(handler(f.Handle))"}},
 		{signature{Invoke: InvokeHTTP, LegacyHTTP: true}, []string{`"knative.dev/func-go/http"`, "http.Start(http.DefaultHandler{Handler: f.Handle})"}},

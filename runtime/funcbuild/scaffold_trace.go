@@ -48,41 +48,16 @@ func (s signature) Traced() bool {
 // trace context; it is parsed into mainTemplate as "trace".
 const traceTemplate = `{{define "trace"}}
 // The hop's trace context (the traceparent and tracestate headers) rides
-// inside the event as these extensions from hopTrace to traced, and is
-// removed before Handle sees the event: the CloudEvents SDK may run an
-// event with another request's context, so the request's own context
-// cannot carry it.
+// inside the event as these extensions from hopTrace, which sees the
+// request, to withTrace, which sees the event the CloudEvents SDK decoded
+// from it, and is removed before Handle sees the event.
 const (
 	hopParent = "funcdtraceparent"
 	hopState  = "funcdtracestate"
 )
 
-// tracedService serves svc's health checks and handle, which gets a
-// context carrying each event's trace context.
-func tracedService(svc *cloudevents.Service, handle any) nethttp.Handler {
-	mux := nethttp.NewServeMux()
-	mux.HandleFunc("/health/readiness", svc.Ready)
-	mux.HandleFunc("/health/liveness", svc.Alive)
-	h, ok := traced(handle)
-	ce := detached(cloudevents.New(cloudevents.DefaultHandler{Handler: h}).Handler)
-	if ok {
-		ce = hopTrace(ce)
-	}
-	mux.Handle("/", ce)
-	return mux
-}
-
-// handlerOf returns the Handle func-go calls: the static one, or the
-// instance's method.
-func handlerOf(f any) any {
-	if dh, ok := f.(cloudevents.DefaultHandler); ok {
-		return dh.Handler
-	}
-	return reflect.ValueOf(f).MethodByName("Handle").Interface()
-}
-
 // hopTrace hands a binary-mode request's traceparent and tracestate
-// headers to traced inside the event.
+// headers to withTrace inside the event.
 func hopTrace(h nethttp.Handler) nethttp.Handler {
 	return nethttp.HandlerFunc(func(w nethttp.ResponseWriter, r *nethttp.Request) {
 		if r.Header.Get("ce-specversion") != "" {
@@ -97,27 +72,6 @@ func hopTrace(h nethttp.Handler) nethttp.Handler {
 		}
 		h.ServeHTTP(w, r)
 	})
-}
-
-var (
-	contextType = reflect.TypeOf((*context.Context)(nil)).Elem()
-	eventType   = reflect.TypeOf(event.Event{})
-)
-
-// traced wraps a Handle(ctx, event) of any result so that ctx carries the
-// event's trace context, and reports whether it did; other signatures have
-// no context to carry it.
-func traced(handle any) (any, bool) {
-	fn := reflect.ValueOf(handle)
-	t := fn.Type()
-	if t.Kind() != reflect.Func || t.NumIn() != 2 || t.In(0) != contextType || t.In(1) != eventType {
-		return handle, false
-	}
-	return reflect.MakeFunc(t, func(args []reflect.Value) []reflect.Value {
-		e := args[1].Interface().(event.Event)
-		ctx := withTrace(args[0].Interface().(context.Context), &e)
-		return fn.Call([]reflect.Value{reflect.ValueOf(&ctx).Elem(), reflect.ValueOf(e)})
-	}).Interface(), true
 }
 
 // withTrace returns ctx carrying the hop's trace context, else the

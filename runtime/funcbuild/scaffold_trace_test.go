@@ -13,14 +13,14 @@ func TestScaffoldMainTraced(t *testing.T) {
 		want    []string
 		notWant []string
 	}{
-		{"neither", signature{Invoke: InvokeCloudEvent}, []string{"detached(svc.Handler)"}, []string{"tracedService", "reflect"}},
+		{"neither", signature{Invoke: InvokeCloudEvent}, []string{"serve(svc, handlerOf(inst), nil)"}, []string{"hopTrace", "withTrace"}},
 		{"grpc", signature{Instanced: true, Invoke: InvokeCloudEvent, GRPC: true},
-			[]string{"tracedService(svc, handlerOf(inst))", `"google.golang.org/grpc/metadata"`, "AppendToOutgoingContext"},
+			[]string{"serve(svc, handlerOf(inst), &tracing{hop: hopTrace, context: withTrace})", `"google.golang.org/grpc/metadata"`, "AppendToOutgoingContext"},
 			[]string{"propagation"}},
 		{"otel", signature{Invoke: InvokeCloudEvent, OTel: true},
 			[]string{"cloudevents.DefaultHandler{Handler: f.Handle}", `"go.opentelemetry.io/otel/propagation"`},
 			[]string{"metadata"}},
-		{"http", signature{Invoke: InvokeHTTP, OTel: true, GRPC: true}, []string{"http.Start(handler(f.Handle))"}, []string{"tracedService"}},
+		{"http", signature{Invoke: InvokeHTTP, OTel: true, GRPC: true}, []string{"http.Start(handler(f.Handle))"}, []string{"hopTrace", "serve("}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
