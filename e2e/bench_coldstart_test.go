@@ -101,4 +101,3 @@ make coldstart   # make build, then:
 		t.Fatal(err)
 	}
 }
-
