@@ -135,23 +135,8 @@ func waitReady(ctx context.Context, client *http.Client, url string, p *process)
 	if err := waitListening(ctx, url, p); err != nil {
 		return err
 	}
-	delay := firstPoll
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	for {
-		select {
-		case <-p.done:
-			return fmt.Errorf("%w (%s)", errExited, p.exit())
-		case <-ctx.Done():
-			return fmt.Errorf("not ready: %w", context.Cause(ctx))
-		case <-timer.C:
-		}
-		if probe(ctx, client, url) {
-			return nil
-		}
-		timer.Reset(delay)
-		delay = min(delay*3/2, maxPoll)
-	}
+	return poll(ctx, p, "not ready", firstPoll, func(d time.Duration) time.Duration { return min(d*3/2, maxPoll) },
+		func() bool { return probe(ctx, client, url) })
 }
 
 // waitListening dials the host of url until it accepts a connection, ctx is
@@ -163,7 +148,26 @@ func waitListening(ctx context.Context, url string, p *process) error {
 		return err
 	}
 	var d net.Dialer
-	began, delay := time.Now(), dialPoll
+	began := time.Now()
+	next := func(delay time.Duration) time.Duration {
+		if time.Since(began) > dialTight {
+			return min(delay*2, maxPoll)
+		}
+		return delay
+	}
+	return poll(ctx, p, "not listening", dialPoll, next, func() bool {
+		c, err := d.DialContext(ctx, "tcp", u.Host)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+}
+
+// poll calls try at once and then after each delay (the first, then what
+// next makes of the last) until it holds, ctx is done or p exits; notYet
+// starts the error of a ctx that ends first.
+func poll(ctx context.Context, p *process, notYet string, delay time.Duration, next func(time.Duration) time.Duration, try func() bool) error {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
@@ -171,17 +175,14 @@ func waitListening(ctx context.Context, url string, p *process) error {
 		case <-p.done:
 			return fmt.Errorf("%w (%s)", errExited, p.exit())
 		case <-ctx.Done():
-			return fmt.Errorf("not listening: %w", context.Cause(ctx))
+			return fmt.Errorf("%s: %w", notYet, context.Cause(ctx))
 		case <-timer.C:
 		}
-		if c, err := d.DialContext(ctx, "tcp", u.Host); err == nil {
-			c.Close()
+		if try() {
 			return nil
 		}
-		if time.Since(began) > dialTight {
-			delay = min(delay*2, maxPoll)
-		}
 		timer.Reset(delay)
+		delay = next(delay)
 	}
 }
 
