@@ -98,7 +98,15 @@ current_teardown() {
 	k delete apiservice v1beta1.external.metrics.k8s.io --ignore-not-found
 	k get mutatingwebhookconfiguration,validatingwebhookconfiguration -o name |
 		grep -E 'knative|keda|dapr' | xargs -r kubectl --context "$context" delete --ignore-not-found
-	k delete namespace keda kourier-system knative-serving --ignore-not-found --timeout=5m
+	if ! k delete namespace keda kourier-system knative-serving --ignore-not-found --timeout=5m; then
+		# Say why: a namespace's conditions name what it still waits for
+		# (content with finalizers, an API group it cannot discover).
+		local ns
+		for ns in keda kourier-system knative-serving; do
+			k get namespace "$ns" -o jsonpath="{range .status.conditions[?(@.status=='True')]}$ns: {.type}: {.message}{'\n'}{end}" 2>/dev/null || true
+		done
+		return 1
+	fi
 	local crd
 	for crd in $(k get crd -o name | grep -E '\.(knative\.dev|keda\.sh|dapr\.io)$' || true); do
 		k delete "$crd" --ignore-not-found --timeout=2m
