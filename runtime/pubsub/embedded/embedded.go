@@ -5,9 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
 	"sync"
+	"time"
 
 	contrib "github.com/dapr/components-contrib/pubsub"
 
@@ -263,7 +265,7 @@ func (p *PubSub) subscriber(ctx context.Context, sub pubsub.Subscription) (contr
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
-		return nil, errors.Join(pubsub.ErrClosed, c.Close())
+		return nil, errors.Join(pubsub.ErrClosed, closeWithin(c, closeTimeout))
 	}
 	if p.subs == nil {
 		p.subs = map[contrib.PubSub]struct{}{}
@@ -301,7 +303,7 @@ func (p *PubSub) release(c contrib.PubSub) {
 		return
 	}
 	defer p.releasing.Done()
-	if err := c.Close(); err != nil {
+	if err := closeWithin(c, closeTimeout); err != nil {
 		p.log.Warn("close the instance of an ended subscription", "error", err)
 	}
 }
@@ -332,10 +334,19 @@ func (p *PubSub) Close() error {
 	p.subs = nil
 	p.mu.Unlock()
 	defer p.cancel()
-	var errs []error
+	// Instances close side by side: each may take up to closeTimeout.
+	errs := make([]error, 0, len(subs)+3)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
 	for c := range subs {
-		errs = append(errs, c.Close())
+		wg.Go(func() {
+			err := closeWithin(c, closeTimeout)
+			mu.Lock()
+			errs = append(errs, err)
+			mu.Unlock()
+		})
 	}
+	wg.Wait()
 	p.releasing.Wait()
 	if p.parallel != nil {
 		errs = append(errs, p.parallel.close())
@@ -343,6 +354,27 @@ func (p *PubSub) Close() error {
 	if p.inProcess != nil {
 		errs = append(errs, p.inProcess.close())
 	}
-	errs = append(errs, p.pub.Close())
+	errs = append(errs, closeWithin(p.pub, closeTimeout))
 	return errors.Join(errs...)
+}
+
+// closeTimeout bounds how long closing one component instance may take.
+const closeTimeout = 10 * time.Second
+
+// closeWithin closes c, giving up after d with an error. A component's
+// Close can wait forever: components-contrib's Redis streams waits for its
+// read loop, and a blocking XREADGROUP on a connection its client dialed
+// while closing is never interrupted (go-redis closes only the connections
+// it had). The instance is then left behind, rather than funcd's shutdown.
+func closeWithin(c io.Closer, d time.Duration) error {
+	done := make(chan error, 1)
+	go func() { done <- c.Close() }()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-t.C:
+		return fmt.Errorf("close did not return within %v; the instance is left behind", d)
+	}
 }
