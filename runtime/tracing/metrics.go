@@ -2,8 +2,11 @@ package tracing
 
 import (
 	"context"
+	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -23,15 +26,35 @@ const (
 )
 
 // Metrics turns the spans of each hop into a latency histogram,
-// funcd_hop_duration_seconds{hop,target}, each observation with its trace id
-// as an exemplar (shown when the scraper asks for OpenMetrics). Only spans
-// that are recorded are observed: below 100 % sampling the histograms are a
-// sample too. It is an sdktrace.SpanProcessor and a prometheus.Collector.
+// funcd_hop_duration_seconds{hop,target}, observations with their trace id
+// as an exemplar (shown when the scraper asks for OpenMetrics): each bucket
+// takes a sampled span's trace id at most once per exemplarEvery, as a
+// bucket shows only its latest exemplar anyway. Only spans that are
+// recorded are observed: below 100 % sampling the histograms are a sample
+// too. It is an sdktrace.SpanProcessor and a prometheus.Collector.
 type Metrics struct {
 	hist *prometheus.HistogramVec
 
-	mu      sync.Mutex
-	targets map[string]bool // hop+target pairs seen, at most maxTargets
+	series sync.Map // hopTarget → *series
+	mu     sync.Mutex
+	named  int                // series with a target of their own, at most maxTargets
+	other  map[string]*series // per hop: the series of targets beyond maxTargets
+}
+
+// hopBuckets are the histogram's upper bounds, in seconds.
+var hopBuckets = [...]float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
+
+// exemplarEvery is how often a bucket of one series takes a new exemplar.
+const exemplarEvery = time.Second
+
+type hopTarget struct{ hop, target string }
+
+// series is one hop and target's histogram.
+type series struct {
+	obs prometheus.Observer
+	// exemplar is when each bucket (and +Inf, last) last took an
+	// exemplar, in Unix nanoseconds.
+	exemplar [len(hopBuckets) + 1]atomic.Int64
 }
 
 // maxTargets bounds the label pairs; later ones count as target "_other"
@@ -48,22 +71,34 @@ func NewMetrics() *Metrics {
 	return &Metrics{hist: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "funcd_hop_duration_seconds",
 		Help:    "Time spent per hop of an event's journey: gateway, function, publish, topic, delivery (with retries).",
-		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
-	}, []string{"hop", "target"}), targets: map[string]bool{}}
+		Buckets: hopBuckets[:],
+	}, []string{"hop", "target"}), other: map[string]*series{}}
 }
 
-// bounded returns target, or "_other" once maxTargets pairs are in use.
-func (m *Metrics) bounded(hop, target string) string {
+// seriesOf returns the series of hop and target, or of hop and "_other"
+// once maxTargets pairs are in use.
+func (m *Metrics) seriesOf(hop, target string) *series {
+	key := hopTarget{hop, target}
+	if s, ok := m.series.Load(key); ok {
+		return s.(*series)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	key := hop + "\x00" + target
-	if !m.targets[key] {
-		if len(m.targets) >= maxTargets {
-			return "_other"
-		}
-		m.targets[key] = true
+	if s, ok := m.series.Load(key); ok {
+		return s.(*series)
 	}
-	return target
+	if m.named >= maxTargets {
+		s := m.other[hop]
+		if s == nil {
+			s = &series{obs: m.hist.WithLabelValues(hop, "_other")}
+			m.other[hop] = s
+		}
+		return s
+	}
+	s := &series{obs: m.hist.WithLabelValues(hop, target)}
+	m.series.Store(key, s)
+	m.named++
+	return s
 }
 
 // OnEnd observes a span that names its hop.
@@ -85,13 +120,17 @@ func (m *Metrics) OnEnd(s sdktrace.ReadOnlySpan) {
 	if target == "" { // "invoke checkout"
 		_, target, _ = strings.Cut(s.Name(), " ")
 	}
-	obs := m.hist.WithLabelValues(hop, m.bounded(hop, cut(target)))
+	ser := m.seriesOf(hop, cut(target))
 	secs := s.EndTime().Sub(s.StartTime()).Seconds()
-	if eo, ok := obs.(prometheus.ExemplarObserver); ok && s.SpanContext().IsSampled() {
-		eo.ObserveWithExemplar(secs, prometheus.Labels{"trace_id": s.SpanContext().TraceID().String()})
-		return
+	if eo, ok := ser.obs.(prometheus.ExemplarObserver); ok && s.SpanContext().IsSampled() {
+		last := &ser.exemplar[sort.SearchFloat64s(hopBuckets[:], secs)]
+		now, was := s.EndTime().UnixNano(), last.Load()
+		if now-was >= int64(exemplarEvery) && last.CompareAndSwap(was, now) {
+			eo.ObserveWithExemplar(secs, prometheus.Labels{"trace_id": s.SpanContext().TraceID().String()})
+			return
+		}
 	}
-	obs.Observe(secs)
+	ser.obs.Observe(secs)
 }
 
 // OnStart, Shutdown and ForceFlush do nothing.

@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.26.0"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Bounds of the in-memory Store.
@@ -24,12 +25,38 @@ const (
 // MaxTraces traces (the oldest is forgotten first) of at most MaxSpans spans
 // each, with attribute values cut to a bounded length. It is an
 // sdktrace.SpanProcessor.
+//
+// Spans are kept as the SDK hands them over (an immutable snapshot) and
+// converted when a trace is read: every order ends several spans, and
+// traces are read rarely. A span beyond the bounds (a long attribute value
+// or status, too many attributes or events) is converted, and so cut, at
+// once, so what the Store holds stays bounded.
 type Store struct {
 	maxTraces, maxSpans int
 
 	mu     sync.Mutex
-	traces map[string]*Trace
-	order  []string // trace ids, oldest first
+	traces map[trace.TraceID]*kept
+	order  []trace.TraceID // oldest first
+}
+
+// kept is one trace as the Store holds it.
+type kept struct {
+	spans   []keptSpan
+	dropped int
+}
+
+// keptSpan is a span as the SDK ended it, or converted when it was beyond
+// the Store's bounds.
+type keptSpan struct {
+	ro        sdktrace.ReadOnlySpan
+	converted *Span
+}
+
+func (k keptSpan) span() Span {
+	if k.converted != nil {
+		return *k.converted
+	}
+	return convert(k.ro)
 }
 
 var _ sdktrace.SpanProcessor = (*Store)(nil)
@@ -42,29 +69,65 @@ func NewStore(maxTraces, maxSpans int) *Store {
 	if maxSpans <= 0 {
 		maxSpans = DefaultMaxSpans
 	}
-	return &Store{maxTraces: maxTraces, maxSpans: maxSpans, traces: map[string]*Trace{}}
+	return &Store{maxTraces: maxTraces, maxSpans: maxSpans, traces: map[trace.TraceID]*kept{}}
 }
 
 // OnEnd records a finished span.
 func (s *Store) OnEnd(ro sdktrace.ReadOnlySpan) {
-	sp := convert(ro)
+	k := keptSpan{ro: ro}
+	if !withinBounds(ro) {
+		sp := convert(ro)
+		k = keptSpan{converted: &sp}
+	}
+	id := ro.SpanContext().TraceID()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t, ok := s.traces[sp.TraceID]
+	t, ok := s.traces[id]
 	if !ok {
 		if len(s.order) >= s.maxTraces {
 			delete(s.traces, s.order[0])
 			s.order = slices.Delete(s.order, 0, 1)
 		}
-		t = &Trace{TraceID: sp.TraceID}
-		s.traces[sp.TraceID] = t
-		s.order = append(s.order, sp.TraceID)
+		t = &kept{}
+		s.traces[id] = t
+		s.order = append(s.order, id)
 	}
-	if len(t.Spans) >= s.maxSpans {
-		t.Dropped++
+	if len(t.spans) >= s.maxSpans {
+		t.dropped++
 		return
 	}
-	t.Spans = append(t.Spans, sp)
+	t.spans = append(t.spans, k)
+}
+
+// withinBounds reports whether ro holds no more than convert keeps.
+func withinBounds(ro sdktrace.ReadOnlySpan) bool {
+	short := func(kvs []attribute.KeyValue) bool {
+		if len(kvs) > maxAttrs {
+			return false
+		}
+		for _, kv := range kvs {
+			switch kv.Value.Type() {
+			case attribute.BOOL, attribute.INT64, attribute.FLOAT64:
+			case attribute.STRING:
+				if len(kv.Value.AsString()) > maxAttrValue {
+					return false
+				}
+			default: // slices: how long their text is is known once built
+				return false
+			}
+		}
+		return true
+	}
+	if !short(ro.Attributes()) || len(ro.Name()) > maxAttrValue || len(ro.Status().Description) > maxAttrValue ||
+		len(ro.Events()) > maxEvents || len(ro.Links()) > maxEvents {
+		return false
+	}
+	for _, e := range ro.Events() {
+		if !short(e.Attributes) || len(e.Name) > maxAttrValue {
+			return false
+		}
+	}
+	return true
 }
 
 // OnStart, Shutdown and ForceFlush do nothing: spans are kept on end.
@@ -74,15 +137,31 @@ func (s *Store) ForceFlush(context.Context) error                { return nil }
 
 // Trace returns a copy of the trace with id, its spans by start time.
 func (s *Store) Trace(id string) (Trace, bool) {
+	tid, err := trace.TraceIDFromHex(id)
+	if err != nil {
+		return Trace{}, false
+	}
+	return s.trace(tid)
+}
+
+func (s *Store) trace(id trace.TraceID) (Trace, bool) {
 	s.mu.Lock()
 	t, ok := s.traces[id]
-	var out Trace
+	var spans []keptSpan
+	var dropped int
 	if ok {
-		out = Trace{TraceID: t.TraceID, Spans: slices.Clone(t.Spans), Dropped: t.Dropped}
+		spans, dropped = slices.Clone(t.spans), t.dropped
 	}
 	s.mu.Unlock()
+	if !ok {
+		return Trace{}, false
+	}
+	out := Trace{TraceID: id.String(), Spans: make([]Span, len(spans)), Dropped: dropped}
+	for i, k := range spans {
+		out.Spans[i] = k.span()
+	}
 	slices.SortStableFunc(out.Spans, func(a, b Span) int { return a.Start.Compare(b.Start) })
-	return out, ok
+	return out, true
 }
 
 // List summarises up to limit traces, the most recent first.
@@ -96,7 +175,7 @@ func (s *Store) List(limit int) []Summary {
 		if limit > 0 && len(out) >= limit {
 			break
 		}
-		if t, ok := s.Trace(id); ok {
+		if t, ok := s.trace(id); ok {
 			out = append(out, Summarize(t))
 		}
 	}

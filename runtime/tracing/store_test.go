@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -139,5 +141,59 @@ func TestWaterfallPlacesRemoteChildrenUnderTheCall(t *testing.T) {
 	want := []string{"0 gw", "1 inv", "2 pub", "3 wait", "0 late"}
 	if !slices.Equal(got, want) {
 		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
+// TestStoreCutsWhatIsBeyondBounds: a span beyond the Store's bounds is
+// kept cut (converted on end); one within them is kept whole.
+func TestStoreCutsWhatIsBeyondBounds(t *testing.T) {
+	store := NewStore(0, 0)
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(store))
+	defer tp.Shutdown(context.Background())
+	tr := tp.Tracer("test")
+	long := strings.Repeat("x", 3*maxAttrValue)
+	var many []attribute.KeyValue
+	for i := range maxAttrs + 8 {
+		many = append(many, attribute.Int(fmt.Sprintf("a%02d", i), i))
+	}
+	tests := []struct {
+		name   string
+		attrs  []attribute.KeyValue
+		status string
+		want   func(Span) bool
+	}{
+		{"within bounds", []attribute.KeyValue{attribute.String("k", "v"), attribute.Int("n", 7), attribute.Bool("b", true)}, "failed",
+			func(s Span) bool {
+				return len(s.Attributes) == 3 && s.Attributes["n"] == "7" && s.Attributes["b"] == "true" && s.Message == "failed"
+			}},
+		{"long value", []attribute.KeyValue{attribute.String("k", long)}, "",
+			func(s Span) bool { return s.Attributes["k"] == long[:maxAttrValue]+"…" }},
+		{"many attributes", many, "", func(s Span) bool { return len(s.Attributes) == maxAttrs }},
+		{"slice", []attribute.KeyValue{attribute.StringSlice("k", []string{long})}, "",
+			func(s Span) bool { return len(s.Attributes["k"]) == maxAttrValue+len("…") }},
+		{"long status", nil, long, func(s Span) bool { return s.Message == long[:maxAttrValue]+"…" }},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, sp := tr.Start(context.Background(), tt.name, trace.WithAttributes(tt.attrs...))
+			if tt.status != "" {
+				sp.SetStatus(codes.Error, tt.status)
+			}
+			sp.End()
+			id := sp.SpanContext().TraceID()
+			if converted := store.traces[id].spans[0].converted != nil; converted != (i > 0) {
+				t.Errorf("converted on end: %v, want %v (only what is beyond bounds)", converted, i > 0)
+			}
+			got, ok := store.Trace(id.String())
+			if !ok || len(got.Spans) != 1 {
+				t.Fatalf("got %+v, want the span kept", got)
+			}
+			if s := got.Spans[0]; !tt.want(s) {
+				t.Errorf("got attributes %v, message %q", s.Attributes, s.Message)
+			}
+		})
+	}
+	if _, ok := store.Trace("not a trace id"); ok {
+		t.Error("Trace of a malformed id: got a trace")
 	}
 }
