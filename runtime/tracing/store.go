@@ -36,7 +36,10 @@ type Store struct {
 
 	mu     sync.Mutex
 	traces map[trace.TraceID]*kept
-	order  []trace.TraceID // oldest first
+	// order holds the trace ids, a ring of maxTraces once full: the
+	// oldest is at oldest.
+	order  []trace.TraceID
+	oldest int
 }
 
 // kept is one trace as the Store holds it.
@@ -84,13 +87,15 @@ func (s *Store) OnEnd(ro sdktrace.ReadOnlySpan) {
 	defer s.mu.Unlock()
 	t, ok := s.traces[id]
 	if !ok {
-		if len(s.order) >= s.maxTraces {
-			delete(s.traces, s.order[0])
-			s.order = slices.Delete(s.order, 0, 1)
+		if len(s.order) < s.maxTraces {
+			s.order = append(s.order, id)
+		} else {
+			delete(s.traces, s.order[s.oldest])
+			s.order[s.oldest] = id
+			s.oldest = (s.oldest + 1) % len(s.order)
 		}
 		t = &kept{}
 		s.traces[id] = t
-		s.order = append(s.order, id)
 	}
 	if len(t.spans) >= s.maxSpans {
 		t.dropped++
@@ -167,7 +172,7 @@ func (s *Store) trace(id trace.TraceID) (Trace, bool) {
 // List summarises up to limit traces, the most recent first.
 func (s *Store) List(limit int) []Summary {
 	s.mu.Lock()
-	ids := slices.Clone(s.order)
+	ids := slices.Concat(s.order[s.oldest:], s.order[:s.oldest]) // oldest first
 	s.mu.Unlock()
 	slices.Reverse(ids)
 	var out []Summary

@@ -44,8 +44,12 @@ func TestStoreBounds(t *testing.T) {
 	if len(list) != 3 {
 		t.Fatalf("got %d traces, want the 3 most recent", len(list))
 	}
-	if list[0].TraceID != ids[4] || list[2].TraceID != ids[2] {
-		t.Errorf("got %s..%s, want newest first %s..%s", list[0].TraceID, list[2].TraceID, ids[4], ids[2])
+	var got []string
+	for _, s := range list {
+		got = append(got, s.TraceID)
+	}
+	if want := []string{ids[4], ids[3], ids[2]}; !slices.Equal(got, want) {
+		t.Errorf("got %v, want newest first %v", got, want)
 	}
 	if _, ok := store.Trace(ids[0]); ok {
 		t.Errorf("oldest trace %s still kept", ids[0])
