@@ -32,7 +32,10 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	funcdBin = filepath.Join(dir, "funcd")
+	// Static, as make build builds it: funcd and the functions it builds
+	// (cgo off) then share the compiled packages.
 	build := exec.Command("go", "build", "-o", funcdBin, "../cmd/funcd")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "build funcd:", err)

@@ -203,10 +203,14 @@ func (b *Builder) goCmd(ctx context.Context, dir string, args ...string) error {
 }
 
 // buildEnv is Config.Environ with GOFLAGS cleared of -mod (the build sets
-// -mod=mod itself) and workspaces off: a go.work around the cache must
-// not change what is built.
+// -mod=mod itself), workspaces off (a go.work around the cache must not
+// change what is built) and, unless the environment sets CGO_ENABLED,
+// cgo off: a static binary, as func builds Go functions for their images,
+// starts about a millisecond sooner than one the dynamic loader links, and
+// every cold start waits for it.
 func (b *Builder) buildEnv() []string {
 	var flags []string
+	cgo := false
 	for _, kv := range b.cfg.Environ {
 		if v, ok := strings.CutPrefix(kv, "GOFLAGS="); ok {
 			flags = flags[:0]
@@ -216,9 +220,14 @@ func (b *Builder) buildEnv() []string {
 				}
 			}
 		}
+		cgo = cgo || strings.HasPrefix(kv, "CGO_ENABLED=")
 	}
-	return append(b.cfg.Environ[:len(b.cfg.Environ):len(b.cfg.Environ)],
+	env := append(b.cfg.Environ[:len(b.cfg.Environ):len(b.cfg.Environ)],
 		"GOFLAGS="+strings.Join(flags, " "), "GOWORK=off")
+	if !cgo {
+		env = append(env, "CGO_ENABLED=0")
+	}
+	return env
 }
 
 // report hands ev to Config.OnBuild, one call at a time.

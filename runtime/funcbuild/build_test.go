@@ -1,13 +1,19 @@
 package funcbuild
 
 import (
+	"debug/elf"
+	"io"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
 
 func TestBuildCache(t *testing.T) {
 	skipShort(t)
+	t.Setenv("CGO_ENABLED", "") // restored after the test
+	os.Unsetenv("CGO_ENABLED")
 	ctx := t.Context()
 	cache := t.TempDir()
 	b, events := newTestBuilder(t, cache)
@@ -29,6 +35,9 @@ func TestBuildCache(t *testing.T) {
 		t.Errorf("got %+v then %+v, want a build then a cache hit of the same binary", first, second)
 	}
 	t.Logf("build: %v, cached build: %v", first.Took, second.Took)
+	if interp, err := interpreter(first.Binary); err != nil || interp != "" {
+		t.Errorf("got %v, dynamic loader %q; want a static binary (cgo off unless CGO_ENABLED is set)", err, interp)
+	}
 	if !exists(filepath.Join(cache, trimStamp)) {
 		t.Errorf("Build did not scan the cache for unused builds (no %s)", trimStamp)
 	}
@@ -40,6 +49,45 @@ func TestBuildCache(t *testing.T) {
 	}
 	if last := (*events)[len(*events)-1].(BuildDone); !last.Cached {
 		t.Errorf("a test file or .func/ change rebuilt the function: %+v", last)
+	}
+}
+
+// interpreter is the dynamic loader an ELF binary asks for, "" when static.
+func interpreter(bin string) (string, error) {
+	f, err := elf.Open(bin)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			b, err := io.ReadAll(p.Open())
+			return strings.TrimRight(string(b), "\x00"), err
+		}
+	}
+	return "", nil
+}
+
+// TestBuildEnv: what the go command is run with.
+func TestBuildEnv(t *testing.T) {
+	tests := []struct {
+		name          string
+		environ, want []string
+	}{
+		{"defaults", []string{"HOME=/h"}, []string{"HOME=/h", "GOFLAGS=", "GOWORK=off", "CGO_ENABLED=0"}},
+		{"cgo asked for", []string{"CGO_ENABLED=1"}, []string{"CGO_ENABLED=1", "GOFLAGS=", "GOWORK=off"}},
+		{"-mod dropped", []string{"GOFLAGS=-mod=vendor -trimpath"}, []string{"GOFLAGS=-mod=vendor -trimpath", "GOFLAGS=-trimpath", "GOWORK=off", "CGO_ENABLED=0"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, err := New(Config{CacheDir: t.TempDir(), Environ: tt.environ}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := b.buildEnv(); !slices.Equal(got, tt.want) {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
 	}
 }
 
