@@ -46,7 +46,13 @@ func decode(msg *pubsub.Message, pubsubName string, rawPayload, withFields bool)
 		}
 		traceFromMetadata(d.fields, msg.Metadata, false)
 	}
-	if err := json.Unmarshal(data, &d.event); err != nil {
+	// json.Valid and the SDK's own decoder, rather than json.Unmarshal,
+	// which would scan the envelope twice more to find the decoder.
+	if !json.Valid(data) {
+		var why json.RawMessage // json.Unmarshal says where it is broken
+		return decoded{}, delivery.Permanentf("message on %s/%s is not a valid CloudEvent: %w", pubsubName, msg.Topic, json.Unmarshal(data, &why))
+	}
+	if err := d.event.UnmarshalJSON(data); err != nil {
 		return decoded{}, delivery.Permanentf("message on %s/%s is not a valid CloudEvent: %w", pubsubName, msg.Topic, err)
 	}
 	if err := d.event.Validate(); err != nil {

@@ -40,20 +40,25 @@ func FuzzDecode(f *testing.F) {
 		f.Add(seed, true)
 	}
 	f.Fuzz(func(t *testing.T, data []byte, raw bool) {
-		msg := &pubsub.Message{Topic: "orders", Data: data, Metadata: map[string]string{"traceparent": "00-x"}}
-		d, err := decode(msg, "orderpubsub", raw, true)
-		if err != nil {
-			var perm *delivery.PermanentError
-			if !errors.As(err, &perm) {
-				t.Fatalf("decode error %v is not a *delivery.PermanentError", err)
+		for _, withFields := range []bool{true, false} {
+			msg := &pubsub.Message{Topic: "orders", Data: data, Metadata: map[string]string{"traceparent": "00-x"}}
+			d, err := decode(msg, "orderpubsub", raw, withFields)
+			if err != nil {
+				var perm *delivery.PermanentError
+				if !errors.As(err, &perm) {
+					t.Fatalf("decode error %v is not a *delivery.PermanentError", err)
+				}
+				continue
 			}
-			return
-		}
-		if err := d.event.Validate(); err != nil {
-			t.Fatalf("decode accepted an invalid CloudEvent: %v", err)
-		}
-		if d.fields == nil {
-			t.Fatal("decode with fields returned none")
+			if err := d.event.Validate(); err != nil {
+				t.Fatalf("decode accepted an invalid CloudEvent: %v", err)
+			}
+			if !json.Valid(d.body) {
+				t.Fatalf("decode accepted a body that is not JSON: %q", d.body)
+			}
+			if withFields && d.fields == nil {
+				t.Fatal("decode with fields returned none")
+			}
 		}
 	})
 }
