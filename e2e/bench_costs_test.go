@@ -44,8 +44,9 @@ var funcdHops = []hop{
 // functionHops are the hops inside a function process (func-go).
 var functionHops = []hop{
 	{"Handle: decode the order, log its line", []string{"function.(*Function).Handle"}},
-	{"CloudEvents SDK receiver: decode, hand-over to the receiving goroutine, reflective call",
-		[]string{"github.com/cloudevents/sdk-go/v2/client.", "github.com/cloudevents/sdk-go/v2/binding.", "github.com/cloudevents/sdk-go/v2/protocol/http."}},
+	{"CloudEvent receiver: decode, validate, answer (funcd's direct.go with the SDK's binding; func-go's SDK client for other signatures)",
+		[]string{"github.com/cloudevents/sdk-go/v2/client.", "github.com/cloudevents/sdk-go/v2/binding.", "github.com/cloudevents/sdk-go/v2/protocol/http.",
+			"main.directHandler.", "main.respond", "main.withTrace", "main.hopTrace"}},
 	{"HTTP server: read the request, write the answer", []string{"net/http.(*conn).serve"}},
 	{"garbage collector", []string{"runtime.gcBgMarkWorker", "runtime.bgsweep", "runtime.bgscavenge", "runtime.gcAssistAlloc", "runtime.markroot"}},
 }

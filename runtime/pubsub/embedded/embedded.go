@@ -131,7 +131,7 @@ func Open(ctx context.Context, comp resources.Component, opts Options) (*PubSub,
 			ps.inProcess = &inProcessPublisher{broker: inProc, opts: conf.options(), jsOpts: conf.jsOptions()}
 		}
 		if ps.meta["concurrency"] == string(contrib.Parallel) {
-			ps.parallel = &parallel{conf: conf, log: ps.log}
+			ps.parallel = &parallel{conf: conf, log: ps.log, done: make(chan struct{})}
 			if inProc != nil {
 				ps.parallel.dial = inProc.Connect
 			}

@@ -45,7 +45,13 @@ type parallel struct {
 	closed bool
 	// inflight counts handlers running; Close waits for them.
 	inflight sync.WaitGroup
+	// done is closed by close: idle workers end.
+	done chan struct{}
 }
+
+// workerIdle is how long a subscription's worker waits for another
+// message before it ends.
+const workerIdle = 5 * time.Second
 
 // jetStreamMeta is the part of pubsub.jetstream's metadata that shapes
 // its consumer, decoded as the component decodes it (its metadata.go).
@@ -258,22 +264,50 @@ func (p *parallel) subscribe(ctx context.Context, meta, subMeta map[string]strin
 	if err != nil {
 		return fmt.Errorf("subscribe to %s: add consumer %s to stream %s: %w", topic, cfg.Durable, stream, err)
 	}
-	slots := make(chan struct{}, limit)
+	// Handlers run on up to limit workers (the server sends at most limit
+	// unacknowledged messages). A worker takes the next message for
+	// workerIdle after its last, so a stream of messages reuses goroutines,
+	// and their grown stacks, rather than starting one per message.
+	work := make(chan *nats.Msg)
+	workers := make(chan struct{}, limit)
+	worker := func(msg *nats.Msg) {
+		defer func() { <-workers }()
+		idle := time.NewTimer(workerIdle)
+		defer idle.Stop()
+		for {
+			p.handle(ctx, msg, topic, m.AckWait, h)
+			p.inflight.Done()
+			idle.Reset(workerIdle)
+			select {
+			case msg = <-work:
+			case <-idle.C:
+				return
+			case <-ctx.Done():
+				return
+			case <-p.done:
+				return
+			}
+		}
+	}
 	deliver := func(msg *nats.Msg) {
-		slots <- struct{}{} // the server sends at most limit unacknowledged messages
 		p.mu.Lock()
 		if p.closed {
 			// Left unacknowledged: the broker delivers it again later.
 			p.mu.Unlock()
-			<-slots
 			return
 		}
 		p.inflight.Add(1) // under mu, so close's Wait sees every handler
 		p.mu.Unlock()
-		go func() {
-			defer func() { <-slots; p.inflight.Done() }()
-			p.handle(ctx, msg, topic, m.AckWait, h)
-		}()
+		select {
+		case work <- msg: // an idle worker
+			return
+		default:
+		}
+		select {
+		case work <- msg:
+		case workers <- struct{}{}:
+			go worker(msg)
+		}
 	}
 	opts := []nats.SubOpt{nats.Bind(stream, info.Name), nats.ManualAck()}
 	var sub *nats.Subscription
@@ -341,6 +375,9 @@ func (p *parallel) unsubscribe(sub *nats.Subscription) {
 // closes the connection; their acknowledgements are flushed first.
 func (p *parallel) close() error {
 	p.mu.Lock()
+	if !p.closed {
+		close(p.done)
+	}
 	p.closed = true
 	subs := p.subs
 	p.subs = nil
