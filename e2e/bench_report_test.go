@@ -167,9 +167,10 @@ medians over the rounds, with the lowest and highest in brackets.
 | load average at end | %s |
 | ran | %s to %s |
 
-The machine is shared: other work ran on it throughout (the load averages
-above), on the same 2 cores as both systems and the load generator. Ratios
-from the same round are fairer than absolute figures.
+Both systems and the load generator share the machine's cores, and the
+machine may run other work: the load average at the start says how much
+(at the end it includes the benchmark's own). Ratios from the same round
+are fairer than absolute figures.
 
 ![events/s and latency percentiles, funcd vs seed](performance.svg)
 

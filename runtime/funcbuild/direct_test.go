@@ -1,11 +1,14 @@
 package funcbuild
 
 import (
+	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 )
+
+var directBench = flag.String("direct.bench", "", "run testdata/direct's benchmarks matching this regexp (e.g. Receiver) instead of its tests, -benchtime 20000x -count 5")
 
 // TestDirect runs testdata/direct's tests of direct.go, the part of a
 // CloudEvent function's main package that serves Handle, in a module made
@@ -43,7 +46,11 @@ func TestDirect(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "f", "go.mod"), []byte("module function\n\ngo 1.21\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.CommandContext(t.Context(), "go", "test", "-count=1", "-v", ".")
+	args := []string{"test", "-count=1", "-v", "."}
+	if *directBench != "" {
+		args = []string{"test", "-run", "^$", "-bench", *directBench, "-benchtime", "20000x", "-count", "5", "."}
+	}
+	cmd := exec.CommandContext(t.Context(), "go", args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod")
 	out, err := cmd.CombinedOutput()
