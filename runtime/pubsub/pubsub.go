@@ -14,6 +14,11 @@ type Message struct {
 	Metadata map[string]string
 	// ContentType is set when the component knows it (raw payloads).
 	ContentType string
+	// ID is the CloudEvent id of the envelope in Data, when the publisher
+	// built it and it is a string: an adapter that deduplicates by it (the
+	// embedded JetStream publisher) then need not parse Data again. Empty:
+	// unknown, read it from Data.
+	ID string
 }
 
 // PublishTimeKey is the Message.Metadata key under which an adapter that

@@ -72,7 +72,7 @@ func BenchmarkEncode(b *testing.B) {
 	m := &message{pubsub: testPubSub, topic: testTopic, data: benchOrder, trace: traceFrom(callerTraceparent, "")}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := sc.encode(m, false, nil); err != nil {
+		if _, _, err := sc.encode(m, false, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

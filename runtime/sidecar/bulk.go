@@ -36,7 +36,7 @@ func (s *Sidecar) encodeEntries(p port.Publisher, name, topic string, entries []
 	for i := range entries {
 		e := &entries[i]
 		m := message{pubsub: name, topic: topic, contentType: e.ContentType, data: e.Event, metadata: e.Metadata, trace: tc}
-		data, err := s.encode(&m, false, feats)
+		data, _, err := s.encode(&m, false, feats)
 		if err != nil {
 			return err
 		}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/dapr/components-contrib/contenttype"
 	"github.com/dapr/components-contrib/pubsub"
@@ -24,20 +25,25 @@ var errNotJSONObject = errors.New("cloud event is not a JSON object")
 
 // encode returns the bytes daprd hands the component: data itself when raw,
 // else the JSON CloudEvent envelope (daprd pkg/api/{grpc,http} PublishEvent).
-func (s *Sidecar) encode(m *message, raw bool, features []pubsub.Feature) ([]byte, error) {
+func (s *Sidecar) encode(m *message, raw bool, features []pubsub.Feature) (data []byte, id string, err error) {
 	if raw {
-		return m.data, nil
+		return m.data, "", nil
 	}
 	ce, err := s.cloudEvent(m)
 	if err != nil {
-		return nil, cloudEventRefused(m.pubsub, s.appID, err)
+		return nil, "", cloudEventRefused(m.pubsub, s.appID, err)
 	}
 	pubsub.ApplyMetadata(ce, features, m.metadata)
 	b, err := json.Marshal(ce)
 	if err != nil {
-		return nil, apierrors.PubSub(m.pubsub).WithAppError(s.appID, err).WithTopic(m.topic).MarshalEnvelope()
+		return nil, "", apierrors.PubSub(m.pubsub).WithAppError(s.appID, err).WithTopic(m.topic).MarshalEnvelope()
 	}
-	return b, nil
+	// The id as the envelope's JSON carries it: json.Marshal would
+	// replace invalid UTF-8, so such an id is left to be read from b.
+	if v, ok := ce[pubsub.IDField].(string); ok && utf8.ValidString(v) {
+		id = v
+	}
+	return b, id, nil
 }
 
 // cloudEvent mirrors daprd pkg/runtime/pubsub/cloudevents.go NewCloudEvent:

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/dapr/components-contrib/contenttype"
 
@@ -92,12 +93,28 @@ func checkFuzzAnswer(t *testing.T, rec *httptest.ResponseRecorder, got *pubsub.M
 	if strings.Contains(rec.Body.String(), `"errorCode":"ERROR"`) {
 		t.Fatalf("handler panicked: %s", rec.Body)
 	}
-	if got == nil || mayBeRaw {
+	if got == nil {
+		return
+	}
+	// The id handed over with the message is the one its data carries, as
+	// the JetStream component reads it (a string id; none otherwise).
+	if got.ID != "" {
+		var env struct {
+			ID any `json:"id"`
+		}
+		if err := json.Unmarshal(got.Data, &env); err != nil || env.ID != got.ID {
+			t.Fatalf("message ID %q, but its data's id is %#v (%v)", got.ID, env.ID, err)
+		}
+	}
+	if mayBeRaw {
 		return
 	}
 	var ce map[string]any
 	if err := json.Unmarshal(got.Data, &ce); err != nil {
 		t.Fatalf("published data is not JSON: %v", err)
+	}
+	if id, ok := ce["id"].(string); ok && utf8.ValidString(id) && got.ID != id {
+		t.Fatalf("data's id is %q, the message's ID %q", id, got.ID)
 	}
 	// JSON coerces invalid UTF-8 byte by byte, as []rune conversion does.
 	if ce["pubsubname"] != testPubSub || ce["topic"] != string([]rune(got.Topic)) || (ce["id"] == nil && !callerCE) {

@@ -41,11 +41,11 @@ func rawPayload(name string, md map[string]string) (bool, error) {
 func (s *Sidecar) publish(ctx context.Context, p pubsub.Publisher, m *message, raw bool) (err error) {
 	ctx, span := s.startPublish(ctx, m)
 	defer func() { endPublish(span, err) }()
-	data, err := s.encode(m, raw, pubsub.Features(p))
+	data, id, err := s.encode(m, raw, pubsub.Features(p))
 	if err != nil {
 		return err
 	}
-	msg := &pubsub.Message{Topic: m.topic, Data: data, Metadata: m.metadata}
+	msg := &pubsub.Message{Topic: m.topic, Data: data, Metadata: m.metadata, ID: id}
 	if err := p.Publish(ctx, msg); err != nil {
 		return s.publishError(m.pubsub, m.topic, err)
 	}

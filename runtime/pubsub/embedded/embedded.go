@@ -164,7 +164,7 @@ func (p *PubSub) Publish(ctx context.Context, msg *pubsub.Message) error {
 	}
 	var err error
 	if p.inProcess != nil {
-		err = p.inProcess.publish(msg.Topic, msg.Data)
+		err = p.inProcess.publish(msg.Topic, msg.Data, msg.ID)
 	} else {
 		req := &contrib.PublishRequest{Data: msg.Data, PubsubName: p.name, Topic: msg.Topic, Metadata: msg.Metadata}
 		if msg.ContentType != "" {

@@ -32,13 +32,19 @@ type inProcessPublisher struct {
 }
 
 // publish stores data on topic, waiting for the broker's acknowledgement
-// as the component does (nats.go's default JetStream timeout, 5s).
-func (p *inProcessPublisher) publish(topic string, data []byte) error {
+// as the component does (nats.go's default JetStream timeout, 5s),
+// deduplicated by its CloudEvent id: id when the publisher knows it, else
+// read from data.
+func (p *inProcessPublisher) publish(topic string, data []byte, id string) error {
 	js, err := p.jetStream()
 	if err != nil {
 		return err
 	}
-	_, err = js.Publish(topic, data, msgID(data)...)
+	opts := []nats.PubOpt{nats.MsgId(id)}
+	if id == "" {
+		opts = msgID(data)
+	}
+	_, err = js.Publish(topic, data, opts...)
 	return err
 }
 

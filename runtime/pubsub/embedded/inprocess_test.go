@@ -40,8 +40,12 @@ func TestInProcessPublishAsTheComponent(t *testing.T) {
 				if err := b.EnsureStream(topic, broker.Limits{}); err != nil { // the component creates none
 					t.Fatal(err)
 				}
-				for range 2 { // the second is a duplicate when there is an id
-					if err := ps.Publish(t.Context(), &pubsub.Message{Topic: topic, Data: []byte(tt.data)}); err != nil {
+				for j := range 2 { // the second is a duplicate when there is an id
+					msg := &pubsub.Message{Topic: topic, Data: []byte(tt.data)}
+					if i == 0 && j == 1 {
+						msg.ID = tt.wantID // as the publish API hands it over
+					}
+					if err := ps.Publish(t.Context(), msg); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -69,6 +73,23 @@ func TestInProcessPublishAsTheComponent(t *testing.T) {
 				t.Errorf("stored %+v, want id %q and the data as published", got[0], tt.wantID)
 			}
 		})
+	}
+}
+
+// TestInProcessPublishTakesTheGivenID: the id the publish API hands over
+// is the one deduplicated by; the data is not read for it.
+func TestInProcessPublishTakesTheGivenID(t *testing.T) {
+	b := startBroker(t)
+	ps := open(t, jetstream(), embedded.Options{Broker: b})
+	if err := ps.Publish(t.Context(), &pubsub.Message{Topic: "given", Data: []byte(`{"id":"in-data"}`), ID: "given"}); err != nil {
+		t.Fatal(err)
+	}
+	m, err := jetStream(t, b).GetMsg(broker.StreamName("given"), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Header.Get("Nats-Msg-Id"); got != "given" {
+		t.Errorf("Nats-Msg-Id %q, want the given id", got)
 	}
 }
 
