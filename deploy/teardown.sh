@@ -98,7 +98,11 @@ current_teardown() {
 	k delete apiservice v1beta1.external.metrics.k8s.io --ignore-not-found
 	k get mutatingwebhookconfiguration,validatingwebhookconfiguration -o name |
 		grep -E 'knative|keda|dapr' | xargs -r kubectl --context "$context" delete --ignore-not-found
-	if ! k delete namespace keda kourier-system knative-serving --ignore-not-found --timeout=5m; then
+	# A namespace goes once its pods have: Knative's activator may take its
+	# whole terminationGracePeriodSeconds (600 s) draining, its webhook 300 s
+	# (serving's config/core/deployments); in make test-cluster it takes 200-220 s,
+	# more on a busy machine.
+	if ! k delete namespace keda kourier-system knative-serving --ignore-not-found --timeout=11m; then
 		# Say why: a namespace's conditions name what it still waits for
 		# (content with finalizers, an API group it cannot discover).
 		local ns
