@@ -27,7 +27,7 @@ func (p *inProcessPublisher) publishBatch(ctx context.Context, topic string, ent
 	}
 	futures := make([]nats.PubAckFuture, len(entries))
 	for i, e := range entries {
-		futures[i], errs[i] = js.PublishAsync(topic, e.Event, msgID(e.Event)...)
+		futures[i], errs[i] = js.PublishAsync(topic, e.Event, msgID("", e.Event)...)
 	}
 	ctx, cancel := context.WithTimeout(ctx, ackWait)
 	defer cancel()
@@ -50,10 +50,14 @@ func awaitAck(ctx context.Context, f nats.PubAckFuture) error {
 	}
 }
 
-// msgID is the publish option that deduplicates data by its CloudEvent id.
-func msgID(data []byte) []nats.PubOpt {
-	if id := cloudEventID(data); id != "" {
-		return []nats.PubOpt{nats.MsgId(id)}
+// msgID is the publish option that deduplicates data by its CloudEvent id:
+// id when the publisher knows it, else read from data.
+func msgID(id string, data []byte) []nats.PubOpt {
+	if id == "" {
+		id = cloudEventID(data)
 	}
-	return nil
+	if id == "" {
+		return nil
+	}
+	return []nats.PubOpt{nats.MsgId(id)}
 }

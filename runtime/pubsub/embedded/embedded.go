@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -335,16 +336,11 @@ func (p *PubSub) Close() error {
 	p.mu.Unlock()
 	defer p.cancel()
 	// Instances close side by side: each may take up to closeTimeout.
-	errs := make([]error, 0, len(subs)+3)
-	var mu sync.Mutex
+	instances := slices.Collect(maps.Keys(subs))
+	errs := make([]error, len(instances), len(instances)+3)
 	var wg sync.WaitGroup
-	for c := range subs {
-		wg.Go(func() {
-			err := closeWithin(c, closeTimeout)
-			mu.Lock()
-			errs = append(errs, err)
-			mu.Unlock()
-		})
+	for i, c := range instances {
+		wg.Go(func() { errs[i] = closeWithin(c, closeTimeout) })
 	}
 	wg.Wait()
 	p.releasing.Wait()

@@ -40,11 +40,7 @@ func (p *inProcessPublisher) publish(topic string, data []byte, id string) error
 	if err != nil {
 		return err
 	}
-	opts := []nats.PubOpt{nats.MsgId(id)}
-	if id == "" {
-		opts = msgID(data)
-	}
-	_, err = js.Publish(topic, data, opts...)
+	_, err = js.Publish(topic, data, msgID(id, data)...)
 	return err
 }
 
