@@ -19,21 +19,23 @@ import (
 // every trigger gives a function's answer the same meaning.
 type Deliverer struct {
 	target Target
-	client *http.Client
+	rt     http.RoundTripper
 	log    *slog.Logger
 	tracer trace.Tracer
 }
 
-// NewDeliverer returns a Deliverer; a nil client uses a pooled one made for
-// this, a nil log discards.
-func NewDeliverer(target Target, client *http.Client, log *slog.Logger) *Deliverer {
-	if client == nil {
-		client = &http.Client{Transport: newTransport()}
+// NewDeliverer returns a Deliverer that sends each attempt through rt as
+// one request whose answer counts as it comes, a redirect included (daprd's
+// app channel does not follow them either); a nil rt uses a pooled
+// transport made for this, a nil log discards.
+func NewDeliverer(target Target, rt http.RoundTripper, log *slog.Logger) *Deliverer {
+	if rt == nil {
+		rt = newTransport()
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Deliverer{target: target, client: client, log: log, tracer: tracing.Tracer(nil)}
+	return &Deliverer{target: target, rt: rt, log: log, tracer: tracing.Tracer(nil)}
 }
 
 // SetTracerProvider records each attempt as a span of tp's.
@@ -139,7 +141,7 @@ func (d *Deliverer) Post(ctx context.Context, function string, p Payload, timeou
 	if err != nil {
 		return Result{}, fmt.Errorf("function %s: %w", function, err)
 	}
-	res, err := send(ctx, d.client, url+p.Path(), p, timeout)
+	res, err := send(ctx, d.rt, url+p.Path(), p, timeout)
 	release(err != nil || res.Status < 200 || res.Status > 299)
 	return res, err
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/binding"
@@ -115,26 +116,27 @@ func setTrace(req *http.Request, ev *event.Event) {
 	}
 }
 
-// send POSTs p to url and returns the function's answer.
-func send(ctx context.Context, client *http.Client, url string, p Payload, timeout time.Duration) (Result, error) {
+// send POSTs p to target through rt, once, and returns the function's
+// answer. A transport error is a *url.Error, as http.Client's.
+func send(ctx context.Context, rt http.RoundTripper, target string, p Payload, timeout time.Duration) (Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, nil)
 	if err != nil {
-		return Result{}, Permanentf("build request for %s: %w", url, err)
+		return Result{}, Permanentf("build request for %s: %w", target, err)
 	}
 	if err := p.Write(ctx, req); err != nil {
 		return Result{}, err
 	}
 	injectTrace(ctx, req.Header)
-	resp, err := client.Do(req)
+	resp, err := rt.RoundTrip(req)
 	if err != nil {
-		return Result{}, fmt.Errorf("post to %s: %w", url, err)
+		return Result{}, fmt.Errorf("post to %s: %w", target, &url.Error{Op: "Post", URL: target, Err: err})
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxReplyBytes))
 	if err != nil {
-		return Result{}, fmt.Errorf("read answer from %s: %w", url, err)
+		return Result{}, fmt.Errorf("read answer from %s: %w", target, err)
 	}
 	return Result{Status: resp.StatusCode, Body: bytes.Clone(body), Header: resp.Header}, nil
 }

@@ -83,7 +83,7 @@ func New(cfg Config) http.Handler {
 	transport := &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second}
 	g := &gateway{cfg: cfg, bodies: newBodies(cfg.MaxBodyBytes, max(cfg.BodyMemory, cfg.MaxBodyBytes), cfg.OnIdle)}
 	rt := g.tracedTransport(transport)
-	g.deliverer = delivery.NewDeliverer(cfg.Target, &http.Client{Transport: rt}, cfg.Logger)
+	g.deliverer = delivery.NewDeliverer(cfg.Target, rt, cfg.Logger)
 	g.proxy = &httputil.ReverseProxy{Rewrite: g.rewrite, ErrorHandler: g.proxyError, Transport: rt,
 		ModifyResponse: g.giveReason}
 	mux := http.NewServeMux()

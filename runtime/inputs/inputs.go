@@ -53,8 +53,9 @@ type Config struct {
 	// Components may hold any resources; those IsInput accepts are run.
 	Components []resources.Component
 	Target     delivery.Target
-	// Client sends the events; nil uses a pooled client made for this.
-	Client *http.Client
+	// Transport sends the events, one request per attempt; nil uses a
+	// pooled one made for this.
+	Transport http.RoundTripper
 	// Retry and Timeout are the defaults Resiliency policies override; the
 	// zero values use delivery.DefaultRetryPolicy and delivery.DefaultTimeout.
 	Retry      delivery.RetryPolicy
@@ -102,7 +103,7 @@ func New(ctx context.Context, cfg Config) (*Inputs, error) {
 		cfg.Timeout = delivery.DefaultTimeout
 	}
 	in := &Inputs{log: cfg.Logger, tracer: tracing.Tracer(cfg.TracerProvider),
-		deliverer: delivery.NewDeliverer(cfg.Target, cfg.Client, cfg.Logger)}
+		deliverer: delivery.NewDeliverer(cfg.Target, cfg.Transport, cfg.Logger)}
 	in.deliverer.SetTracerProvider(cfg.TracerProvider)
 	policies := delivery.NewPolicies(cfg.Resiliency, delivery.Policy{Retry: cfg.Retry, Timeout: cfg.Timeout}, cfg.Logger)
 	for _, c := range cfg.Components {

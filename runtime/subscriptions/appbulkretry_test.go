@@ -109,7 +109,7 @@ func startBulkBinding(t *testing.T, client *http.Client, url, dlq string, retry 
 	b, err := New(Config{
 		Subscriptions: []resources.Subscription{{Name: "s", PubsubName: "orderpubsub", Topic: "orders", DeadLetterTopic: dlq,
 			Routes: resources.Routes{Default: "/bulk"}, BulkSubscribe: resources.BulkSubscribe{Enabled: true, MaxMessagesCount: 4, MaxAwaitDurationMs: 2000}}},
-		PubSubs: registry{"orderpubsub": ps}, Target: staticTarget{"/bulk": url}, Client: client,
+		PubSubs: registry{"orderpubsub": ps}, Target: staticTarget{"/bulk": url}, Transport: client.Transport,
 		Retry: retry, App: &App{ID: "sub"},
 	})
 	if err != nil {

@@ -26,8 +26,9 @@ type Config struct {
 	Subscriptions []resources.Subscription
 	PubSubs       PubSubs
 	Target        delivery.Target
-	// Client sends the events; nil uses a pooled client made for this.
-	Client *http.Client
+	// Transport sends the events, one request per attempt; nil uses a
+	// pooled one made for this.
+	Transport http.RoundTripper
 	// TracerProvider records a span per delivery and per attempt; nil
 	// records none (the trace context still travels).
 	TracerProvider trace.TracerProvider
@@ -113,7 +114,7 @@ func New(cfg Config) (*Binding, error) {
 	}
 	b := &Binding{
 		cfg: cfg, log: cfg.Logger,
-		deliverer: delivery.NewDeliverer(cfg.Target, cfg.Client, cfg.Logger),
+		deliverer: delivery.NewDeliverer(cfg.Target, cfg.Transport, cfg.Logger),
 		tracer:    tracing.Tracer(cfg.TracerProvider),
 		policies:  delivery.NewPolicies(cfg.Resiliency, delivery.Policy{Retry: cfg.Retry, Timeout: cfg.Timeout, TimeoutGiven: !cfg.timeoutDefaulted}, cfg.Logger),
 		life:      context.Background(),

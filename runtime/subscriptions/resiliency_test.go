@@ -61,7 +61,7 @@ func TestResiliencyRetryIsHonoured(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				client, url, got := pipeFunction(t, http.StatusServiceUnavailable)
 				retry := &resources.Retry{Policy: resources.RetryConstant, Duration: 5 * time.Second, MaxRetries: tt.retries}
-				_, ps := start(t, Config{Client: client, Target: staticTarget{"order-processor": url}, Resiliency: inbound(retry, 0, nil)},
+				_, ps := start(t, Config{Transport: client.Transport, Target: staticTarget{"order-processor": url}, Resiliency: inbound(retry, 0, nil)},
 					resources.Subscription{Routes: resources.Routes{Default: "/order-processor"}, DeadLetterTopic: "dlq"})
 				began := time.Now()
 				if err := deliver(t, ps, envelope(t, "application/json", []byte(order))); err != nil {
@@ -94,7 +94,7 @@ func TestResiliencyTimeoutPerAttempt(t *testing.T) {
 		}))
 		retry := &resources.Retry{Policy: resources.RetryConstant, Duration: time.Second, MaxRetries: 1}
 		const timeout = 3 * time.Second
-		_, ps := start(t, Config{Client: client, Target: staticTarget{"order-processor": url}, Resiliency: inbound(retry, timeout, nil)},
+		_, ps := start(t, Config{Transport: client.Transport, Target: staticTarget{"order-processor": url}, Resiliency: inbound(retry, timeout, nil)},
 			resources.Subscription{Routes: resources.Routes{Default: "/order-processor"}, DeadLetterTopic: "dlq"})
 		began := time.Now()
 		if err := deliver(t, ps, envelope(t, "application/json", []byte(order))); err != nil {
@@ -117,7 +117,7 @@ func TestCircuitBreaker(t *testing.T) {
 		client, url, got := pipeFunction(t, 500, 500, 200)
 		noRetry := &resources.Retry{Policy: resources.RetryConstant, Duration: time.Millisecond, MaxRetries: 0}
 		cb := &resources.CircuitBreaker{Trip: "consecutiveFailures > 1", Timeout: 30 * time.Second}
-		b, ps := start(t, Config{Client: client, Target: staticTarget{"order-processor": url}, Resiliency: inbound(noRetry, 0, cb)},
+		b, ps := start(t, Config{Transport: client.Transport, Target: staticTarget{"order-processor": url}, Resiliency: inbound(noRetry, 0, cb)},
 			resources.Subscription{Routes: resources.Routes{Default: "/order-processor"}, DeadLetterTopic: "dlq"})
 		breaker := b.subs[0].policies["order-processor"].Breaker
 		data := envelope(t, "application/json", []byte(order))
@@ -165,7 +165,7 @@ func TestCircuitBreaker(t *testing.T) {
 func TestUnlimitedRetriesAreHandedBackToTheBroker(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		client, url, got := pipeFunction(t, http.StatusServiceUnavailable)
-		d := delivery.NewDeliverer(staticTarget{"f": url}, client, nil)
+		d := delivery.NewDeliverer(staticTarget{"f": url}, client.Transport, nil)
 		pol := delivery.Policy{Timeout: time.Second, Retry: delivery.RetryPolicy{MaxRetries: delivery.UnlimitedRetries, Initial: time.Millisecond,
 			Max: time.Millisecond, Multiplier: 1, MaxElapsed: 50 * time.Millisecond}}
 		ev := mustEvent(t)
@@ -187,7 +187,7 @@ func TestUnlimitedRetriesAreNeverDeadLettered(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		client, url, got := pipeFunction(t, http.StatusServiceUnavailable)
 		retry := delivery.RetryPolicy{MaxRetries: delivery.UnlimitedRetries, Initial: time.Millisecond, Max: time.Millisecond, Multiplier: 1, MaxElapsed: 20 * time.Millisecond}
-		_, ps := start(t, Config{Client: client, Target: staticTarget{"order-processor": url}, Retry: retry},
+		_, ps := start(t, Config{Transport: client.Transport, Target: staticTarget{"order-processor": url}, Retry: retry},
 			resources.Subscription{Routes: resources.Routes{Default: "/order-processor"}, DeadLetterTopic: "dlq"})
 		if err := deliver(t, ps, envelope(t, "application/json", []byte(order))); err == nil {
 			t.Error("handler = nil, want an error: the broker delivers it again")
