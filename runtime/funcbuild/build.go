@@ -26,6 +26,18 @@ type Builder struct {
 
 	toolchainMu sync.Mutex
 	toolchain   string // `go env` of toolchainEnv, once known
+
+	sumsMu sync.Mutex
+	sums   map[string]stampedSum // by function folder
+}
+
+// stampedSum is a function folder's source hash and the Stamp it was read
+// at: while the Stamp is the same, so are the build inputs, and every
+// instance start (each cold start) reads the folder's file metadata only,
+// not its contents. funcd's watcher relies on the same Stamp to notice an
+// edit.
+type stampedSum struct {
+	stamp, toolchain, sum string
 }
 
 // New returns a Builder for cfg, logging build cache maintenance to logger;
@@ -131,11 +143,38 @@ func (b *Builder) binaryPath(ctx context.Context, fn Function) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	sum, err := sourceHash(fn.Dir, tc)
+	sum, err := b.sourceHash(fn.Dir, tc)
 	if err != nil {
 		return "", err
 	}
 	return filepath.Join(b.cfg.CacheDir, fn.Name+"-"+sum, "f"), nil
+}
+
+// sourceHash is the package's sourceHash of dir, remembered until dir's
+// Stamp changes. The Stamp is read first, so that an edit made while the
+// sources are hashed changes the next Stamp and has them hashed again.
+func (b *Builder) sourceHash(dir, toolchain string) (string, error) {
+	stamp, err := Stamp(dir)
+	if err != nil {
+		return "", err
+	}
+	b.sumsMu.Lock()
+	known, ok := b.sums[dir]
+	b.sumsMu.Unlock()
+	if ok && known.stamp == stamp && known.toolchain == toolchain {
+		return known.sum, nil
+	}
+	sum, err := sourceHash(dir, toolchain)
+	if err != nil {
+		return "", err
+	}
+	b.sumsMu.Lock()
+	if b.sums == nil {
+		b.sums = map[string]stampedSum{}
+	}
+	b.sums[dir] = stampedSum{stamp: stamp, toolchain: toolchain, sum: sum}
+	b.sumsMu.Unlock()
+	return sum, nil
 }
 
 // compile scaffolds fn's main module in a temporary folder next to bin,

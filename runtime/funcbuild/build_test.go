@@ -128,3 +128,57 @@ func TestBuildEachReportsEachFunction(t *testing.T) {
 		t.Errorf("got %v, want the compiler's message", errs[0])
 	}
 }
+
+// TestBinaryFollowsTheStamp: the binary an instance starts is the one its
+// sources build to; the sources are hashed again only when their Stamp
+// (name, mode, size, modification time of each) changes, so a cold start
+// reads metadata, not contents.
+func TestBinaryFollowsTheStamp(t *testing.T) {
+	b, _ := newTestBuilder(t, t.TempDir())
+	fn := copyEcho(t, nil)
+	handle := filepath.Join(fn.Dir, "handle.go")
+	binary := func() string {
+		t.Helper()
+		bin, err := b.Binary(t.Context(), fn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return bin
+	}
+	orig, err := os.ReadFile(handle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := binary()
+	if again := binary(); again != first {
+		t.Fatalf("unchanged sources: got %s, then %s", first, again)
+	}
+	writeFile(t, handle, string(orig)+"\n// edited\n")
+	edited := binary()
+	if edited == first {
+		t.Errorf("an edit of handle.go kept binary %s", first)
+	}
+	writeFile(t, handle, string(orig))
+	if back := binary(); back != first {
+		t.Errorf("handle.go as it was: got %s, want %s", back, first)
+	}
+
+	// The same size and modification time: the Stamp is the same, so the
+	// sources are taken to be, and are not hashed again.
+	fi, err := os.Stat(handle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	same := []byte(string(orig))
+	same[len(same)-1] = ' ' // its last newline, now a space
+	writeFile(t, handle, string(same))
+	if err := os.Chtimes(handle, fi.ModTime(), fi.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	if got := binary(); got != first {
+		t.Errorf("same Stamp: got %s, want the remembered %s (hashed again)", got, first)
+	}
+	if sum, err := sourceHash(fn.Dir, b.toolchain); err != nil || strings.Contains(first, sum) {
+		t.Errorf("the changed content hashes to %s (%v): the check above proves nothing", sum, err)
+	}
+}
