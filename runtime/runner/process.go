@@ -118,11 +118,14 @@ func freeAddr() (string, error) {
 // Readiness: a Go function listens a few milliseconds after it starts, the
 // moment a cold start waits for. Until then a connect to its address is
 // refused at once, for microseconds of CPU, so the address is dialled every
-// dialPoll; once it accepts, /health/readiness is polled, tight first.
+// dialPoll; once it accepts, /health/readiness is polled, tight first: a
+// func-go function listens before its Start has run (in a goroutine of its
+// own), and one that reports readiness answers 503 until Start is done,
+// commonly within a millisecond or two.
 const (
 	dialPoll  = 250 * time.Microsecond
 	dialTight = 100 * time.Millisecond
-	firstPoll = 2 * time.Millisecond
+	firstPoll = 250 * time.Microsecond
 	maxPoll   = 50 * time.Millisecond
 )
 
