@@ -6,6 +6,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -30,8 +32,10 @@ const coldStartHeading = "\n## Cold start\n"
 // order-processor has no instance (and -coldstart.gap more, so its process
 // is gone too), post one order to it through the gateway with curl, and
 // take curl's time_total. It also reads funcd's own view of the same cold
-// starts (process start to ready) from the gateway. It reports; it asserts
-// nothing about the figures.
+// starts (process start to ready) from the gateway. Then it times what a
+// process alone takes to accept connections, order-processor's binary and
+// a bare Go net/http server alternated: the floor under the figures above.
+// It reports; it asserts nothing about the figures.
 func TestColdStart(t *testing.T) {
 	curl, err := exec.LookPath("curl")
 	if err != nil {
@@ -70,6 +74,16 @@ func TestColdStart(t *testing.T) {
 	q := func(p float64) time.Duration { return took[min(len(took)-1, int(p*float64(len(took))))] }
 	t.Logf("order-processor, %d cold starts through the gateway, curl's time_total: min %.2f, p50 %.2f, p90 %.2f, p99 %.2f, max %.2f ms; funcd's process start to ready: p50 %s, p99 %s",
 		len(took), ms(took[0]), ms(q(0.5)), ms(q(0.9)), ms(q(0.99)), ms(took[len(took)-1]), info.ColdStartP50, info.ColdStartP99)
+	opBin := functionBinary(t, "../functions/order-processor")
+	bare := bareServer(t)
+	var opStarts, bareStarts []time.Duration
+	for range *coldStarts {
+		opStarts = append(opStarts, startToListen(t, opBin))
+		bareStarts = append(bareStarts, startToListen(t, bare))
+	}
+	opQ, bareQ := quantiles(opStarts), quantiles(bareStarts)
+	t.Logf("process start to accepting connections, %d starts each, alternated: order-processor's binary p50 %.2f, p90 %.2f ms; a bare Go net/http server p50 %.2f, p90 %.2f ms",
+		len(opStarts), ms(opQ(0.5)), ms(opQ(0.9)), ms(bareQ(0.5)), ms(bareQ(0.9)))
 	if *coldStartOut == "" {
 		return
 	}
@@ -91,13 +105,90 @@ process start to the function's first readiness answer.
 
 funcd's view (`+"`funcd status`"+`): process start to ready p50 %s, p99 %s.
 
+What a process alone takes, from its start to accepting connections (funcd
+idle beside it, %d starts of each binary, alternated; the same static build
+funcd runs, and a bare Go `+"`net/http`"+` server built the same way): the floor
+under a Go function's cold start on this machine.
+
+| process start to accepting connections | p50 ms | p90 ms |
+|---|---|---|
+| order-processor's binary | %.2f | %.2f |
+| a bare Go `+"`net/http`"+` server | %.2f | %.2f |
+
 `+"```sh"+`
 make coldstart   # make build, then:
 # cd e2e && go test -tags bench -run TestColdStart -count=1 -v . -bench.funcd=../bin/funcd -coldstart.out=../docs
 `+"```"+`
 `, coldStartHeading, time.Now().UTC().Format("2006-01-02"), loadAverage(), len(took), *coldStartGap,
-		ms(took[0]), ms(q(0.5)), ms(q(0.9)), ms(q(0.99)), ms(took[len(took)-1]), info.ColdStartP50, info.ColdStartP99)
+		ms(took[0]), ms(q(0.5)), ms(q(0.9)), ms(q(0.99)), ms(took[len(took)-1]), info.ColdStartP50, info.ColdStartP99,
+		len(opStarts), ms(opQ(0.5)), ms(opQ(0.9)), ms(bareQ(0.5)), ms(bareQ(0.9)))
 	if err := writeSection(filepath.Join(*coldStartOut, "performance.md"), coldStartHeading, b.String()); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// quantiles returns the quantile function of ds (which it sorts).
+func quantiles(ds []time.Duration) func(float64) time.Duration {
+	slices.Sort(ds)
+	return func(p float64) time.Duration { return ds[min(len(ds)-1, int(p*float64(len(ds))))] }
+}
+
+// functionBinary is the binary funcd builds of the function in dir (its
+// build cache is shared: a cache hit when funcd up just ran it).
+func functionBinary(t *testing.T, dir string) string {
+	_, bin := buildFunction(t, dir)
+	return bin
+}
+
+// bareServer builds a Go net/http server that answers 200 on
+// LISTEN_ADDRESS, statically as funcd builds functions.
+func bareServer(t *testing.T) string {
+	dir := t.TempDir()
+	const src = `package main
+
+import (
+	"net/http"
+	"os"
+)
+
+func main() {
+	_ = http.ListenAndServe(os.Getenv("LISTEN_ADDRESS"), http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+}
+`
+	for name, data := range map[string]string{"main.go": src, "go.mod": "module bare\n\ngo 1.21\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmd := exec.CommandContext(t.Context(), "go", "build", "-o", "bare", ".")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build a bare net/http server: %v\n%s", err, out)
+	}
+	return filepath.Join(dir, "bare")
+}
+
+// startToListen starts bin with LISTEN_ADDRESS on a free port, dials it
+// every 100µs until it accepts, and returns how long that took from just
+// before the start; then it kills the process and reaps it.
+func startToListen(t *testing.T, bin string) time.Duration {
+	a := addr(freePort(t))
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), "LISTEN_ADDRESS="+a, "FUNC_LOG_LEVEL=warn")
+	began := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	for time.Since(began) < 30*time.Second {
+		if c, err := net.DialTimeout("tcp", a, time.Second); err == nil {
+			took := time.Since(began)
+			c.Close()
+			return took
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+	t.Fatalf("%s did not listen on %s within 30s", bin, a)
+	return 0
 }
