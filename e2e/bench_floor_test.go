@@ -26,7 +26,7 @@ import (
 // daprd to the subscriber); docs/costs.md sets this floor against the
 // goals. Run by
 //
-//	go test -tags bench -run '^$' -bench LoopbackHTTPExchange -count 5 ./e2e/
+//	go test -tags bench -run '^$' -bench LoopbackHTTPExchange -benchtime 50000x -count 5 ./e2e/
 func BenchmarkLoopbackHTTPExchange(b *testing.B) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, err := io.Copy(io.Discard, r.Body); err != nil {
