@@ -70,8 +70,7 @@ func TestColdStart(t *testing.T) {
 	if info.ColdStarts != *coldStarts {
 		t.Errorf("funcd counted %d cold starts of order-processor, want %d: the figures are not all cold starts", info.ColdStarts, *coldStarts)
 	}
-	slices.Sort(took)
-	q := func(p float64) time.Duration { return took[min(len(took)-1, int(p*float64(len(took))))] }
+	q := quantiles(took) // sorts took
 	t.Logf("order-processor, %d cold starts through the gateway, curl's time_total: min %.2f, p50 %.2f, p90 %.2f, p99 %.2f, max %.2f ms; funcd's process start to ready: p50 %s, p99 %s",
 		len(took), ms(took[0]), ms(q(0.5)), ms(q(0.9)), ms(q(0.99)), ms(took[len(took)-1]), info.ColdStartP50, info.ColdStartP99)
 	opBin := functionBinary(t, "../functions/order-processor")
