@@ -33,10 +33,14 @@ type phase struct {
 	sent    []atomic.Int64 // unix ns when publishing began, by order
 	done    chan struct{}
 
-	mu   sync.Mutex
-	seen []bool
-	lats []time.Duration
-	last time.Time
+	// tail, when set, is told of each order's line (-bench.tail).
+	tail *tail
+
+	mu      sync.Mutex
+	seen    []bool
+	arrived []time.Time // when each order's line arrived
+	lats    []time.Duration
+	last    time.Time
 }
 
 func newReceiver() *receiver { return &receiver{} }
@@ -60,24 +64,31 @@ func (r *receiver) line(l string) bool {
 		return true
 	}
 	k := id - ph.base - 1
+	lat := now.Sub(time.Unix(0, ph.sent[k].Load()))
 	ph.mu.Lock()
-	defer ph.mu.Unlock()
 	if ph.seen[k] {
+		ph.mu.Unlock()
 		return true
 	}
 	ph.seen[k] = true
-	ph.lats = append(ph.lats, now.Sub(time.Unix(0, ph.sent[k].Load())))
+	ph.arrived[k] = now
+	ph.lats = append(ph.lats, lat)
 	ph.last = now
+	if ph.tail != nil {
+		ph.tail.line(k, lat, l) // before done: the phase's tail is closed after it
+	}
 	if len(ph.lats) == ph.n {
 		close(ph.done)
 	}
+	ph.mu.Unlock()
 	return true
 }
 
-// begin starts a phase of n orders after base.
-func (r *receiver) begin(base, n int) *phase {
-	ph := &phase{base: base, n: n, sent: make([]atomic.Int64, n), seen: make([]bool, n),
-		lats: make([]time.Duration, 0, n), done: make(chan struct{})}
+// begin starts a phase of n orders after base; tl, when not nil, is told
+// of each order's line.
+func (r *receiver) begin(base, n int, tl *tail) *phase {
+	ph := &phase{base: base, n: n, tail: tl, sent: make([]atomic.Int64, n), seen: make([]bool, n),
+		arrived: make([]time.Time, n), lats: make([]time.Duration, 0, n), done: make(chan struct{})}
 	r.cur.Store(ph)
 	return ph
 }
@@ -206,7 +217,7 @@ func measureSystem(t *testing.T, s *benchSystem, proto string) benchResult {
 // saturate publishes n orders from benchPublishers publishers and waits
 // until all were received.
 func saturate(t *testing.T, s *benchSystem, pub publisher, n int) *phase {
-	ph := s.rec.begin(nextID, n)
+	ph := s.rec.begin(nextID, n, nil)
 	nextID += n
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -233,7 +244,11 @@ func saturate(t *testing.T, s *benchSystem, pub publisher, n int) *phase {
 // goroutine at its tick, and waits until all were received.
 func atRate(t *testing.T, s *benchSystem, pub publisher, perSecond int, d time.Duration) *phase {
 	n := int(d.Seconds() * float64(perSecond))
-	ph := s.rec.begin(nextID, n)
+	var tl *tail
+	if *benchTail && s.gateway != "" {
+		tl = newTail(s.gateway)
+	}
+	ph := s.rec.begin(nextID, n, tl)
 	nextID += n
 	tick := time.NewTicker(time.Second / time.Duration(perSecond))
 	defer tick.Stop()
@@ -249,6 +264,9 @@ func atRate(t *testing.T, s *benchSystem, pub publisher, perSecond int, d time.D
 	}
 	wg.Wait()
 	ph.wait(t, 3*time.Minute)
+	if tl != nil {
+		tl.report(t, ph)
+	}
 	return ph
 }
 

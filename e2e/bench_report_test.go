@@ -10,19 +10,23 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 )
 
 // benchReport is everything one make bench run measured.
 type benchReport struct {
-	Machine    machine       `json:"machine"`
-	Started    time.Time     `json:"started"`
-	Finished   time.Time     `json:"finished"`
-	Orders     int           `json:"orders"`
-	Publishers int           `json:"publishers"`
-	Rate       int           `json:"rate"`
-	RateFor    string        `json:"rateFor"`
-	Results    []benchResult `json:"results"`
+	Machine    machine   `json:"machine"`
+	Started    time.Time `json:"started"`
+	Finished   time.Time `json:"finished"`
+	Orders     int       `json:"orders"`
+	Publishers int       `json:"publishers"`
+	Rate       int       `json:"rate"`
+	RateFor    string    `json:"rateFor"`
+	// FuncdData is where funcd's broker kept its data (-bench.data);
+	// empty: the test's temporary folder.
+	FuncdData string        `json:"funcdData,omitempty"`
+	Results   []benchResult `json:"results"`
 }
 
 var (
@@ -148,7 +152,10 @@ Latency is from the start of the publish call to that line. Events/s is
 orders over the time from the first publish to the last line. Then %d orders
 a second for %s give the latencies at that rate. CPU per order is the
 processes' user+system time (/proc) over the saturated run, divided by the
-orders.
+orders. The seed's redis-server keeps what it acknowledges in memory only
+(`+"`--save \"\" --appendonly no`"+`); funcd's broker writes each event to its
+data folder, %s, before it acknowledges it, and syncs the
+folder's files every second (`+"`funcd up --fsync`"+`).
 
 Each of the %d rounds starts both systems afresh, one after the other, the
 order alternating between rounds (seed first in odd rounds). Figures are
@@ -176,7 +183,7 @@ are fairer than absolute figures.
 
 ## Results
 
-`, r.Started.Format("2006-01-02"), r.Publishers, r.Orders, r.Rate, r.RateFor, rounds,
+`, r.Started.Format("2006-01-02"), r.Publishers, r.Orders, r.Rate, r.RateFor, r.dataFolder(), rounds,
 		r.Machine.CPU, r.Machine.Cores, r.Machine.MemoryGiB, r.Machine.Kernel, r.Machine.Go, r.Machine.LoadStart, r.Machine.LoadEnd,
 		r.Started.Format("15:04"), r.Finished.Format("15:04 MST"))
 	for _, proto := range benchProtocols {
@@ -203,6 +210,30 @@ are fairer than absolute figures.
 	b.WriteString(r.roundsTable())
 	return b.String()
 }
+
+// dataFolder says where funcd's broker kept its data.
+func (r *benchReport) dataFolder() string {
+	if r.FuncdData == "" {
+		return "in the test's temporary folder"
+	}
+	return "in " + r.FuncdData
+}
+
+// describeData describes -bench.data's folder for the report: whether it
+// is a tmpfs (in memory only).
+func describeData(folder string) string {
+	if folder == "" {
+		return ""
+	}
+	var fs syscall.Statfs_t
+	if syscall.Statfs(folder, &fs) == nil && fs.Type == tmpfsMagic {
+		return folder + " (-bench.data; a tmpfs: in memory only)"
+	}
+	return folder + " (-bench.data)"
+}
+
+// tmpfsMagic is the f_type statfs(2) reports for a tmpfs.
+const tmpfsMagic = 0x01021994
 
 // cpuTable breaks CPU per order down by process (medians).
 func (r *benchReport) cpuTable(proto string) string {

@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"os"
 	"path/filepath"
 	"regexp"
 	"testing"
@@ -27,12 +28,20 @@ type benchProc struct {
 }
 
 // startFuncdSystem runs bin/funcd up as users run it: the project's
-// functions and components/ as shipped, a fresh broker data folder, the
-// gateway's Dapr publish API over HTTP and gRPC.
+// functions and components/ as shipped, a fresh broker data folder (in
+// -bench.data, when set), the gateway's Dapr publish API over HTTP and gRPC.
 func startFuncdSystem(t *testing.T, bin string, flags ...string) *benchSystem {
 	root, _ := filepath.Abs("..")
 	rec := newReceiver()
-	args := []string{bin, "up", "--dir", root, "--port", "0", "--grpc-port", "0", "--data", filepath.Join(t.TempDir(), "data")}
+	data := t.TempDir()
+	if *benchData != "" {
+		var err error
+		if data, err = os.MkdirTemp(*benchData, "funcd-bench-"); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = os.RemoveAll(data) })
+	}
+	args := []string{bin, "up", "--dir", root, "--port", "0", "--grpc-port", "0", "--data", filepath.Join(data, "data")}
 	if *benchProfile != "" {
 		args = append(args, "--cpu-profile", filepath.Join(*benchProfile, t.Name()))
 	}

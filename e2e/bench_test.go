@@ -31,6 +31,7 @@ var (
 	benchProtos     = flag.String("bench.protocols", "http,grpc", "publishers to run, of http and grpc")
 	benchProfile    = flag.String("bench.profile", "", "folder for CPU profiles of funcd and its function processes (funcd up --cpu-profile)")
 	benchCosts      = flag.String("bench.costs", "", "only write the cost table of the profiles in this folder (a -bench.profile run's), for -bench.orders etc. as that run had them")
+	benchData       = flag.String("bench.data", "", "folder in which each funcd up gets a fresh broker data folder; empty: the test's temporary folder. On a tmpfs (/dev/shm) the broker's acknowledged events are in memory only, as the seed's Redis (no persistence) keeps them")
 	benchOut        = flag.String("bench.out", "", "folder for the report (performance.md, performance.svg, performance.json); empty: none")
 )
 
@@ -43,7 +44,8 @@ func TestBench(t *testing.T) {
 	funcdPath := benchFuncdPath(t)
 	sub := buildSeedSub(t)
 	rep := &benchReport{Machine: describeMachine(), Started: time.Now().UTC(),
-		Orders: *benchOrders, Publishers: *benchPublishers, Rate: *benchRate, RateFor: benchRateFor.String()}
+		Orders: *benchOrders, Publishers: *benchPublishers, Rate: *benchRate, RateFor: benchRateFor.String(),
+		FuncdData: describeData(*benchData)}
 	systems := []benchStarter{
 		{name: "seed", start: func(t *testing.T) *benchSystem { return startSeedSystem(t, sub) }},
 		{name: "funcd", start: func(t *testing.T) *benchSystem { return startFuncdSystem(t, funcdPath) }},
