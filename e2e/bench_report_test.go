@@ -46,10 +46,10 @@ func (r *benchReport) pick(system, proto string, f func(benchResult) float64) []
 	return out
 }
 
-// ratios are funcd's events/s over the seed's, round by round.
-func (r *benchReport) ratios(proto string) []float64 {
-	seed := r.pick("seed", proto, eventsPerSec)
-	fd := r.pick("funcd", proto, eventsPerSec)
+// ratios are funcd's f over the seed's, round by round.
+func (r *benchReport) ratios(proto string, f func(benchResult) float64) []float64 {
+	seed := r.pick("seed", proto, f)
+	fd := r.pick("funcd", proto, f)
 	var out []float64
 	for i := range min(len(seed), len(fd)) {
 		out = append(out, fd[i]/seed[i])
@@ -58,6 +58,8 @@ func (r *benchReport) ratios(proto string) []float64 {
 }
 
 func eventsPerSec(r benchResult) float64 { return r.EventsPerSec }
+
+func atRateP99(r benchResult) float64 { return r.AtRate.P99 }
 
 func cpuTotal(r benchResult) float64 {
 	t := 0.0
@@ -90,9 +92,10 @@ func (r *benchReport) summaryLines() []string {
 	for _, proto := range benchProtocols {
 		for _, sys := range benchSystems {
 			out = append(out, fmt.Sprintf("%s %s: median %.0f events/s; at %d/s p99 %.2f ms", sys, proto,
-				median(r.pick(sys, proto, eventsPerSec)), r.Rate, median(r.pick(sys, proto, func(b benchResult) float64 { return b.AtRate.P99 }))))
+				median(r.pick(sys, proto, eventsPerSec)), r.Rate, median(r.pick(sys, proto, atRateP99))))
 		}
-		out = append(out, fmt.Sprintf("funcd/seed %s: %s", proto, summarize(r.ratios(proto), "%.2fx")))
+		out = append(out, fmt.Sprintf("funcd/seed %s: %s events/s, %s p99 at %d/s", proto,
+			summarize(r.ratios(proto, eventsPerSec), "%.2fx"), summarize(r.ratios(proto, atRateP99), "%.2fx"), r.Rate))
 	}
 	return out
 }
@@ -197,14 +200,15 @@ are fairer than absolute figures.
 			{"saturated: e2e p99 ms", "%.1f", func(x benchResult) float64 { return x.Saturated.P99 }},
 			{fmt.Sprintf("at %d/s: e2e p50 ms", r.Rate), "%.2f", func(x benchResult) float64 { return x.AtRate.P50 }},
 			{fmt.Sprintf("at %d/s: e2e p90 ms", r.Rate), "%.2f", func(x benchResult) float64 { return x.AtRate.P90 }},
-			{fmt.Sprintf("at %d/s: e2e p99 ms", r.Rate), "%.2f", func(x benchResult) float64 { return x.AtRate.P99 }},
+			{fmt.Sprintf("at %d/s: e2e p99 ms", r.Rate), "%.2f", atRateP99},
 			{"CPU per order, all processes: µs", "%.0f", cpuTotal},
 		}
 		for _, row := range rows {
 			fmt.Fprintf(&b, "| %s | %s | %s |\n", row.name,
 				summarize(r.pick("seed", proto, row.f), row.format), summarize(r.pick("funcd", proto, row.f), row.format))
 		}
-		fmt.Fprintf(&b, "| **funcd / seed, events/s, same round** | | **%s** |\n\n", summarize(r.ratios(proto), "%.2fx"))
+		fmt.Fprintf(&b, "| **funcd / seed, events/s, same round** | | **%s** |\n", summarize(r.ratios(proto, eventsPerSec), "%.2fx"))
+		fmt.Fprintf(&b, "| **funcd / seed, p99 at %d/s, same round** | | **%s** |\n\n", r.Rate, summarize(r.ratios(proto, atRateP99), "%.2fx"))
 		b.WriteString(r.cpuTable(proto))
 	}
 	b.WriteString(r.roundsTable())

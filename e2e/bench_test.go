@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -32,6 +33,7 @@ var (
 	benchProfile    = flag.String("bench.profile", "", "folder for CPU profiles of funcd and its function processes (funcd up --cpu-profile)")
 	benchCosts      = flag.String("bench.costs", "", "only write the cost table of the profiles in this folder (a -bench.profile run's), for -bench.orders etc. as that run had them")
 	benchData       = flag.String("bench.data", "", "folder in which each funcd up gets a fresh broker data folder; empty: the test's temporary folder. On a tmpfs (/dev/shm) the broker's acknowledged events are in memory only, as the seed's Redis (no persistence) keeps them")
+	benchRender     = flag.String("bench.render", "", "only write the report into -bench.out again from this performance.json (a run's), as the run would have written it with this code")
 	benchOut        = flag.String("bench.out", "", "folder for the report (performance.md, performance.svg, performance.json); empty: none")
 )
 
@@ -39,6 +41,10 @@ var (
 func TestBench(t *testing.T) {
 	if *benchCosts != "" {
 		writeCosts(t, strings.Split(*benchCosts, ",")...)
+		return
+	}
+	if *benchRender != "" {
+		renderReport(t, *benchRender, *benchOut)
 		return
 	}
 	funcdPath := benchFuncdPath(t)
@@ -88,6 +94,28 @@ func TestBench(t *testing.T) {
 		if err := rep.write(*benchOut); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// renderReport writes the report of the run whose performance.json is
+// from into out again.
+func renderReport(t *testing.T, from, out string) {
+	if out == "" {
+		t.Fatal("-bench.render needs -bench.out")
+	}
+	js, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep benchReport
+	if err := json.Unmarshal(js, &rep); err != nil {
+		t.Fatalf("%s: %v", from, err)
+	}
+	if err := rep.write(out); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range rep.summaryLines() {
+		t.Log(l)
 	}
 }
 
