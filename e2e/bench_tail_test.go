@@ -3,10 +3,8 @@
 package e2e
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
-	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -76,29 +74,15 @@ func (tl *tail) line(k int, lat time.Duration, l string) {
 func (tl *tail) fetch() {
 	defer close(tl.done)
 	for o := range tl.want {
-		tr, err := fetchTrace(tl.gateway, o.traceID)
+		tr, found, err := fetchTrace(tl.gateway, o.traceID)
 		tl.mu.Lock()
-		if err != nil {
+		if err != nil || !found {
 			tl.missed++
 		} else {
 			tl.traces[o.k] = tr
 		}
 		tl.mu.Unlock()
 	}
-}
-
-// fetchTrace gets trace id from the gateway's trace API.
-func fetchTrace(gateway, id string) (tracing.Trace, error) {
-	var tr tracing.Trace
-	resp, err := httpClient.Get(gateway + tracing.ListPath + "/" + id)
-	if err != nil {
-		return tr, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return tr, fmt.Errorf("trace %s: %s", id, resp.Status)
-	}
-	return tr, json.NewDecoder(resp.Body).Decode(&tr)
 }
 
 // close stops fetching once the queue is drained.
@@ -172,7 +156,6 @@ func (tl *tail) report(t *testing.T, ph *phase) {
 		*benchRate, len(tl.traces), tl.missed)
 	w := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(w, "orders\ttraced\te2e\t%s\t\n", strings.Join(tailHops, "\t"))
-	windows := map[int64]int{} // the slowest, by the 100ms window their publish began in
 	for _, set := range []struct {
 		name   string
 		orders []order
@@ -193,9 +176,6 @@ func (tl *tail) report(t *testing.T, ph *phase) {
 				parts[i] = append(parts[i], ms(h))
 			}
 			lats = append(lats, ms(o.lat))
-			if set.name == "slowest 1%" {
-				windows[sent.UnixMilli()/100]++
-			}
 		}
 		fmt.Fprintf(w, "%s\t%d\t%.2f\t", set.name, len(lats), median(lats))
 		for _, p := range parts {
@@ -204,6 +184,10 @@ func (tl *tail) report(t *testing.T, ph *phase) {
 		fmt.Fprintln(w)
 	}
 	_ = w.Flush()
+	windows := map[int64]int{} // the slowest, by the 100ms window their publish began in
+	for _, o := range slowest {
+		windows[ph.sent[o.k].Load()/int64(100*time.Millisecond)]++
+	}
 	counts := slices.Sorted(func(yield func(int) bool) {
 		for _, c := range windows {
 			if !yield(c) {

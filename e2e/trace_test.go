@@ -112,18 +112,28 @@ func logsTrace(out, fn, id string) bool {
 
 func getTrace(t *testing.T, gateway, id string) tracing.Trace {
 	t.Helper()
-	resp, err := httpClient.Get(gateway + tracing.ListPath + "/" + id)
+	tr, _, err := fetchTrace(gateway, id)
 	if err != nil {
-		t.Fatalf("get trace: %v", err)
-	}
-	defer resp.Body.Close()
-	var tr tracing.Trace
-	if resp.StatusCode == http.StatusOK {
-		if err := json.NewDecoder(resp.Body).Decode(&tr); err != nil {
-			t.Fatalf("decode trace: %v", err)
-		}
+		t.Fatal(err)
 	}
 	return tr
+}
+
+// fetchTrace gets trace id from the gateway's trace API; found is false
+// when the gateway has no such trace (yet).
+func fetchTrace(gateway, id string) (tr tracing.Trace, found bool, err error) {
+	resp, err := httpClient.Get(gateway + tracing.ListPath + "/" + id)
+	if err != nil {
+		return tr, false, fmt.Errorf("get trace: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return tr, false, nil
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&tr); err != nil {
+		return tr, false, fmt.Errorf("decode trace: %w", err)
+	}
+	return tr, true, nil
 }
 
 // waitSpans polls get until the trace holds the spans named want, and
