@@ -96,15 +96,17 @@ func TestEnsureStreamLimits(t *testing.T) {
 	if _, err := js.AddStream(&nats.StreamConfig{Name: "old", Subjects: []string{"old"}, Storage: nats.FileStorage}); err != nil {
 		t.Fatal(err) // as EnsureStream made it before it set limits
 	}
-	custom := Limits{MaxAge: time.Hour, MaxBytes: 1 << 20, MaxMsgs: 10}
+	custom := Limits{MaxAge: time.Hour, MaxBytes: 1 << 20, MaxMsgs: 10, DuplicateWindow: 5 * time.Second}
+	defaults := Limits{MaxAge: DefaultMaxAge, MaxBytes: DefaultMaxBytes, MaxMsgs: DefaultMaxMsgs, DuplicateWindow: DefaultDuplicateWindow}
 	tests := []struct {
 		name, topic string
 		limits      Limits
 		want        Limits
 	}{
-		{name: "defaults", topic: "orders", want: Limits{MaxAge: DefaultMaxAge, MaxBytes: DefaultMaxBytes, MaxMsgs: DefaultMaxMsgs}},
+		{name: "defaults", topic: "orders", want: defaults},
 		{name: "given", topic: "custom", limits: custom, want: custom},
-		{name: "some given", topic: "some", limits: Limits{MaxMsgs: 5}, want: Limits{MaxAge: DefaultMaxAge, MaxBytes: DefaultMaxBytes, MaxMsgs: 5}},
+		{name: "some given", topic: "some", limits: Limits{MaxMsgs: 5}, want: Limits{MaxAge: DefaultMaxAge, MaxBytes: DefaultMaxBytes, MaxMsgs: 5, DuplicateWindow: DefaultDuplicateWindow}},
+		{name: "age under the window", topic: "short", limits: Limits{MaxAge: 10 * time.Second}, want: Limits{MaxAge: 10 * time.Second, MaxBytes: DefaultMaxBytes, MaxMsgs: DefaultMaxMsgs, DuplicateWindow: 10 * time.Second}},
 		{name: "existing stream without limits", topic: "old", want: Limits{}.WithDefaults()},
 		{name: "existing stream, other limits", topic: "custom", limits: Limits{MaxMsgs: 20}, want: Limits{MaxMsgs: 20}.WithDefaults()},
 	}
@@ -117,7 +119,7 @@ func TestEnsureStreamLimits(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := Limits{MaxAge: info.Config.MaxAge, MaxBytes: info.Config.MaxBytes, MaxMsgs: info.Config.MaxMsgs}
+			got := Limits{MaxAge: info.Config.MaxAge, MaxBytes: info.Config.MaxBytes, MaxMsgs: info.Config.MaxMsgs, DuplicateWindow: info.Config.Duplicates}
 			if got != tt.want || info.Config.Discard != nats.DiscardOld {
 				t.Errorf("got %+v discard %v, want %+v discard old", got, info.Config.Discard, tt.want)
 			}

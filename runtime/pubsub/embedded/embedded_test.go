@@ -3,6 +3,7 @@ package embedded_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -179,14 +180,15 @@ func TestPublishRefusals(t *testing.T) {
 	}
 }
 
-// TestStreamLimitsFromMetadata: the Component's streamMax* metadata shape
-// the streams of its topics on the embedded broker; bad values refuse to
-// open, naming the key.
+// TestStreamLimitsFromMetadata: the Component's streamMax* and
+// duplicateWindow metadata shape the streams of its topics on the embedded
+// broker; bad values refuse to open, naming the key.
 func TestStreamLimitsFromMetadata(t *testing.T) {
 	b := startBroker(t)
 	comp := jetstream()
 	comp.Metadata[embedded.MetaStreamMaxAge] = "2h"
 	comp.Metadata[embedded.MetaStreamMaxMsgs] = "500"
+	comp.Metadata[embedded.MetaDuplicateWindow] = "90s"
 	ps := open(t, comp, embedded.Options{Broker: b})
 	if err := ps.Publish(t.Context(), &pubsub.Message{Topic: "limited", Data: []byte(`{}`)}); err != nil {
 		t.Fatal(err)
@@ -195,17 +197,24 @@ func TestStreamLimitsFromMetadata(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.Config.MaxAge != 2*time.Hour || info.Config.MaxMsgs != 500 || info.Config.MaxBytes != broker.DefaultMaxBytes {
-		t.Errorf("got age %s, %d messages, %d bytes, want 2h, 500 and the default bytes",
-			info.Config.MaxAge, info.Config.MaxMsgs, info.Config.MaxBytes)
+	if c := info.Config; c.MaxAge != 2*time.Hour || c.MaxMsgs != 500 || c.MaxBytes != broker.DefaultMaxBytes || c.Duplicates != 90*time.Second {
+		t.Errorf("got age %s, %d messages, %d bytes, duplicate window %s, want 2h, 500, the default bytes and 90s",
+			c.MaxAge, c.MaxMsgs, c.MaxBytes, c.Duplicates)
 	}
-	for key, bad := range map[string]string{
-		embedded.MetaStreamMaxAge: "a week", embedded.MetaStreamMaxBytes: "-1", embedded.MetaStreamMaxMsgs: "1e6",
+	for _, bad := range []struct {
+		key  string // the one the error names
+		meta map[string]string
+	}{
+		{embedded.MetaStreamMaxAge, map[string]string{embedded.MetaStreamMaxAge: "a week"}},
+		{embedded.MetaStreamMaxBytes, map[string]string{embedded.MetaStreamMaxBytes: "-1"}},
+		{embedded.MetaStreamMaxMsgs, map[string]string{embedded.MetaStreamMaxMsgs: "1e6"}},
+		{embedded.MetaDuplicateWindow, map[string]string{embedded.MetaDuplicateWindow: "10ms"}},
+		{embedded.MetaDuplicateWindow, map[string]string{embedded.MetaDuplicateWindow: "2h", embedded.MetaStreamMaxAge: "1h"}},
 	} {
 		comp := jetstream()
-		comp.Metadata[key] = bad
-		if _, err := embedded.Open(t.Context(), comp, embedded.Options{Broker: b}); err == nil || !strings.Contains(err.Error(), key) {
-			t.Errorf("%s %q: got %v, want an error naming %s", key, bad, err, key)
+		maps.Copy(comp.Metadata, bad.meta)
+		if _, err := embedded.Open(t.Context(), comp, embedded.Options{Broker: b}); err == nil || !strings.Contains(err.Error(), bad.key) {
+			t.Errorf("%v: got %v, want an error naming %s", bad.meta, err, bad.key)
 		}
 	}
 }
