@@ -104,9 +104,10 @@ quiet.
 	}
 	row(fmt.Sprintf("%s after the burst", *memorySettle), last, last.rssKB)
 	fmt.Fprintf(&b, `
-The broker keeps each message's id for its stream's two-minute duplicate
-window: what a burst's ids take goes back only after that. To measure
-again:
+The broker keeps each message's id for its stream's duplicate window (30 s
+unless the component's duplicateWindow says otherwise): what a burst's ids
+take goes back once the window has passed after the last publish, at
+funcd's next hand-back. To measure again:
 
 `+"```sh"+`
 make memory   # make build, then:
