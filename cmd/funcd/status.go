@@ -62,9 +62,9 @@ func writeTopics(w io.Writer, topics []gateway.TopicInfo, max int) error {
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "TOPIC (%d of at most %d)\tMESSAGES\tBYTES\tKEPT AT MOST\n", len(topics), max)
+	fmt.Fprintf(tw, "TOPIC (%d of at most %d)\tMESSAGES\tBYTES\tKEPT AT MOST\tDUPLICATE WINDOW\n", len(topics), max)
 	for _, t := range topics {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s, %d bytes, %d messages\n", t.Topic, t.Messages, t.Bytes, t.MaxAge, t.MaxBytes, t.MaxMsgs)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s, %d bytes, %d messages\t%s\n", t.Topic, t.Messages, t.Bytes, t.MaxAge, t.MaxBytes, t.MaxMsgs, t.DuplicateWindow)
 	}
 	return tw.Flush()
 }

@@ -20,7 +20,7 @@ func TestStatus(t *testing.T) {
 	ports := []gateway.PortInfo{{What: "embedded broker (NATS)", Address: "127.0.0.1:4222", Protected: "token made for this run"}}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_ = json.NewEncoder(w).Encode(map[string]any{"functions": fns, "subscriptions": subs, "ports": ports,
-			"topics": []gateway.TopicInfo{{Topic: "orders", Messages: 20, Bytes: 9000, MaxAge: "168h0m0s", MaxBytes: 1 << 30, MaxMsgs: 1e6}}, "maxTopics": 100})
+			"topics": []gateway.TopicInfo{{Topic: "orders", Messages: 20, Bytes: 9000, MaxAge: "168h0m0s", MaxBytes: 1 << 30, MaxMsgs: 1e6, DuplicateWindow: "30s"}}, "maxTopics": 100})
 	}))
 	defer srv.Close()
 	var out, errOut strings.Builder
@@ -39,8 +39,8 @@ func TestStatus(t *testing.T) {
 		{"SUBSCRIPTION", "TOPIC", "DELIVERED", "RETRIES", "DEAD-LETTERED", "DROPPED", "RETURNED"},
 		{"order-processor-orders", "orderpubsub/orders", "19", "2", "1"},
 		{},
-		{"TOPIC (1 of at most 100)", "MESSAGES", "BYTES", "KEPT AT MOST"},
-		{"orders", "20", "9000", "168h0m0s, 1073741824 bytes, 1000000 messages"},
+		{"TOPIC (1 of at most 100)", "MESSAGES", "BYTES", "KEPT AT MOST", "DUPLICATE WINDOW"},
+		{"orders", "20", "9000", "168h0m0s, 1073741824 bytes, 1000000 messages", "30s"},
 		{},
 		{"PORT", "ADDRESS", "PROTECTED BY"},
 		{"embedded broker (NATS)", "127.0.0.1:4222", "token made for this run"},

@@ -74,6 +74,9 @@ type TopicInfo struct {
 	MaxAge   string `json:"maxAge"`
 	MaxBytes int64  `json:"maxBytes"`
 	MaxMsgs  int64  `json:"maxMessages"`
+	// DuplicateWindow is how long the topic keeps each message's id to
+	// drop a publish of the same id again.
+	DuplicateWindow string `json:"duplicateWindow"`
 }
 
 func (g *gateway) list(w http.ResponseWriter, _ *http.Request) {

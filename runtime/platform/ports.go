@@ -83,7 +83,8 @@ func (p *Platform) Topics() (topics []gateway.TopicInfo, max int) {
 	ts, max := p.broker.Topics()
 	for _, t := range ts {
 		topics = append(topics, gateway.TopicInfo{Topic: t.Topic, Messages: t.Msgs, Bytes: t.Bytes,
-			MaxAge: t.Limits.MaxAge.String(), MaxBytes: t.Limits.MaxBytes, MaxMsgs: t.Limits.MaxMsgs})
+			MaxAge: t.Limits.MaxAge.String(), MaxBytes: t.Limits.MaxBytes, MaxMsgs: t.Limits.MaxMsgs,
+			DuplicateWindow: t.Limits.DuplicateWindow.String()})
 	}
 	slices.SortFunc(topics, func(a, b gateway.TopicInfo) int { return strings.Compare(a.Topic, b.Topic) })
 	return topics, max
