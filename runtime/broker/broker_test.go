@@ -142,6 +142,42 @@ func TestEnsureStreamLimits(t *testing.T) {
 
 // TestDefaultTopicsFit: DefaultMaxTopics streams with the default limits
 // fit the store JetStream reserves their bytes from.
+// TestDuplicateWindow: within its duplicate window a stream acknowledges a
+// publish of an id it holds as a duplicate and stores it once; after the
+// window the same id is stored again.
+func TestDuplicateWindow(t *testing.T) {
+	b := start(t, t.TempDir())
+	js := connect(t, b)
+	if err := b.EnsureStream("orders", Limits{DuplicateWindow: time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	publish := func() *nats.PubAck {
+		t.Helper()
+		ack, err := js.Publish("orders", []byte(`{}`), nats.MsgId("order-1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ack
+	}
+	if first, again := publish(), publish(); first.Duplicate || !again.Duplicate || again.Sequence != first.Sequence {
+		t.Fatalf("got %+v then %+v, want the second a duplicate of the first", first, again)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for publish().Duplicate {
+		if time.Now().After(deadline) {
+			t.Fatal("the id was still held 10s after a window of 1s")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	info, err := js.StreamInfo(StreamName("orders"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.State.Msgs != 2 {
+		t.Errorf("got %d messages, want 2: the first, and the same id again after the window", info.State.Msgs)
+	}
+}
+
 func TestDefaultTopicsFit(t *testing.T) {
 	b := start(t, t.TempDir())
 	for i := range DefaultMaxTopics {
