@@ -42,7 +42,8 @@ const (
 // first with trimEvery): what the burst left to be released later goes
 // back too, such as the broker's pooled block buffers (dropped after the
 // second collection that finds them unused) and its duplicate-detection
-// entries (kept for the stream's two-minute window). An idle platform
+// entries (kept for the stream's duplicate window, broker's
+// DefaultDuplicateWindow unless a Component sets it). An idle platform
 // allocates too little for the collector to run on its own. It returns
 // when ctx ends.
 func trimAfterBursts(ctx context.Context, every time.Duration, traffic func() int64, free func()) {
