@@ -27,12 +27,13 @@ import (
 // accepted the event, and delivering it again would not mend the reply.
 func (b *Binding) reply(ctx context.Context, s *subscription, fn string, trigger *event.Event, a delivery.Answer) error {
 	evs, err := replies(ctx, a.Header, a.Body)
+	if err == nil && len(evs) == 0 {
+		return nil // most answers carry none: no logger to make for them
+	}
 	log := b.log.With("subscription", s.res.Name, "function", fn, "ce.id", trigger.ID())
 	switch {
 	case err != nil:
 		log.ErrorContext(ctx, "reply dropped: not a valid CloudEvent", "error", err)
-		return nil
-	case len(evs) == 0:
 		return nil
 	case s.replyTopic == "":
 		log.Debug("reply ignored: the subscription has no replyTopic", "replies", len(evs))
