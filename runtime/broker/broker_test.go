@@ -119,7 +119,7 @@ func TestEnsureStreamLimits(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := Limits{MaxAge: info.Config.MaxAge, MaxBytes: info.Config.MaxBytes, MaxMsgs: info.Config.MaxMsgs, DuplicateWindow: info.Config.Duplicates}
+			got := limitsOf(info.Config)
 			if got != tt.want || info.Config.Discard != nats.DiscardOld {
 				t.Errorf("got %+v discard %v, want %+v discard old", got, info.Config.Discard, tt.want)
 			}
@@ -140,8 +140,6 @@ func TestEnsureStreamLimits(t *testing.T) {
 	}
 }
 
-// TestDefaultTopicsFit: DefaultMaxTopics streams with the default limits
-// fit the store JetStream reserves their bytes from.
 // TestDuplicateWindow: within its duplicate window a stream acknowledges a
 // publish of an id it holds as a duplicate and stores it once; after the
 // window the same id is stored again.
@@ -178,6 +176,8 @@ func TestDuplicateWindow(t *testing.T) {
 	}
 }
 
+// TestDefaultTopicsFit: DefaultMaxTopics streams with the default limits
+// fit the store JetStream reserves their bytes from.
 func TestDefaultTopicsFit(t *testing.T) {
 	b := start(t, t.TempDir())
 	for i := range DefaultMaxTopics {

@@ -119,8 +119,12 @@ func withLimits(c nats.StreamConfig, l Limits) *nats.StreamConfig {
 }
 
 func hasLimits(c nats.StreamConfig, l Limits) bool {
-	return c.MaxAge == l.MaxAge && c.MaxBytes == l.MaxBytes && c.MaxMsgs == l.MaxMsgs && c.Discard == nats.DiscardOld &&
-		c.Duplicates == l.DuplicateWindow
+	return limitsOf(c) == l && c.Discard == nats.DiscardOld
+}
+
+// limitsOf returns the limits a stream's configuration holds.
+func limitsOf(c nats.StreamConfig) Limits {
+	return Limits{MaxAge: c.MaxAge, MaxBytes: c.MaxBytes, MaxMsgs: c.MaxMsgs, DuplicateWindow: c.Duplicates}
 }
 
 // Topic is one stream of the broker, for funcd status.
@@ -136,9 +140,7 @@ type Topic struct {
 // how many it keeps.
 func (b *Broker) Topics() (topics []Topic, max int) {
 	for info := range b.js.StreamsInfo() {
-		t := Topic{Stream: info.Config.Name, Msgs: info.State.Msgs, Bytes: info.State.Bytes,
-			Limits: Limits{MaxAge: info.Config.MaxAge, MaxBytes: info.Config.MaxBytes, MaxMsgs: info.Config.MaxMsgs,
-				DuplicateWindow: info.Config.Duplicates}}
+		t := Topic{Stream: info.Config.Name, Msgs: info.State.Msgs, Bytes: info.State.Bytes, Limits: limitsOf(info.Config)}
 		if len(info.Config.Subjects) > 0 {
 			t.Topic = info.Config.Subjects[0]
 		}
