@@ -217,7 +217,8 @@ func (p *PubSub) Subscribe(ctx context.Context, sub pubsub.Subscription, h pubsu
 	release := func() {}
 	if p.parallel != nil {
 		meta, _ := p.subscriptionMeta(sub)
-		if err := p.parallel.subscribe(ctx, meta, sub.Metadata, sub.Topic, handler); err != nil {
+		err := p.whileBound(ctx, func() error { return p.parallel.subscribe(ctx, meta, sub.Metadata, sub.Topic, handler) })
+		if err != nil {
 			return fmt.Errorf("subscribe to %s/%s: %w", p.name, sub.Topic, err)
 		}
 	} else {
@@ -226,7 +227,7 @@ func (p *PubSub) Subscribe(ctx context.Context, sub pubsub.Subscription, h pubsu
 			return fmt.Errorf("subscribe to %s/%s: %w", p.name, sub.Topic, err)
 		}
 		req := contrib.SubscribeRequest{Topic: sub.Topic, Metadata: sub.Metadata}
-		if err := c.Subscribe(ctx, req, handler); err != nil {
+		if err := p.whileBound(ctx, func() error { return c.Subscribe(ctx, req, handler) }); err != nil {
 			if c != p.pub {
 				p.release(c)
 			}
@@ -244,6 +245,37 @@ func (p *PubSub) Subscribe(ctx context.Context, sub pubsub.Subscription, h pubsu
 		}
 	})
 	return nil
+}
+
+// boundWait is how long Subscribe tries again while the broker says another
+// subscription holds the consumer (kind.stillBound): long enough for the
+// broker to release the consumer of a subscription that just ended, short
+// enough to report a consumer another process keeps.
+const boundWait = 5 * time.Second
+
+// whileBound calls subscribe, and again while its error says the consumer
+// is still bound, for up to boundWait or until ctx is done.
+func (p *PubSub) whileBound(ctx context.Context, subscribe func() error) error {
+	err := subscribe()
+	if err == nil || p.kind.stillBound == nil || !p.kind.stillBound(err) {
+		return err
+	}
+	deadline := time.Now().Add(boundWait)
+	for delay := 5 * time.Millisecond; err != nil && p.kind.stillBound(err); delay = min(2*delay, 250*time.Millisecond) {
+		if !time.Now().Before(deadline) {
+			return fmt.Errorf("%w (still bound after %v: another subscriber uses this consumer; "+
+				"give each its own consumer, or share it with queueGroupName)", err, boundWait)
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		err = subscribe()
+	}
+	return err
 }
 
 // errSubscriptionEnded hands a message back to the broker: its subscription

@@ -33,11 +33,15 @@ type kind struct {
 	// tooLarge reports a publish error that says the message is larger
 	// than the broker takes: no retry will store it.
 	tooLarge func(error) bool
+	// stillBound reports a subscribe error that says another subscription
+	// holds the consumer. The broker releases a consumer some time after
+	// its subscription ended, so Subscribe tries again for a while.
+	stillBound func(error) bool
 }
 
 // kinds lists the component types every build supports.
 var kinds = map[string]kind{
-	"pubsub.jetstream": {open: jetstream.NewJetStream, consumerKey: "durableName", sanitize: natsName, tooLarge: natsTooLarge},
+	"pubsub.jetstream": {open: jetstream.NewJetStream, consumerKey: "durableName", sanitize: natsName, tooLarge: natsTooLarge, stillBound: natsBound},
 	"pubsub.in-memory": {open: inmemory.New},
 }
 
@@ -79,6 +83,15 @@ func Types() []string {
 
 // natsTooLarge: the server's max_payload (1 MB by default) refused it.
 func natsTooLarge(err error) bool { return errors.Is(err, nats.ErrMaxPayload) }
+
+// natsBound: the durable push consumer has a subscriber (nats.go's
+// processConsInfo, which has no error value of its own to compare with).
+// The server clears that after the subscriber unsubscribes, on the
+// consumer's own goroutine, so a subscription that ended a moment ago can
+// still hold it.
+func natsBound(err error) bool {
+	return strings.Contains(err.Error(), "consumer is already bound to a subscription")
+}
 
 // natsName maps s to a valid JetStream consumer name: no whitespace, '.',
 // wildcards or path separators (the server stores consumers in folders).
