@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -172,22 +173,32 @@ func main() {
 // every 100µs until it accepts, and returns how long that took from just
 // before the start; then it kills the process and reaps it.
 func startToListen(t *testing.T, bin string) time.Duration {
+	_, took, stop := startListening(t, bin)
+	stop()
+	return took
+}
+
+// startListening starts bin as startToListen does and returns the process
+// accepting connections, how long that took, and stop, which kills and
+// reaps it (at the latest when the test ends).
+func startListening(t *testing.T, bin string) (cmd *exec.Cmd, took time.Duration, stop func()) {
 	a := addr(freePort(t))
-	cmd := exec.Command(bin)
+	cmd = exec.Command(bin)
 	cmd.Env = append(os.Environ(), "LISTEN_ADDRESS="+a, "FUNC_LOG_LEVEL=warn")
 	began := time.Now()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	stop = sync.OnceFunc(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	t.Cleanup(stop)
 	for time.Since(began) < 30*time.Second {
 		if c, err := net.DialTimeout("tcp", a, time.Second); err == nil {
-			took := time.Since(began)
+			took = time.Since(began)
 			c.Close()
-			return took
+			return cmd, took, stop
 		}
 		time.Sleep(100 * time.Microsecond)
 	}
 	t.Fatalf("%s did not listen on %s within 30s", bin, a)
-	return 0
+	return nil, 0, nil
 }

@@ -7,10 +7,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -222,22 +220,8 @@ func readExecutableMemory(pid int) (executableMemory, error) {
 // executable takes then: how much of an executable the kernel maps in
 // for a Go program that has only started.
 func bareExecutableMemory(t *testing.T) executableMemory {
-	a := addr(freePort(t))
-	cmd := exec.Command(bareServer(t))
-	cmd.Env = append(os.Environ(), "LISTEN_ADDRESS="+a)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
-	for began := time.Now(); ; time.Sleep(time.Millisecond) {
-		if c, err := net.DialTimeout("tcp", a, time.Second); err == nil {
-			c.Close()
-			break
-		}
-		if time.Since(began) > 30*time.Second {
-			t.Fatalf("the bare server did not listen on %s within 30s", a)
-		}
-	}
+	cmd, _, stop := startListening(t, bareServer(t))
+	defer stop()
 	m, err := readExecutableMemory(cmd.Process.Pid)
 	if err != nil {
 		t.Fatal(err)
