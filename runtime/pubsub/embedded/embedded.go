@@ -257,7 +257,7 @@ const boundWait = 5 * time.Second
 // is still bound, for up to boundWait or until ctx is done.
 func (p *PubSub) whileBound(ctx context.Context, subscribe func() error) error {
 	err := subscribe()
-	if err == nil || p.kind.stillBound == nil || !p.kind.stillBound(err) {
+	if p.kind.stillBound == nil {
 		return err
 	}
 	deadline := time.Now().Add(boundWait)
