@@ -34,7 +34,10 @@ const memoryHeading = "\n## Memory\n"
 // it is ready, at most during a burst of -memory.orders orders from
 // -bench.publishers publishers, and every 10s for -memory.settle after the
 // burst was processed. Each sample also gives the Go runtime's view from
-// the gateway's /metrics. It reports; it asserts nothing about the figures.
+// the gateway's /metrics, and how much of the resident memory is funcd's
+// executable; a bare Go net/http server's executable, measured last, shows
+// how much of any Go program's the kernel keeps mapped in once it has
+// started. It reports; it asserts nothing about the figures.
 func TestMemory(t *testing.T) {
 	sys := startFuncdSystem(t, benchFuncdPath(t))
 	pid := sys.procs[0].pid
