@@ -24,17 +24,42 @@ var (
 // invalid events, each way a Handle ends, every method) as func-go's own
 // handler does.
 func TestDirect(t *testing.T) {
-	dir := t.TempDir()
-	files := map[string]string{
-		"go.mod":         "scaffolding/static-cloudevents/go.mod.txt",
-		"go.sum":         "scaffolding/static-cloudevents/go.sum.txt",
+	dir := mainModule(t, map[string]string{
 		"direct.go":      directFile,
 		"direct_test.go": "testdata/direct/direct_test.go.txt",
+	})
+	if *directBench != "" {
+		benchDirect(t, dir, *directBench, *directRounds)
+		return
 	}
+	t.Logf("%s", goTest(t, dir, "test", "-count=1", "-v", "."))
+}
+
+// TestStart runs testdata/start's tests of start.go, the part of every
+// function's main package that starts and stops it, in a module made as
+// TestDirect's: functions of both func-go packages (CloudEvents and HTTP),
+// started by start and by func-go's Service.Start, live the same life step
+// by step, whichever way it ends.
+func TestStart(t *testing.T) {
+	dir := mainModule(t, map[string]string{
+		"start.go":      startFile,
+		"start_test.go": "testdata/start/start_test.go.txt",
+	})
+	t.Logf("%s", goTest(t, dir, "test", "-count=1", "-v", "."))
+}
+
+// mainModule writes files (their name in the module, then their source: a
+// file of the scaffolding or of testdata) to a new module made of the
+// scaffolding's go.mod and go.sum, as a function's main module is, and
+// returns its folder.
+func mainModule(t *testing.T, files map[string]string) string {
+	dir := t.TempDir()
+	files["go.mod"] = "scaffolding/static-cloudevents/go.mod.txt"
+	files["go.sum"] = "scaffolding/static-cloudevents/go.sum.txt"
 	for name, src := range files {
 		var data []byte
 		var err error
-		if filepath.Dir(src) == "testdata/direct" {
+		if strings.HasPrefix(src, "testdata/") {
 			data, err = os.ReadFile(src)
 		} else {
 			data, err = scaffolding.ReadFile(src)
@@ -53,11 +78,7 @@ func TestDirect(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "f", "go.mod"), []byte("module function\n\ngo 1.21\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if *directBench != "" {
-		benchDirect(t, dir, *directBench, *directRounds)
-		return
-	}
-	t.Logf("%s", goTest(t, dir, "test", "-count=1", "-v", "."))
+	return dir
 }
 
 // goTest runs the go command with args in dir, as a function builds
@@ -69,7 +90,7 @@ func goTest(t *testing.T, dir string, args ...string) []byte {
 	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		t.Fatalf("go %s of direct.go: %v\n%s", args[0], err, out)
+		t.Fatalf("go %s in %s: %v\n%s", args[0], dir, err, out)
 	}
 	return out
 }

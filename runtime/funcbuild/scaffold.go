@@ -18,7 +18,7 @@ import (
 const functionModule = "function"
 
 // CPUProfileEnv names the variable that has a function process profile its
-// CPU: the generated main writes <value>-<pid>.pprof when func-go stops.
+// CPU: the generated main writes <value>-<pid>.pprof when the function stops.
 const CPUProfileEnv = "FUNCD_CPU_PROFILE"
 
 // Scaffolding errors.
@@ -86,9 +86,7 @@ var mainTemplate = template.Must(template.New("main.go").Parse(`// Code generate
 package main
 
 import (
-{{- if ne .Invoke "http"}}
 	"context"
-{{- end}}
 	"fmt"
 {{- if or .Traced (and (eq .Invoke "http") (not .Instanced) (not .LegacyHTTP))}}
 	nethttp "net/http"
@@ -119,18 +117,21 @@ func (h handler) Handle(w nethttp.ResponseWriter, r *nethttp.Request) { h(w, r) 
 func main() {
 	setLogLevel(os.Getenv("FUNC_LOG_LEVEL"))
 	defer profileCPU(os.Getenv("FUNCD_CPU_PROFILE"))()
-{{- if eq .Invoke "http"}}
-	if err := {{.StartExpr}}; err != nil {
-{{- else}}
 	inst := {{.Instance}}
-	svc := cloudevents.New(inst)
+	svc := {{.Package}}.New(inst)
+{{- if ne .Invoke "http"}}
 {{- if .Traced}}
 	svc.Handler = serve(svc, handlerOf(inst), &tracing{hop: hopTrace, context: withTrace})
 {{- else}}
 	svc.Handler = serve(svc, handlerOf(inst), nil)
 {{- end}}
-	if err := svc.Start(context.Background()); err != nil {
 {{- end}}
+	fg := funcGo{
+		defaultAddress: {{.Package}}.DefaultListenAddress,
+		serverShutdown: {{.Package}}.ServerShutdownTimeout,
+		instanceStop:   {{.Package}}.InstanceStopTimeout,
+	}
+	if err := start(context.Background(), &svc.Server, inst, fg); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
@@ -179,30 +180,26 @@ func (s signature) Package() string {
 	return "cloudevents"
 }
 
-// Instance is the value the generated main serves with func-go's
-// cloudevents.New.
+// Instance is the value the generated main serves with func-go's New, as
+// func's own main hands it to func-go's Start.
 func (s signature) Instance() string {
-	if s.Instanced {
-		return "f.New()"
-	}
-	return "cloudevents.DefaultHandler{Handler: f.Handle}"
-}
-
-// StartExpr is the call that starts the function's service.
-func (s signature) StartExpr() string {
-	pkg := s.Package()
 	switch {
 	case s.Instanced:
-		return pkg + ".Start(f.New())"
+		return "f.New()"
 	case s.Invoke == InvokeHTTP && !s.LegacyHTTP:
-		return "http.Start(handler(f.Handle))"
+		return "handler(f.Handle)"
 	}
-	return pkg + ".Start(" + pkg + ".DefaultHandler{Handler: f.Handle})"
+	return s.Package() + ".DefaultHandler{Handler: f.Handle}"
 }
 
-// directFile is the rest of a CloudEvent function's main package, written
-// next to main.go as direct.go: how it serves Handle.
-const directFile = "scaffolding/direct.go.txt"
+// The rest of the generated main package, written next to main.go:
+// startFile as start.go, how every function starts and stops (func-go's
+// Service.Start, serving sooner), and for a CloudEvent function directFile
+// as direct.go, how it serves Handle.
+const (
+	startFile  = "scaffolding/start.go.txt"
+	directFile = "scaffolding/direct.go.txt"
+)
 
 // scaffoldMain renders the generated main.go.
 func scaffoldMain(s signature) ([]byte, error) {
@@ -238,12 +235,16 @@ func writeScaffold(dir string, fn Function) error {
 	if err != nil {
 		return err
 	}
+	files := map[string]string{"start.go": startFile}
 	if sig.Invoke != InvokeHTTP {
-		direct, err := scaffolding.ReadFile(directFile)
+		files["direct.go"] = directFile
+	}
+	for name, src := range files {
+		data, err := scaffolding.ReadFile(src)
 		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(filepath.Join(dir, "direct.go"), direct, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
 			return err
 		}
 	}

@@ -101,9 +101,9 @@ func TestScaffoldMain(t *testing.T) {
 	}{
 		{signature{Instanced: true, Invoke: InvokeCloudEvent}, []string{`"knative.dev/func-go/cloudevents"`, "inst := f.New()", "serve(svc, handlerOf(inst), nil)"}},
 		{signature{Invoke: InvokeCloudEvent}, []string{`"knative.dev/func-go/cloudevents"`, "inst := cloudevents.DefaultHandler{Handler: f.Handle}", "serve(svc, handlerOf(inst), nil)"}},
-		{signature{Instanced: true, Invoke: InvokeHTTP}, []string{`"knative.dev/func-go/http"`, "http.Start(f.New())"}},
-		{signature{Invoke: InvokeHTTP}, []string{`"knative.dev/func-go/http"`, `nethttp "net/http"`, "http.Start(handler(f.Handle))"}},
-		{signature{Invoke: InvokeHTTP, LegacyHTTP: true}, []string{`"knative.dev/func-go/http"`, "http.Start(http.DefaultHandler{Handler: f.Handle})"}},
+		{signature{Instanced: true, Invoke: InvokeHTTP}, []string{`"knative.dev/func-go/http"`, "svc := http.New(inst)", "inst := f.New()"}},
+		{signature{Invoke: InvokeHTTP}, []string{`"knative.dev/func-go/http"`, `nethttp "net/http"`, "svc := http.New(inst)", "inst := handler(f.Handle)"}},
+		{signature{Invoke: InvokeHTTP, LegacyHTTP: true}, []string{`"knative.dev/func-go/http"`, "svc := http.New(inst)", "inst := http.DefaultHandler{Handler: f.Handle}"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want[len(tt.want)-1], func(t *testing.T) {

@@ -20,7 +20,7 @@ func TestScaffoldMainTraced(t *testing.T) {
 		{"otel", signature{Invoke: InvokeCloudEvent, OTel: true},
 			[]string{"cloudevents.DefaultHandler{Handler: f.Handle}", `"go.opentelemetry.io/otel/propagation"`},
 			[]string{"metadata"}},
-		{"http", signature{Invoke: InvokeHTTP, OTel: true, GRPC: true}, []string{"http.Start(handler(f.Handle))"}, []string{"hopTrace", "serve("}},
+		{"http", signature{Invoke: InvokeHTTP, OTel: true, GRPC: true}, []string{"svc := http.New(inst)"}, []string{"hopTrace", "serve("}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
