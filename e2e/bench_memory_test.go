@@ -223,7 +223,7 @@ func readExecutableMemory(pid int) (executableMemory, error) {
 // executable takes then: how much of an executable the kernel maps in
 // for a Go program that has only started.
 func bareExecutableMemory(t *testing.T) executableMemory {
-	cmd, _, stop := startListening(t, bareServer(t))
+	cmd, _, _, stop := startListening(t, bareServer(t))
 	defer stop()
 	m, err := readExecutableMemory(cmd.Process.Pid)
 	if err != nil {
