@@ -234,9 +234,10 @@ func bareExecutableMemory(t *testing.T) executableMemory {
 
 func (s memorySample) String() string {
 	m := s.metrics
-	return fmt.Sprintf("RSS %.1f MB (anon %.1f, file %.1f: its executable %.1f of %.1f), peak %.1f MB; Go heap in use %.1f MB, idle %.1f MB of which released %.1f MB, stacks %.1f MB, other runtime %.1f MB; %.0f goroutines; %.0f function instances",
+	return fmt.Sprintf("RSS %.1f MB (anon %.1f, file %.1f: its executable %.1f of %.1f), peak %.1f MB; Go heap in use %.1f MB (objects %.1f MB), idle %.1f MB of which released %.1f MB, stacks %.1f MB, other runtime %.1f MB; %.0f goroutines; %.0f function instances",
 		mb(s.rssKB), mb(s.anonKB), mb(s.fileKB), mb(s.exe.rssKB), mb(s.exe.sizeKB), mb(s.hwmKB),
-		m["go_memstats_heap_inuse_bytes"]/(1<<20), m["go_memstats_heap_idle_bytes"]/(1<<20), m["go_memstats_heap_released_bytes"]/(1<<20),
+		m["go_memstats_heap_inuse_bytes"]/(1<<20), m["go_memstats_heap_alloc_bytes"]/(1<<20),
+		m["go_memstats_heap_idle_bytes"]/(1<<20), m["go_memstats_heap_released_bytes"]/(1<<20),
 		m["go_memstats_stack_sys_bytes"]/(1<<20),
 		(m["go_memstats_sys_bytes"]-m["go_memstats_heap_sys_bytes"]-m["go_memstats_stack_sys_bytes"])/(1<<20),
 		m["go_goroutines"], m["funcd_function_instances"])
