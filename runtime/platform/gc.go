@@ -2,6 +2,7 @@ package platform
 
 import (
 	"context"
+	"runtime/debug"
 	"time"
 )
 
@@ -84,4 +85,13 @@ func (p *Platform) traffic() int64 {
 		n += st.Requests + st.Deliveries
 	}
 	return n
+}
+
+// freeMemory compacts the trace store, then returns every unused page to
+// the system (debug.FreeOSMemory).
+func (p *Platform) freeMemory() {
+	if p.tracing != nil {
+		p.tracing.Store.Compact()
+	}
+	debug.FreeOSMemory()
 }

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"path/filepath"
-	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
@@ -143,7 +142,7 @@ func (p *Platform) start(ctx, svcCtx context.Context) error {
 	if err := p.startApps(ctx, set); err != nil {
 		return err
 	}
-	p.services.Go(func() error { trimAfterBursts(svcCtx, trimEvery, p.traffic, debug.FreeOSMemory); return nil })
+	p.services.Go(func() error { trimAfterBursts(svcCtx, trimEvery, p.traffic, p.freeMemory); return nil })
 	if p.cfg.Watch {
 		watchCtx, stopWatch := context.WithCancel(svcCtx)
 		p.stopWatch = stopWatch

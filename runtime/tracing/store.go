@@ -104,6 +104,33 @@ func (s *Store) OnEnd(ro sdktrace.ReadOnlySpan) {
 	t.spans = append(t.spans, k)
 }
 
+// Compact converts every span the Store still holds as the SDK's snapshot,
+// in fresh allocations made together, and drops the snapshots. Kept while
+// traffic runs, the snapshots of the latest traces were allocated among
+// the garbage of every event of their time, and each keeps the heap's
+// spans around it in use after a collection (a minute after 100,000 orders
+// the heap held twice as much as its objects needed). Run once traffic
+// stops, Compact lets the collection that follows give those back. It
+// holds the Store for the conversion: some milliseconds for full bounds.
+func (s *Store) Compact() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	traces := make(map[trace.TraceID]*kept, len(s.traces))
+	for id, t := range s.traces {
+		c := &kept{spans: make([]keptSpan, len(t.spans)), dropped: t.dropped}
+		for i, k := range t.spans {
+			if k.converted == nil {
+				sp := convert(k.ro)
+				k = keptSpan{converted: &sp}
+			}
+			c.spans[i] = k
+		}
+		traces[id] = c
+	}
+	s.traces = traces
+	s.order = slices.Clone(s.order)
+}
+
 // withinBounds reports whether ro holds no more than convert keeps.
 func withinBounds(ro sdktrace.ReadOnlySpan) bool {
 	short := func(kvs []attribute.KeyValue) bool {

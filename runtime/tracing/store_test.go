@@ -201,3 +201,44 @@ func TestStoreCutsWhatIsBeyondBounds(t *testing.T) {
 		t.Error("Trace of a malformed id: got a trace")
 	}
 }
+
+// Compact keeps every trace as it reads, holds no snapshot of the SDK's
+// afterwards, and the Store goes on: new spans join their traces, and the
+// oldest trace is still forgotten first.
+func TestStoreCompact(t *testing.T) {
+	store := NewStore(4, 8)
+	ids := record(t, store, 5, 3)
+	before := map[string]Trace{}
+	for _, id := range ids[1:] {
+		tr, ok := store.Trace(id)
+		if !ok {
+			t.Fatalf("trace %s not kept", id)
+		}
+		before[id] = tr
+	}
+	list := store.List(0)
+	store.Compact()
+	for id, want := range before {
+		got, _ := store.Trace(id)
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("trace %s after Compact:\n%+v\nbefore:\n%+v", id, got, want)
+		}
+	}
+	if got := store.List(0); fmt.Sprint(got) != fmt.Sprint(list) {
+		t.Errorf("List after Compact: %+v, before: %+v", got, list)
+	}
+	for id, k := range store.traces {
+		for _, s := range k.spans {
+			if s.ro != nil || s.converted == nil {
+				t.Errorf("trace %s holds a span as the SDK's snapshot after Compact", id)
+			}
+		}
+	}
+	newer := record(t, store, 2, 1)
+	if got := store.List(0); len(got) != 4 || got[0].TraceID != newer[1] || got[3].TraceID != ids[3] {
+		t.Errorf("after two more traces: %+v; want the newest first, %s last", got, ids[3])
+	}
+	if _, ok := store.Trace(ids[2]); ok {
+		t.Errorf("trace %s, the oldest at Compact, still kept after two more", ids[2])
+	}
+}
