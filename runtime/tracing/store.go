@@ -111,21 +111,42 @@ func (s *Store) OnEnd(ro sdktrace.ReadOnlySpan) {
 // spans around it in use after a collection (a minute after 100,000 orders
 // the heap held twice as much as its objects needed). Run once traffic
 // stops, Compact lets the collection that follows give those back. It
-// holds the Store for the conversion: some milliseconds for full bounds.
+// converts without holding the Store (some milliseconds for full bounds),
+// so spans that end meanwhile are not held up; a trace that changed
+// meanwhile is left as it is.
 func (s *Store) Compact() {
+	type snapshot struct {
+		t     *kept
+		spans []keptSpan // as long as t's when taken; OnEnd only appends
+	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	traces := make(map[trace.TraceID]*kept, len(s.traces))
+	snaps := make(map[trace.TraceID]snapshot, len(s.traces))
 	for id, t := range s.traces {
-		c := &kept{spans: make([]keptSpan, len(t.spans)), dropped: t.dropped}
-		for i, k := range t.spans {
+		snaps[id] = snapshot{t: t, spans: t.spans[:len(t.spans):len(t.spans)]}
+	}
+	s.mu.Unlock()
+
+	compacted := make(map[trace.TraceID][]keptSpan, len(snaps))
+	for id, snap := range snaps {
+		spans := make([]keptSpan, len(snap.spans))
+		for i, k := range snap.spans {
 			if k.converted == nil {
 				sp := convert(k.ro)
 				k = keptSpan{converted: &sp}
 			}
-			c.spans[i] = k
+			spans[i] = k
 		}
-		traces[id] = c
+		compacted[id] = spans
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	traces := make(map[trace.TraceID]*kept, len(s.traces))
+	for id, t := range s.traces {
+		if snap, ok := snaps[id]; ok && snap.t == t && len(t.spans) == len(snap.spans) {
+			t = &kept{spans: compacted[id], dropped: t.dropped}
+		}
+		traces[id] = t
 	}
 	s.traces = traces
 	s.order = slices.Clone(s.order)

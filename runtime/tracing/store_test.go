@@ -242,3 +242,40 @@ func TestStoreCompact(t *testing.T) {
 		t.Errorf("trace %s, the oldest at Compact, still kept after two more", ids[2])
 	}
 }
+
+// Compact while spans end: no span is lost, whether its trace was compacted
+// or, having changed meanwhile, left as it was (run with -race).
+func TestStoreCompactWhileSpansEnd(t *testing.T) {
+	store := NewStore(16, 1000)
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(store))
+	defer tp.Shutdown(context.Background())
+	tr := tp.Tracer("test")
+	var roots []context.Context
+	for range 16 {
+		ctx, _ := tr.Start(context.Background(), "root") // never ended: its trace only gets children
+		roots = append(roots, ctx)
+		_, c := tr.Start(ctx, "child")
+		c.End()
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 20 {
+			store.Compact()
+		}
+	}()
+	const more = 50
+	for i := range more * len(roots) {
+		_, c := tr.Start(roots[i%len(roots)], "child")
+		c.End()
+	}
+	<-done
+	store.Compact()
+	for _, ctx := range roots {
+		id := trace.SpanContextFromContext(ctx).TraceID().String()
+		got, ok := store.Trace(id)
+		if !ok || len(got.Spans) != 1+more {
+			t.Errorf("trace %s: %d spans, want %d", id, len(got.Spans), 1+more)
+		}
+	}
+}
