@@ -89,23 +89,26 @@ memory, and the pages of files it has mapped, mostly its own executable's)
 as make bench starts it: idle %s after it is ready, at most during a burst
 of %d orders posted to checkout by %d publishers through the gateway
 (%s, %.0f orders/s, each processed by order-processor), and %s after
-the last was processed. After a burst funcd hands its unused heap back
-to the system once traffic stops and a few times more while it stays
-quiet.
+the last was processed. After a burst, once traffic stops and a few times
+more while it stays quiet, funcd compacts the traces it keeps and hands
+its unused heap back to the system. The Go heap in use is the memory of
+its spans, its objects the bytes of the objects in them (the live ones,
+and garbage not yet collected): a span stays in use while one object in it
+lives.
 
-| | RSS MB | anonymous MB | files MB | Go heap in use MB | goroutines |
-|---|---|---|---|---|---|
+| | RSS MB | anonymous MB | files MB | Go heap in use MB | Go heap objects MB | goroutines |
+|---|---|---|---|---|---|---|
 `, memoryHeading, time.Now().UTC().Format("2006-01-02"), loadAverage(), *memoryIdle, orders, *benchPublishers,
 		took.Round(time.Second), float64(orders)/took.Seconds(), *memorySettle)
 	row := func(name string, s memorySample, rss int) {
-		fmt.Fprintf(&b, "| %s | %.1f | %.1f | %.1f | %.1f | %.0f |\n", name, mb(rss), mb(s.anonKB), mb(s.fileKB),
-			s.metrics["go_memstats_heap_inuse_bytes"]/(1<<20), s.metrics["go_goroutines"])
+		fmt.Fprintf(&b, "| %s | %.1f | %.1f | %.1f | %.1f | %.1f | %.0f |\n", name, mb(rss), mb(s.anonKB), mb(s.fileKB),
+			s.metrics["go_memstats_heap_inuse_bytes"]/(1<<20), s.metrics["go_memstats_heap_alloc_bytes"]/(1<<20), s.metrics["go_goroutines"])
 	}
 	row("idle after start", idle, idle.rssKB)
-	fmt.Fprintf(&b, "| at most (VmHWM) | %.1f | | | | |\n", mb(last.hwmKB))
+	fmt.Fprintf(&b, "| at most (VmHWM) | %.1f | | | | | |\n", mb(last.hwmKB))
 	row("when the burst was processed", done, done.rssKB)
 	if len(settling) > 0 {
-		fmt.Fprintf(&b, "| each 10s until %s after: lowest, highest | %.1f, %.1f | | | | |\n",
+		fmt.Fprintf(&b, "| each 10s until %s after: lowest, highest | %.1f, %.1f | | | | | |\n",
 			*memorySettle, mb(slices.Min(settling)), mb(slices.Max(settling)))
 	}
 	row(fmt.Sprintf("%s after the burst", *memorySettle), last, last.rssKB)
