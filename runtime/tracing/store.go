@@ -128,6 +128,9 @@ func (s *Store) Compact() {
 
 	compacted := make(map[trace.TraceID][]keptSpan, len(snaps))
 	for id, snap := range snaps {
+		if !slices.ContainsFunc(snap.spans, func(k keptSpan) bool { return k.converted == nil }) {
+			continue // compacted before
+		}
 		spans := make([]keptSpan, len(snap.spans))
 		for i, k := range snap.spans {
 			if k.converted == nil {
@@ -143,8 +146,8 @@ func (s *Store) Compact() {
 	defer s.mu.Unlock()
 	traces := make(map[trace.TraceID]*kept, len(s.traces))
 	for id, t := range s.traces {
-		if snap, ok := snaps[id]; ok && snap.t == t && len(t.spans) == len(snap.spans) {
-			t = &kept{spans: compacted[id], dropped: t.dropped}
+		if spans, ok := compacted[id]; ok && snaps[id].t == t && len(t.spans) == len(spans) {
+			t = &kept{spans: spans, dropped: t.dropped}
 		}
 		traces[id] = t
 	}
