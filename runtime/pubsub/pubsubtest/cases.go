@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/funcd/funcd/runtime/pubsub"
 )
@@ -90,15 +92,26 @@ func testResumeConsumer(t *testing.T, ps pubsub.PubSub) {
 	topic := newTopic()
 	first := newInbox()
 	ctx, cancel := context.WithCancel(t.Context())
+	// The inbox records a delivery before the reply: the subscription is
+	// stopped only once the reply to 1 is an ack, not while its handler
+	// may still see the cancelled context and fail it.
+	acked := make(chan struct{})
+	var ackOnce sync.Once
 	stopped := subscribe(t, ctx, ps, topic, "resumer", first.handler(func(ctx context.Context, m *pubsub.Message) error {
 		if ctx.Err() != nil || idOf(m) != fmt.Sprintf("%s-%d", topic, 1) {
 			return errNack
 		}
+		ackOnce.Do(func() { close(acked) })
 		return nil
 	}))
 	publish(t, ps, topic, 1, 2)
 	if got := numbers(t, topic, first.receive(t, 2, Redeliver)); !slices.Equal(got[:2], []int{1, 2}) {
 		t.Fatalf("got %v before the restart, want [1 2]", got)
+	}
+	select {
+	case <-acked:
+	case <-time.After(Redeliver):
+		t.Fatalf("the handler did not ack 1 within %v", Redeliver)
 	}
 	cancel()
 	waitStopped(t, stopped)
