@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
@@ -178,4 +179,81 @@ func (*F) Stop(ctx context.Context) error {
 	if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
 		t.Errorf("after Stop, kill(%d, 0) = %v, want ESRCH", pid, err)
 	}
+}
+
+// TestOtherSignalsIgnored: a function subscribes to every signal, as
+// func-go's does, so that one other than SIGINT and SIGTERM (SIGHUP,
+// SIGUSR1, SIGTSTP, a real-time signal...) is ignored rather than ending or
+// stopping it. funcd's generated main subscribes to those once it has
+// served for a while (past a cold start's first requests), in the order of
+// their numbers: the test waits until the kernel shows the process catching
+// SIGTSTP, SIGTTIN and SIGTTOU (SigCgt in /proc/<pid>/status; the Go
+// runtime catches most other signals itself, to end the process on them
+// unless they are subscribed to), then sends those and others.
+func TestOtherSignalsIgnored(t *testing.T) {
+	skipShort(t)
+	r, _ := newTestRunner(t, t.TempDir(), io.Discard)
+	inst, err := r.Start(t.Context(), copyEcho(t, nil), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = inst.Stop(context.Background()) })
+	pid := inst.PID()
+	subscribedOnly := []syscall.Signal{syscall.SIGTSTP, syscall.SIGTTIN, syscall.SIGTTOU}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		caught, err := caughtSignals(pid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		missing := []syscall.Signal{}
+		for _, sig := range subscribedOnly {
+			if caught&(1<<(sig-1)) == 0 {
+				missing = append(missing, sig)
+			}
+		}
+		if len(missing) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 10s the function does not catch %v (SigCgt %x)", missing, caught)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	sent := []syscall.Signal{syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGALRM, syscall.SIGTSTP, syscall.SIGTTIN, syscall.Signal(40)}
+	for _, sig := range sent {
+		if err := syscall.Kill(pid, sig); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A signal left to its default effect ends or stops the process as it
+	// is delivered: by the time these requests are answered it would be
+	// gone (or restarted by the runner), or not answer.
+	client := &http.Client{Timeout: 5 * time.Second}
+	for range 3 {
+		resp, err := client.Get(inst.URL() + "/health/readiness")
+		if err != nil {
+			t.Fatalf("after %v: %v", sent, err)
+		}
+		resp.Body.Close()
+		time.Sleep(50 * time.Millisecond)
+	}
+	if gone(pid) || inst.PID() != pid || inst.Restarts() != 0 {
+		t.Errorf("after %v: pid %d gone %v, now pid %d, %d restarts; want it still running", sent, pid, gone(pid), inst.PID(), inst.Restarts())
+	}
+}
+
+// caughtSignals is the SigCgt mask of pid: bit n-1 set for each signal n
+// the process catches.
+func caughtSignals(pid int) (uint64, error) {
+	status, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.Lines(string(status)) {
+		if v, ok := strings.CutPrefix(line, "SigCgt:"); ok {
+			return strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+		}
+	}
+	return 0, errors.New("no SigCgt in /proc/" + strconv.Itoa(pid) + "/status")
 }
