@@ -45,6 +45,13 @@ func startFuncdSystem(t *testing.T, bin string, flags ...string) *benchSystem {
 	if *benchProfile != "" {
 		args = append(args, "--cpu-profile", filepath.Join(*benchProfile, t.Name()))
 	}
+	if *benchExecTrace != "" {
+		trace := filepath.Join(*benchExecTrace, t.Name()+".trace")
+		if err := os.MkdirAll(filepath.Dir(trace), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, "--exec-trace", trace)
+	}
 	args = append(args, flags...)
 	p := startProcLines(t, "funcd", root, nil, rec.line, args...)
 	grpcAddr := p.waitLine(t, regexp.MustCompile(`dapr grpc publish api on (\S+)`), 5*time.Minute)[1]

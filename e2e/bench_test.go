@@ -31,6 +31,7 @@ var (
 	benchSystemsRun = flag.String("bench.systems", "seed,funcd", "systems to run, of seed and funcd")
 	benchProtos     = flag.String("bench.protocols", "http,grpc", "publishers to run, of http and grpc")
 	benchProfile    = flag.String("bench.profile", "", "folder for CPU profiles of funcd and its function processes (funcd up --cpu-profile)")
+	benchExecTrace  = flag.String("bench.exectrace", "", "folder for Go execution traces of funcd, one per funcd up (funcd up --exec-trace): <test>.trace, for go tool trace")
 	benchCosts      = flag.String("bench.costs", "", "only write the cost table of the profiles in this folder (a -bench.profile run's), for -bench.orders etc. as that run had them")
 	benchData       = flag.String("bench.data", "", "folder in which each funcd up gets a fresh broker data folder; empty: the test's temporary folder. On a tmpfs (/dev/shm) the broker's acknowledged events are in memory only, as the seed's Redis (no persistence) keeps them")
 	benchRender     = flag.String("bench.render", "", "only write the report into -bench.out again from this performance.json (a run's), as the run would have written it with this code")

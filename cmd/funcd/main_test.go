@@ -24,6 +24,7 @@ func TestExitCodesAndMessages(t *testing.T) {
 		{"up bad port", []string{"up", "--port", "70000"}, exitUsage, "is not a port number"},
 		{"up bad grpc port", []string{"up", "--grpc-port", "-2"}, exitUsage, "--grpc-port -2 is not a port number"},
 		{"up cpu profile in a file", []string{"up", "--dir", "/nonexistent", "--port", "0", "--cpu-profile", "/dev/null/x"}, exitFailure, "cpu profile"},
+		{"up execution trace in a file", []string{"up", "--dir", "/nonexistent", "--port", "0", "--exec-trace", "/dev/null/x"}, exitFailure, "execution trace"},
 		{"up bad log level", []string{"up", "--log-level", "loud"}, exitUsage, "--log-level"},
 		{"up negative idle", []string{"up", "--idle", "-1s"}, exitUsage, "--idle"},
 		{"up bad fsync", []string{"up", "--fsync", "never"}, exitUsage, `--fsync "never": want always or an interval`},

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,6 +37,7 @@ type upFlags struct {
 	idle                                    time.Duration
 	demo, watch                             bool
 	logLevel, token, fsync, cpuProfile      string
+	execTrace                               string
 	sync                                    broker.Sync // fsync, parsed
 }
 
@@ -57,6 +59,7 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&f.demo, "demo", false, "send the 19 demo orders to checkout once the platform is up")
 	fs.StringVar(&f.logLevel, "log-level", "info", "runtime log level: debug, info, warn or error")
 	fs.StringVar(&f.cpuProfile, "cpu-profile", "", "write CPU profiles (pprof) of funcd and of every function process into this folder, each when it stops: funcd.pprof, <function>-<pid>.pprof")
+	fs.StringVar(&f.execTrace, "exec-trace", "", "write a Go execution trace of funcd (runtime/trace: every goroutine's scheduling, blocking, system calls and collections; open it with go tool trace) into this file, from start to stop; some MB a second under load")
 	fs.StringVar(&f.token, "api-token", os.Getenv("DAPR_API_TOKEN"), "require this dapr-api-token to invoke functions and publish through the gateway (default $DAPR_API_TOKEN; the functions' own publish APIs always require a token)")
 	if help, err := parse(fs, args); help || err != nil {
 		return err
@@ -86,6 +89,11 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if f.cpuProfile != "" {
 		if f.cpuProfile, err = filepath.Abs(f.cpuProfile); err != nil {
 			return usageError(fs, stderr, "--cpu-profile: "+err.Error())
+		}
+	}
+	if f.execTrace != "" {
+		if f.execTrace, err = filepath.Abs(f.execTrace); err != nil {
+			return usageError(fs, stderr, "--exec-trace: "+err.Error())
 		}
 	}
 	var level slog.Level
@@ -122,6 +130,11 @@ func up(ctx context.Context, f upFlags, log *slog.Logger, stdout, stderr io.Writ
 		return err
 	}
 	defer stopProfile()
+	stopTrace, err := traceExecution(f.execTrace)
+	if err != nil {
+		return err
+	}
+	defer stopTrace()
 	fmt.Fprintln(stderr, "funcd: starting (building functions on first run may take a minute)")
 	tpl, err := loadTemplate(f, stderr)
 	if err != nil {
@@ -178,6 +191,25 @@ func profileCPU(dir string) (func(), error) {
 		return nil, fmt.Errorf("cpu profile: %w", err)
 	}
 	return func() { pprof.StopCPUProfile(); out.Close() }, nil
+}
+
+// traceExecution writes a Go execution trace of funcd into path when it is
+// set; the returned func ends it. It is how a stall of a few milliseconds
+// is told apart: which goroutine ran, which waited and on what, and what
+// the collector did meanwhile (docs/costs.md, "The slowest 1%").
+func traceExecution(path string) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	out, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("execution trace: %w", err)
+	}
+	if err := trace.Start(out); err != nil {
+		out.Close()
+		return nil, fmt.Errorf("execution trace: %w", err)
+	}
+	return func() { trace.Stop(); out.Close() }, nil
 }
 
 // grpcAddr is the gRPC publish API's listen address for --grpc-port:
