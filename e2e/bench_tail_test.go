@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"cmp"
 	"flag"
 	"fmt"
 	"slices"
@@ -188,15 +189,21 @@ func (tl *tail) report(t *testing.T, ph *phase) {
 	for _, o := range slowest {
 		windows[ph.sent[o.k].Load()/int64(100*time.Millisecond)]++
 	}
-	counts := slices.Sorted(func(yield func(int) bool) {
-		for _, c := range windows {
-			if !yield(c) {
-				return
-			}
-		}
-	})
-	slices.Reverse(counts)
-	fmt.Fprintf(&b, "the slowest 1%% began in %d windows of 100ms of the %s; the busiest held %v of them",
-		len(windows), benchRateFor, counts[:min(5, len(counts))])
+	type window struct {
+		at    time.Duration // from the phase's first publish
+		count int
+	}
+	first := ph.sent[0].Load() / int64(100*time.Millisecond)
+	var busiest []window
+	for w, c := range windows {
+		busiest = append(busiest, window{time.Duration(w-first) * 100 * time.Millisecond, c})
+	}
+	slices.SortFunc(busiest, func(a, b window) int { return cmp.Or(b.count-a.count, cmp.Compare(a.at, b.at)) })
+	top := make([]string, 0, 5)
+	for _, w := range busiest[:min(5, len(busiest))] {
+		top = append(top, fmt.Sprintf("%d at +%s", w.count, w.at))
+	}
+	fmt.Fprintf(&b, "the slowest 1%% began in %d windows of 100ms of the %s; the busiest held %s of them (time from the first publish at the rate)",
+		len(windows), benchRateFor, strings.Join(top, ", "))
 	t.Log(b.String())
 }
