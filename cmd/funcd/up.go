@@ -59,7 +59,7 @@ func runUp(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&f.demo, "demo", false, "send the 19 demo orders to checkout once the platform is up")
 	fs.StringVar(&f.logLevel, "log-level", "info", "runtime log level: debug, info, warn or error")
 	fs.StringVar(&f.cpuProfile, "cpu-profile", "", "write CPU profiles (pprof) of funcd and of every function process into this folder, each when it stops: funcd.pprof, <function>-<pid>.pprof")
-	fs.StringVar(&f.execTrace, "exec-trace", "", "write a Go execution trace of funcd (runtime/trace: every goroutine's scheduling, blocking, system calls and collections; open it with go tool trace) into this file, from start to stop; some MB a second under load")
+	fs.StringVar(&f.execTrace, "exec-trace", "", "write a Go execution trace of funcd (runtime/trace: every goroutine's scheduling, blocking, system calls and collections; open it with go tool trace) into this file, from start to stop; about 1 MB a second under load")
 	fs.StringVar(&f.token, "api-token", os.Getenv("DAPR_API_TOKEN"), "require this dapr-api-token to invoke functions and publish through the gateway (default $DAPR_API_TOKEN; the functions' own publish APIs always require a token)")
 	if help, err := parse(fs, args); help || err != nil {
 		return err
