@@ -182,15 +182,7 @@ func profileCPU(dir string) (func(), error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("cpu profile: %w", err)
 	}
-	out, err := os.Create(filepath.Join(dir, "funcd.pprof"))
-	if err != nil {
-		return nil, fmt.Errorf("cpu profile: %w", err)
-	}
-	if err := pprof.StartCPUProfile(out); err != nil {
-		out.Close()
-		return nil, fmt.Errorf("cpu profile: %w", err)
-	}
-	return func() { pprof.StopCPUProfile(); out.Close() }, nil
+	return record("cpu profile", filepath.Join(dir, "funcd.pprof"), pprof.StartCPUProfile, pprof.StopCPUProfile)
 }
 
 // traceExecution writes a Go execution trace of funcd into path when it is
@@ -201,15 +193,21 @@ func traceExecution(path string) (func(), error) {
 	if path == "" {
 		return func() {}, nil
 	}
+	return record("execution trace", path, trace.Start, trace.Stop)
+}
+
+// record creates path and starts writing into it with start; the returned
+// func stops and closes it. what names the record in errors.
+func record(what, path string, start func(io.Writer) error, stop func()) (func(), error) {
 	out, err := os.Create(path)
 	if err != nil {
-		return nil, fmt.Errorf("execution trace: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	if err := trace.Start(out); err != nil {
+	if err := start(out); err != nil {
 		out.Close()
-		return nil, fmt.Errorf("execution trace: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	return func() { trace.Stop(); out.Close() }, nil
+	return func() { stop(); out.Close() }, nil
 }
 
 // grpcAddr is the gRPC publish API's listen address for --grpc-port:
